@@ -1,0 +1,278 @@
+//! Typed security events.
+//!
+//! Every security-relevant thing Rampart sees becomes one [`Event`]: a value with a stable,
+//! versioned schema that the store writes durably. This crate owns the schema only: no I/O,
+//! no clock (the caller stamps the time), no secrets (an event never holds a password or
+//! hash; user names and addresses are not secrets).
+//!
+//! Audit is not logging: `tracing` output is for operators and may change freely; the event
+//! kinds, their `code()` strings and Windows event IDs are an interface that admins'
+//! tooling parses, so they only ever grow.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the event schema; bump when a field changes meaning.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What happened. The variant set only grows; `code()` values never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A TCP connection passed admission and was handed to a worker.
+    ConnectionAccepted,
+    /// A TCP connection was refused before any protocol work (admission limits).
+    ConnectionRefused,
+    /// The peer asked for a security layer Rampart never offers (TLS-only, Standard RDP Security).
+    NegotiationRefused,
+    /// One NLA (CredSSP/NTLM) credential check succeeded.
+    AuthSucceeded,
+    /// One NLA credential check failed (unknown user, wrong password, or malformed exchange).
+    AuthFailed,
+    /// The handshake did not finish in time, or the peer exceeded its pre-auth byte budget.
+    HandshakeAborted,
+    /// A new desktop session was created for a user.
+    SessionStarted,
+    /// A connection attached to a user's existing desktop session.
+    SessionResumed,
+    /// The connection to a session ended (the session itself may live on).
+    SessionDisconnected,
+    /// A user's desktop session ended.
+    SessionEnded,
+    /// A connection closed; `reason` says why (peer closed, protocol error, worker crash).
+    ConnectionClosed,
+    /// Administrative changes made through the CLI.
+    UserAdded,
+    UserDeleted,
+    PasswordChanged,
+}
+
+impl EventKind {
+    /// Stable machine-readable name, as stored in the `kind` column.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ConnectionAccepted => "connection_accepted",
+            Self::ConnectionRefused => "connection_refused",
+            Self::NegotiationRefused => "negotiation_refused",
+            Self::AuthSucceeded => "auth_succeeded",
+            Self::AuthFailed => "auth_failed",
+            Self::HandshakeAborted => "handshake_aborted",
+            Self::SessionStarted => "session_started",
+            Self::SessionResumed => "session_resumed",
+            Self::SessionDisconnected => "session_disconnected",
+            Self::SessionEnded => "session_ended",
+            Self::ConnectionClosed => "connection_closed",
+            Self::UserAdded => "user_added",
+            Self::UserDeleted => "user_deleted",
+            Self::PasswordChanged => "password_changed",
+        }
+    }
+
+    /// Parses a stored `code()` back into a kind.
+    pub fn from_code(code: &str) -> Option<Self> {
+        ALL_KINDS.iter().copied().find(|k| k.code() == code)
+    }
+
+    /// The Windows Security/TerminalServices event ID admins already know, where one fits.
+    pub fn windows_event_id(self) -> Option<u32> {
+        match self {
+            Self::AuthSucceeded => Some(4624),
+            Self::AuthFailed => Some(4625),
+            Self::SessionEnded => Some(4634),
+            Self::SessionResumed => Some(4778),
+            Self::SessionDisconnected => Some(4779),
+            Self::ConnectionAccepted => Some(1149),
+            _ => None,
+        }
+    }
+}
+
+/// Every kind, for parsing and exhaustive tests.
+pub const ALL_KINDS: &[EventKind] = &[
+    EventKind::ConnectionAccepted,
+    EventKind::ConnectionRefused,
+    EventKind::NegotiationRefused,
+    EventKind::AuthSucceeded,
+    EventKind::AuthFailed,
+    EventKind::HandshakeAborted,
+    EventKind::SessionStarted,
+    EventKind::SessionResumed,
+    EventKind::SessionDisconnected,
+    EventKind::SessionEnded,
+    EventKind::ConnectionClosed,
+    EventKind::UserAdded,
+    EventKind::UserDeleted,
+    EventKind::PasswordChanged,
+];
+
+/// Whether the thing the event describes went the way its subject wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    Failure,
+    /// Informational (a session ended, a connection closed normally).
+    Info,
+}
+
+impl Outcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::Info => "info",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "success" => Some(Self::Success),
+            "failure" => Some(Self::Failure),
+            "info" => Some(Self::Info),
+            _ => None,
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch. The caller supplies it: this crate never reads a clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UnixMillis(pub i64);
+
+impl fmt::Display for UnixMillis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// One audit event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub time: UnixMillis,
+    pub kind: EventKind,
+    pub outcome: Outcome,
+    /// Source address and port of the connection, if the event belongs to one.
+    pub peer: Option<SocketAddr>,
+    /// Rampart user name, when known (for a failed NLA attempt: the name the client sent).
+    pub user: Option<String>,
+    /// NTLM domain the client sent, if any.
+    pub domain: Option<String>,
+    /// Server-assigned connection number, to tie a connection's events together.
+    pub connection: Option<u64>,
+    /// Short lowercase reason, e.g. "wrong password", "unknown user", "handshake deadline".
+    pub reason: Option<String>,
+}
+
+impl Event {
+    /// An event with only the mandatory fields; fill the rest with the `with_*` methods.
+    pub fn new(time: UnixMillis, kind: EventKind, outcome: Outcome) -> Self {
+        Self {
+            time,
+            kind,
+            outcome,
+            peer: None,
+            user: None,
+            domain: None,
+            connection: None,
+            reason: None,
+        }
+    }
+
+    #[must_use]
+    pub fn with_peer(mut self, peer: SocketAddr) -> Self {
+        self.peer = Some(peer);
+        self
+    }
+
+    #[must_use]
+    pub fn with_user(mut self, user: impl Into<String>) -> Self {
+        self.user = Some(user.into());
+        self
+    }
+
+    #[must_use]
+    pub fn with_domain(mut self, domain: Option<String>) -> Self {
+        self.domain = domain.filter(|d| !d.is_empty());
+        self
+    }
+
+    #[must_use]
+    pub fn with_connection(mut self, connection: u64) -> Self {
+        self.connection = Some(connection);
+        self
+    }
+
+    #[must_use]
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// One JSON line (schema `SCHEMA_VERSION`), for export and the operator log.
+    pub fn to_json_line(&self) -> String {
+        let mut value = serde_json::json!({
+            "v": SCHEMA_VERSION,
+            "time_ms": self.time.0,
+            "kind": self.kind.code(),
+            "outcome": self.outcome.code(),
+        });
+        if let Some(map) = value.as_object_mut() {
+            if let Some(id) = self.kind.windows_event_id() {
+                map.insert("windows_event_id".into(), id.into());
+            }
+            if let Some(peer) = self.peer {
+                map.insert("peer_ip".into(), peer.ip().to_string().into());
+                map.insert("peer_port".into(), peer.port().into());
+            }
+            for (key, val) in [("user", &self.user), ("domain", &self.domain), ("reason", &self.reason)] {
+                if let Some(val) = val {
+                    map.insert(key.into(), val.clone().into());
+                }
+            }
+            if let Some(conn) = self.connection {
+                map.insert("connection".into(), conn.into());
+            }
+        }
+        value.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in ALL_KINDS {
+            assert!(seen.insert(kind.code()), "duplicate code {}", kind.code());
+            assert_eq!(EventKind::from_code(kind.code()), Some(*kind));
+        }
+        assert_eq!(EventKind::from_code("nope"), None);
+    }
+
+    #[test]
+    fn windows_ids_match_the_events_admins_know() {
+        assert_eq!(EventKind::AuthSucceeded.windows_event_id(), Some(4624));
+        assert_eq!(EventKind::AuthFailed.windows_event_id(), Some(4625));
+        assert_eq!(EventKind::ConnectionRefused.windows_event_id(), None);
+    }
+
+    #[test]
+    fn json_line_carries_peer_user_and_reason() {
+        let ev = Event::new(UnixMillis(1_700_000_000_000), EventKind::AuthFailed, Outcome::Failure)
+            .with_peer("127.0.0.1:4000".parse().unwrap())
+            .with_user("alice")
+            .with_domain(Some(String::new()))
+            .with_reason("wrong password");
+        let v: serde_json::Value = serde_json::from_str(&ev.to_json_line()).unwrap();
+        assert_eq!(v["kind"], "auth_failed");
+        assert_eq!(v["windows_event_id"], 4625);
+        assert_eq!(v["peer_ip"], "127.0.0.1");
+        assert_eq!(v["peer_port"], 4000);
+        assert_eq!(v["user"], "alice");
+        assert_eq!(v["reason"], "wrong password");
+        assert!(v.get("domain").is_none(), "empty domain is dropped");
+    }
+}
