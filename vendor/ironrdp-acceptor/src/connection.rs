@@ -39,6 +39,8 @@ pub struct Acceptor {
     received_credentials: Option<Credentials>,
     reactivation: bool,
     honor_client_desktop_size: bool,
+    // Rampart patch: per-user CredSSP lookup (vendor/PATCHES.md).
+    pub(crate) credential_store: Option<std::sync::Arc<dyn crate::credssp::CredentialStore>>,
 }
 
 /// Minimum and maximum desktop dimension honored from a client.
@@ -129,7 +131,15 @@ impl Acceptor {
             received_credentials: None,
             reactivation: false,
             honor_client_desktop_size: false,
+            credential_store: None,
         }
+    }
+
+    /// Rampart patch: check CredSSP against a per-user credential store instead of the
+    /// single fixed identity, and report every attempt to it. Takes precedence over `creds`
+    /// for CredSSP.
+    pub fn set_credential_store(&mut self, store: Option<std::sync::Arc<dyn crate::credssp::CredentialStore>>) {
+        self.credential_store = store;
     }
 
     /// Adopt the desktop size requested by the client in its Client Core Data
@@ -201,6 +211,7 @@ impl Acceptor {
             received_credentials: consumed.received_credentials,
             reactivation: true,
             honor_client_desktop_size: consumed.honor_client_desktop_size,
+            credential_store: consumed.credential_store,
         })
     }
 

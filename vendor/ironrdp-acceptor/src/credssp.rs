@@ -42,35 +42,138 @@ pub struct CredsspSequence<'a> {
     state: CredsspState,
 }
 
+// --- Rampart patch (see vendor/PATCHES.md): per-user credential lookup. ---
+
+/// A source of per-user NTLM credentials for the CredSSP server, and the sink for the
+/// outcome of every attempt.
+///
+/// Upstream checks CredSSP against one fixed identity and reports failures without the
+/// user name; with a store, each attempt looks the user up and is reported exactly once.
+pub trait CredentialStore: Send + Sync + core::fmt::Debug {
+    /// The NT hash (MD4 of the UTF-16LE password) for `user` as the client spelled it, or
+    /// `None` if there is no such user. For an unknown user the acceptor verifies against a
+    /// random hash, so the exchange fails the same way and takes the same time as a wrong
+    /// password.
+    fn nt_hash(&self, user: &str, domain: Option<&str>) -> Option<[u8; 16]>;
+
+    /// Called once per CredSSP exchange that ends, successfully or not.
+    fn on_attempt(&self, attempt: CredsspAttempt);
+}
+
+/// How a CredSSP exchange ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredsspOutcome {
+    /// NTLM and the public-key binding verified; the identity is the one looked up.
+    Success,
+    /// The client named a user the store does not know.
+    UnknownUser,
+    /// The user exists but the NTLM proof did not verify (wrong password).
+    WrongPassword,
+    /// The exchange failed before a user was named (malformed or truncated messages,
+    /// transport errors), or after it for a reason other than the proof.
+    Failed(String),
+}
+
+/// One CredSSP attempt, as reported to [`CredentialStore::on_attempt`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredsspAttempt {
+    /// The account name the client sent in its NTLM AUTHENTICATE message, if it got that far.
+    pub user: Option<String>,
+    /// The domain the client sent, if any.
+    pub domain: Option<String>,
+    pub outcome: CredsspOutcome,
+}
+
+/// What the proxy saw of the user named in the exchange.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LookupRecord {
+    pub(crate) user: Option<String>,
+    pub(crate) domain: Option<String>,
+    pub(crate) known: bool,
+}
+
 #[derive(Debug)]
-struct CredentialsProxyImpl<'a> {
-    credentials: &'a AuthIdentity,
+enum CredentialsProxyImpl<'a> {
+    Fixed(&'a AuthIdentity),
+    Store {
+        store: std::sync::Arc<dyn CredentialStore>,
+        record: std::sync::Arc<std::sync::Mutex<LookupRecord>>,
+    },
 }
 
 impl<'a> CredentialsProxyImpl<'a> {
     fn new(credentials: &'a AuthIdentity) -> Self {
-        Self { credentials }
+        Self::Fixed(credentials)
     }
+}
+
+fn random_nt_hash() -> [u8; 16] {
+    // Not secret material: a value no password is expected to hash to, so that an unknown
+    // user fails verification exactly like a wrong password.
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = [0u8; 16];
+    for chunk in out.chunks_mut(8) {
+        let mut h = RandomState::new().build_hasher();
+        h.write_u64(0x5241_4d50_4152_5421);
+        let v = h.finish().to_le_bytes();
+        for (d, s) in chunk.iter_mut().zip(v.iter()) {
+            *d = *s;
+        }
+    }
+    out
 }
 
 impl CredentialsProxy for CredentialsProxyImpl<'_> {
     type AuthenticationData = AuthIdentity;
 
     fn auth_data_by_user(&mut self, username: &Username) -> std::io::Result<Self::AuthenticationData> {
-        if username.account_name() != self.credentials.username.account_name() {
-            return Err(std::io::Error::other("invalid username"));
-        }
+        match self {
+            Self::Fixed(credentials) => {
+                if username.account_name() != credentials.username.account_name() {
+                    return Err(std::io::Error::other("invalid username"));
+                }
 
-        let mut data = self.credentials.clone();
-        // keep the original user/domain
-        data.username = username.clone();
-        Ok(data)
+                let mut data = (*credentials).clone();
+                // keep the original user/domain
+                data.username = username.clone();
+                Ok(data)
+            }
+            Self::Store { store, record } => {
+                let user = username.account_name().to_owned();
+                let domain = username.domain_name().map(str::to_owned);
+                let found = store.nt_hash(&user, domain.as_deref());
+                let known = found.is_some();
+                let hash = found.unwrap_or_else(random_nt_hash);
+                if let Ok(mut rec) = record.lock() {
+                    *rec = LookupRecord {
+                        user: Some(user),
+                        domain,
+                        known,
+                    };
+                }
+                let mut hex = String::with_capacity(sspi::ntlm::NTLM_HASH_PREFIX.len() + 32);
+                hex.push_str(sspi::ntlm::NTLM_HASH_PREFIX);
+                for b in hash {
+                    hex.push_str(&format!("{b:02x}"));
+                }
+                Ok(AuthIdentity {
+                    username: username.clone(),
+                    password: hex.into(),
+                })
+            }
+        }
     }
 
     fn auth_data(&mut self) -> Result<Vec<Self::AuthenticationData>, std::io::Error> {
-        Ok(vec![self.credentials.clone()])
+        match self {
+            Self::Fixed(credentials) => Ok(vec![(*credentials).clone()]),
+            // Enumerating every account is never needed for NTLM and would hand out all hashes.
+            Self::Store { .. } => Ok(Vec::new()),
+        }
     }
 }
+// --- end Rampart patch ---
 
 pub(crate) async fn resolve_generator(
     generator: &mut CredsspProcessGenerator<'_>,
@@ -109,6 +212,32 @@ impl<'a> CredsspSequence<'a> {
     ) -> ConnectorResult<Self> {
         let client_computer_name = client_computer_name.into_inner();
         let credentials = CredentialsProxyImpl::new(creds);
+        Self::init_with_proxy(credentials, client_computer_name, public_key, krb_config)
+    }
+
+    /// Rampart patch: a CredSSP server that looks each user up in `store`; the user the
+    /// client named is written to `record`.
+    pub(crate) fn init_with_store(
+        store: std::sync::Arc<dyn CredentialStore>,
+        record: std::sync::Arc<std::sync::Mutex<LookupRecord>>,
+        client_computer_name: ServerName,
+        public_key: Vec<u8>,
+    ) -> ConnectorResult<Self> {
+        let client_computer_name = client_computer_name.into_inner();
+        Self::init_with_proxy(
+            CredentialsProxyImpl::Store { store, record },
+            client_computer_name,
+            public_key,
+            None,
+        )
+    }
+
+    fn init_with_proxy(
+        credentials: CredentialsProxyImpl<'a>,
+        client_computer_name: String,
+        public_key: Vec<u8>,
+        krb_config: Option<KerberosServerConfig>,
+    ) -> ConnectorResult<Self> {
 
         let server_mode = if let Some(krb_config) = krb_config {
             ServerMode::Negotiate(NegotiateConfig {

@@ -167,6 +167,32 @@ where
         S: FramedRead + FramedWrite,
         N: NetworkClient,
     {
+        // Rampart patch: with a credential store, every user is looked up and every attempt
+        // is reported exactly once, whatever way the exchange ends.
+        if let Some(store) = acceptor.credential_store.clone() {
+            let record = std::sync::Arc::new(std::sync::Mutex::new(credssp::LookupRecord::default()));
+            let sequence = credssp::CredsspSequence::init_with_store(
+                std::sync::Arc::clone(&store),
+                std::sync::Arc::clone(&record),
+                client_computer_name,
+                public_key,
+            )?;
+            let result = credssp_exchange(framed, acceptor, network_client, buf, sequence).await;
+            let seen = record.lock().map(|r| r.clone()).unwrap_or_default();
+            let outcome = match &result {
+                Ok(()) => credssp::CredsspOutcome::Success,
+                Err(_) if seen.user.is_some() && !seen.known => credssp::CredsspOutcome::UnknownUser,
+                Err(e) if seen.user.is_some() && is_logon_failure(e) => credssp::CredsspOutcome::WrongPassword,
+                Err(e) => credssp::CredsspOutcome::Failed(e.to_string()),
+            };
+            store.on_attempt(credssp::CredsspAttempt {
+                user: seen.user,
+                domain: seen.domain,
+                outcome,
+            });
+            return result;
+        }
+
         let creds = acceptor
             .creds
             .as_ref()
@@ -177,9 +203,47 @@ where
             password: creds.password.clone().into(),
         };
 
-        let mut sequence =
-            credssp::CredsspSequence::init(&identity, client_computer_name, public_key, kerberos_config)?;
+        let sequence = credssp::CredsspSequence::init(&identity, client_computer_name, public_key, kerberos_config)?;
+        credssp_exchange(framed, acceptor, network_client, buf, sequence).await
+    }
 
+    /// Rampart patch: whether a CredSSP error is the NTLM proof failing to verify (as
+    /// opposed to a malformed message or a transport error).
+    fn is_logon_failure(e: &ironrdp_connector::ConnectorError) -> bool {
+        use ironrdp_connector::ConnectorErrorKind;
+        use ironrdp_connector::sspi::ErrorKind;
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(err) = source {
+            if let Some(sspi_err) = err.downcast_ref::<ironrdp_connector::sspi::Error>() {
+                return matches!(
+                    sspi_err.error_type,
+                    ErrorKind::MessageAltered | ErrorKind::LogonDenied | ErrorKind::WrongPrincipal
+                );
+            }
+            if let Some(conn_err) = err.downcast_ref::<ironrdp_connector::ConnectorError>() {
+                if let ConnectorErrorKind::Credssp(sspi_err) = &conn_err.kind {
+                    return matches!(
+                        sspi_err.error_type,
+                        ErrorKind::MessageAltered | ErrorKind::LogonDenied | ErrorKind::WrongPrincipal
+                    );
+                }
+            }
+            source = err.source();
+        }
+        false
+    }
+
+    async fn credssp_exchange<S, N>(
+        framed: &mut Framed<S>,
+        acceptor: &mut Acceptor,
+        network_client: &mut N,
+        buf: &mut WriteBuf,
+        mut sequence: credssp::CredsspSequence<'_>,
+    ) -> ConnectorResult<()>
+    where
+        S: FramedRead + FramedWrite,
+        N: NetworkClient,
+    {
         loop {
             let Some(next_pdu_hint) = sequence.next_pdu_hint()? else {
                 break;

@@ -448,6 +448,8 @@ pub struct RdpServer {
     ev_receiver: Arc<Mutex<mpsc::UnboundedReceiver<ServerEvent>>>,
     creds: Option<Credentials>,
     credential_validator: Option<Arc<dyn CredentialValidator>>,
+    // Rampart patch: per-user CredSSP lookup (vendor/PATCHES.md).
+    credential_store: Option<Arc<dyn ironrdp_acceptor::credssp::CredentialStore>>,
     local_addr: Option<SocketAddr>,
     autodetect: Option<AutoDetectManager>,
     connection_handler: Option<Box<dyn ConnectionHandler>>,
@@ -546,6 +548,7 @@ impl RdpServer {
             ev_receiver: Arc::new(Mutex::new(ev_receiver)),
             creds: None,
             credential_validator: None,
+            credential_store: None,
             local_addr: None,
             autodetect: None,
             connection_handler,
@@ -580,6 +583,12 @@ impl RdpServer {
     /// Not used for CredSSP/Hybrid connections (those use pre-loaded credentials).
     pub fn set_credential_validator(&mut self, validator: Option<Arc<dyn CredentialValidator>>) {
         self.credential_validator = validator;
+    }
+
+    /// Rampart patch: check CredSSP (HYBRID/HYBRID_EX) logons against a per-user store and
+    /// report each attempt to it, instead of the single identity of `set_credentials`.
+    pub fn set_credential_store(&mut self, store: Option<Arc<dyn ironrdp_acceptor::credssp::CredentialStore>>) {
+        self.credential_store = store;
     }
 
     pub fn event_sender(&self) -> &mpsc::UnboundedSender<ServerEvent> {
@@ -814,6 +823,7 @@ impl RdpServer {
         let capabilities = capabilities::capabilities(&self.opts, size);
         let mut acceptor = Acceptor::new(self.opts.security.flag(), size, capabilities, self.creds.clone());
         acceptor.set_honor_client_desktop_size(self.opts.honor_client_desktop_size);
+        acceptor.set_credential_store(self.credential_store.clone());
 
         self.attach_channels(&mut acceptor);
 
