@@ -53,6 +53,10 @@ pub trait StreamWrapper: Sized {
     fn get_inner_mut(&mut self) -> &mut Self::InnerStream;
 }
 
+/// Rampart patch: the largest PDU a peer may declare. Client-to-server PDUs are small; the
+/// largest legitimate ones (fragmented virtual channel data) stay far below this.
+pub const MAX_FRAME_LENGTH: usize = 16 * 1024 * 1024;
+
 pub struct Framed<S> {
     stream: S,
     buf: BytesMut,
@@ -111,6 +115,14 @@ where
     /// completes first, then it is safe to drop the future and re-create it later.
     /// Data may have been read, but it will be stored in the internal buffer.
     pub(crate) async fn read_exact(&mut self, length: usize) -> io::Result<BytesMut> {
+        // Rampart patch: a peer-declared length (e.g. a CredSSP TsRequest's DER length, up to
+        // 4 GiB) must not make us reserve that much memory up front.
+        if length > MAX_FRAME_LENGTH {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "declared pdu length exceeds the frame limit",
+            ));
+        }
         loop {
             if self.buf.len() >= length {
                 return Ok(self.buf.split_to(length));
@@ -170,6 +182,15 @@ where
         loop {
             match hint.find_size(self.peek()).map_err(io::Error::other)? {
                 Some((matched, length)) => {
+                    // Rampart patch: an unmatched zero-length PDU (e.g. fast-path bytes `00 00`
+                    // while an X.224 PDU is expected) consumed nothing, so this loop spun
+                    // forever without yielding: an unauthenticated hang.
+                    if !matched && length == 0 {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            "unexpected zero-length pdu",
+                        ));
+                    }
                     let bytes = self.read_exact(length).await?.freeze();
                     if matched {
                         return Ok(bytes);
