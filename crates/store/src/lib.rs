@@ -1,0 +1,704 @@
+//! The one place that touches SQLite: users, their credential material, and audit events.
+//!
+//! Invariants:
+//! - The database file is mode 0600 and owned by the user running Rampart: it holds NT
+//!   hashes, which are password-equivalent. [`Store::open`] creates it that way and fixes
+//!   the mode of an existing file (and of its WAL/SHM side files).
+//! - Every audit event is committed in its own transaction with `synchronous=FULL`: when
+//!   [`Store::append_event`] returns, the event is on disk.
+//! - The schema is versioned with `PRAGMA user_version`; migrations only ever append.
+//! - No clock is read here: callers stamp times ([`UnixMillis`]).
+
+use std::fs::{self, OpenOptions, Permissions};
+use std::net::SocketAddr;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rampart_audit::{Event, EventKind, Outcome, UnixMillis, SCHEMA_VERSION};
+use rampart_auth::{validate_user_name, NameError, NtHash};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
+use zeroize::Zeroizing;
+
+/// How long a writer waits for another process's lock (e.g. the CLI while the server
+/// appends events) before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Schema migrations, applied in order; `PRAGMA user_version` is the number applied.
+/// Only ever append to this list.
+const MIGRATIONS: &[&str] = &[
+    // 1: users and audit events.
+    "CREATE TABLE users (
+        name             TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,
+        unix_user        TEXT NOT NULL,
+        nt_hash          BLOB NOT NULL CHECK (length(nt_hash) = 16),
+        created          INTEGER NOT NULL,
+        password_changed INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE events (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        schema      INTEGER NOT NULL,
+        time        INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        outcome     TEXT NOT NULL,
+        peer        TEXT,
+        user        TEXT,
+        domain      TEXT,
+        connection  INTEGER,
+        reason      TEXT
+    ) STRICT;
+    CREATE INDEX events_time ON events (time);
+    CREATE INDEX events_kind ON events (kind, id);
+    CREATE INDEX events_user ON events (user COLLATE NOCASE, id);",
+];
+
+/// Errors from the store. Messages are one lowercase sentence.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not a regular file", path.display())]
+    NotRegularFile { path: PathBuf },
+    #[error("{} is owned by uid {owner}, not by the current user (uid {current})", path.display())]
+    WrongOwner {
+        path: PathBuf,
+        owner: u32,
+        current: u32,
+    },
+    #[error("database schema version {found} is newer than this rampart supports ({supported})")]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("user {0:?} already exists")]
+    UserExists(String),
+    #[error("no such user {0:?}")]
+    NoSuchUser(String),
+    #[error(transparent)]
+    InvalidName(#[from] NameError),
+    #[error("corrupt store: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// A user to enroll.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: String,
+    pub unix_user: String,
+    pub nt_hash: NtHash,
+    pub now: UnixMillis,
+}
+
+/// A stored user, with credential material (for NLA lookup).
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    /// The canonical (stored) name, whatever case the lookup used.
+    pub name: String,
+    pub unix_user: String,
+    pub nt_hash: NtHash,
+    pub created: UnixMillis,
+    pub password_changed: UnixMillis,
+}
+
+/// A stored user without credential material (for listing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSummary {
+    pub name: String,
+    pub unix_user: String,
+    pub created: UnixMillis,
+    pub password_changed: UnixMillis,
+}
+
+/// Which events [`Store::events`] returns: all filters must match; the newest `limit`
+/// matches are returned, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Only events at or after this time.
+    pub since: Option<UnixMillis>,
+    pub kind: Option<EventKind>,
+    /// Only events for this user (case-insensitive).
+    pub user: Option<String>,
+    /// At most this many events (the newest ones).
+    pub limit: usize,
+}
+
+impl Default for EventFilter {
+    /// No filter, the newest 1000 events.
+    fn default() -> Self {
+        Self {
+            since: None,
+            kind: None,
+            user: None,
+            limit: 1000,
+        }
+    }
+}
+
+/// The SQLite store.
+pub struct Store {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.conn.path()).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`: mode 0600, WAL, `synchronous=FULL`,
+    /// busy timeout 5 s, schema migrated to the current version.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        secure_file(path)?;
+        // SQLite creates the WAL and SHM files with the main file's mode; fix any left
+        // behind by an older version or another tool.
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            let side = PathBuf::from(side);
+            if fs::symlink_metadata(&side).is_ok() {
+                secure_file(&side)?;
+            }
+        }
+
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Corrupt(format!("cannot enable WAL journal (got {mode:?})")));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Self { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let supported = i64::try_from(MIGRATIONS.len())
+            .map_err(|_| StoreError::Corrupt("too many migrations".into()))?;
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let found: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if found > supported {
+            return Err(StoreError::SchemaTooNew { found, supported });
+        }
+        let mut version = found;
+        for sql in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+            tx.execute_batch(sql)?;
+            version += 1;
+            tx.pragma_update(None, "user_version", version)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Enrolls a user. The name must pass [`validate_user_name`]; names are unique
+    /// case-insensitively.
+    pub fn add_user(&mut self, user: &NewUser) -> Result<(), StoreError> {
+        validate_user_name(&user.name)?;
+        let result = self.conn.execute(
+            "INSERT INTO users (name, unix_user, nt_hash, created, password_changed)
+             VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![user.name, user.unix_user, &user.nt_hash.as_bytes()[..], user.now.0],
+        );
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if err.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                Err(StoreError::UserExists(user.name.clone()))
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Replaces a user's NT hash and stamps `password_changed`.
+    pub fn set_nt_hash(&mut self, name: &str, hash: &NtHash, now: UnixMillis) -> Result<(), StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE users SET nt_hash = ?2, password_changed = ?3 WHERE name = ?1 COLLATE NOCASE",
+            params![name, &hash.as_bytes()[..], now.0],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchUser(name.to_owned()));
+        }
+        Ok(())
+    }
+
+    pub fn delete_user(&mut self, name: &str) -> Result<(), StoreError> {
+        let changed = self
+            .conn
+            .execute("DELETE FROM users WHERE name = ?1 COLLATE NOCASE", params![name])?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchUser(name.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Looks a user up by name, case-insensitively (RDP clients vary the case); the record
+    /// carries the canonical name.
+    pub fn get_user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT name, unix_user, nt_hash, created, password_changed
+                 FROM users WHERE name = ?1 COLLATE NOCASE",
+                params![name],
+                |row| {
+                    let hash: Zeroizing<Vec<u8>> = Zeroizing::new(row.get(2)?);
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        hash,
+                        row.get::<_, i64>(3)?,
+                        row.get::<_, i64>(4)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((name, unix_user, hash, created, password_changed)) = row else {
+            return Ok(None);
+        };
+        let bytes: [u8; 16] = hash
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt(format!("nt hash of user {name:?} is not 16 bytes")))?;
+        Ok(Some(UserRecord {
+            name,
+            unix_user,
+            nt_hash: NtHash::from_bytes(bytes),
+            created: UnixMillis(created),
+            password_changed: UnixMillis(password_changed),
+        }))
+    }
+
+    /// All users, by name, without credential material.
+    pub fn list_users(&self) -> Result<Vec<UserSummary>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, unix_user, created, password_changed FROM users ORDER BY name")?;
+        let rows = stmt.query_map([], |row| {
+            Ok(UserSummary {
+                name: row.get(0)?,
+                unix_user: row.get(1)?,
+                created: UnixMillis(row.get(2)?),
+                password_changed: UnixMillis(row.get(3)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Writes one event durably (its own transaction, fsynced); returns its sequence number.
+    pub fn append_event(&mut self, event: &Event) -> Result<i64, StoreError> {
+        let connection = event
+            .connection
+            .map(i64::try_from)
+            .transpose()
+            .map_err(|_| StoreError::Corrupt("connection number out of range".into()))?;
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO events (schema, time, kind, outcome, peer, user, domain, connection, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                SCHEMA_VERSION,
+                event.time.0,
+                event.kind.code(),
+                event.outcome.code(),
+                event.peer.map(|p| p.to_string()),
+                event.user,
+                event.domain,
+                connection,
+                event.reason,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Events matching `filter`: the newest `filter.limit` matches, oldest first.
+    pub fn events(&self, filter: &EventFilter) -> Result<Vec<Event>, StoreError> {
+        let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
+        let mut stmt = self.conn.prepare(
+            "SELECT time, kind, outcome, peer, user, domain, connection, reason FROM events
+             WHERE (?1 IS NULL OR time >= ?1)
+               AND (?2 IS NULL OR kind = ?2)
+               AND (?3 IS NULL OR user = ?3 COLLATE NOCASE)
+             ORDER BY id DESC LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                filter.since.map(|t| t.0),
+                filter.kind.map(EventKind::code),
+                filter.user,
+                limit
+            ],
+            event_from_row,
+        )?;
+        let mut events = rows
+            .map(|row| row.map_err(StoreError::from).and_then(|raw| raw.into_event()))
+            .collect::<Result<Vec<_>, _>>()?;
+        events.reverse();
+        Ok(events)
+    }
+}
+
+/// An events row before its codes are parsed.
+struct RawEvent {
+    time: i64,
+    kind: String,
+    outcome: String,
+    peer: Option<String>,
+    user: Option<String>,
+    domain: Option<String>,
+    connection: Option<i64>,
+    reason: Option<String>,
+}
+
+fn event_from_row(row: &Row<'_>) -> rusqlite::Result<RawEvent> {
+    Ok(RawEvent {
+        time: row.get(0)?,
+        kind: row.get(1)?,
+        outcome: row.get(2)?,
+        peer: row.get(3)?,
+        user: row.get(4)?,
+        domain: row.get(5)?,
+        connection: row.get(6)?,
+        reason: row.get(7)?,
+    })
+}
+
+impl RawEvent {
+    fn into_event(self) -> Result<Event, StoreError> {
+        let kind = EventKind::from_code(&self.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown event kind {:?}", self.kind)))?;
+        let outcome = Outcome::from_code(&self.outcome)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown event outcome {:?}", self.outcome)))?;
+        let peer = self
+            .peer
+            .map(|p| {
+                p.parse::<SocketAddr>()
+                    .map_err(|_| StoreError::Corrupt(format!("bad peer address {p:?}")))
+            })
+            .transpose()?;
+        let connection = self
+            .connection
+            .map(u64::try_from)
+            .transpose()
+            .map_err(|_| StoreError::Corrupt("negative connection number".into()))?;
+        Ok(Event {
+            time: UnixMillis(self.time),
+            kind,
+            outcome,
+            peer,
+            user: self.user,
+            domain: self.domain,
+            connection,
+            reason: self.reason,
+        })
+    }
+}
+
+/// Makes sure `path` is a regular file owned by us with mode 0600, creating it (0600 from
+/// the start, so there is no window where it is readable) if missing.
+fn secure_file(path: &Path) -> Result<(), StoreError> {
+    let io_err = |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    match fs::symlink_metadata(path) {
+        Ok(meta) if !meta.file_type().is_file() => {
+            return Err(StoreError::NotRegularFile { path: path.to_owned() });
+        }
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(io_err(err)),
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    let current = rustix::process::geteuid().as_raw();
+    // Root may administer a store owned by the service account; anyone else must own it.
+    if meta.uid() != current && current != 0 {
+        return Err(StoreError::WrongOwner {
+            path: path.to_owned(),
+            owner: meta.uid(),
+            current,
+        });
+    }
+    if meta.mode() & 0o7777 != 0o600 {
+        file.set_permissions(Permissions::from_mode(0o600)).map_err(io_err)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rampart_auth::Password;
+
+    fn temp_store() -> (tempfile::TempDir, PathBuf, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        let store = Store::open(&path).unwrap();
+        (dir, path, store)
+    }
+
+    fn hash(pw: &str) -> NtHash {
+        NtHash::from_password(&Password::new(pw.to_owned()))
+    }
+
+    fn new_user(name: &str, now: i64) -> NewUser {
+        NewUser {
+            name: name.to_owned(),
+            unix_user: format!("{name}-unix"),
+            nt_hash: hash("Password"),
+            now: UnixMillis(now),
+        }
+    }
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().mode() & 0o7777
+    }
+
+    #[test]
+    fn add_and_get_user() {
+        let (_dir, _path, mut store) = temp_store();
+        store.add_user(&new_user("alice", 1000)).unwrap();
+        let rec = store.get_user("alice").unwrap().unwrap();
+        assert_eq!(rec.name, "alice");
+        assert_eq!(rec.unix_user, "alice-unix");
+        assert_eq!(rec.nt_hash.to_hex(), "a4f49c406510bdcab6824ee7c30fd852");
+        assert_eq!(rec.created, UnixMillis(1000));
+        assert_eq!(rec.password_changed, UnixMillis(1000));
+        assert!(store.get_user("bob").unwrap().is_none());
+    }
+
+    #[test]
+    fn lookup_is_case_insensitive_and_returns_canonical_name() {
+        let (_dir, _path, mut store) = temp_store();
+        store.add_user(&new_user("alice", 1)).unwrap();
+        let rec = store.get_user("ALICE").unwrap().unwrap();
+        assert_eq!(rec.name, "alice");
+        assert!(store.get_user("AlIcE").unwrap().is_some());
+    }
+
+    #[test]
+    fn duplicate_is_rejected() {
+        let (_dir, _path, mut store) = temp_store();
+        store.add_user(&new_user("alice", 1)).unwrap();
+        let err = store.add_user(&new_user("alice", 2)).unwrap_err();
+        assert!(matches!(err, StoreError::UserExists(ref n) if n == "alice"), "{err:?}");
+        assert_eq!(err.to_string(), "user \"alice\" already exists");
+    }
+
+    #[test]
+    fn invalid_names_are_refused() {
+        let (_dir, _path, mut store) = temp_store();
+        let err = store.add_user(&new_user("Alice", 1)).unwrap_err();
+        assert!(matches!(err, StoreError::InvalidName(_)), "{err:?}");
+        let err = store.add_user(&new_user("corp\\alice", 1)).unwrap_err();
+        assert!(matches!(err, StoreError::InvalidName(_)), "{err:?}");
+    }
+
+    #[test]
+    fn change_password() {
+        let (_dir, _path, mut store) = temp_store();
+        store.add_user(&new_user("alice", 1)).unwrap();
+        store.set_nt_hash("Alice", &hash("new one"), UnixMillis(50)).unwrap();
+        let rec = store.get_user("alice").unwrap().unwrap();
+        assert_eq!(rec.nt_hash.as_bytes(), hash("new one").as_bytes());
+        assert_eq!(rec.created, UnixMillis(1));
+        assert_eq!(rec.password_changed, UnixMillis(50));
+        let err = store.set_nt_hash("bob", &hash("x"), UnixMillis(1)).unwrap_err();
+        assert!(matches!(err, StoreError::NoSuchUser(ref n) if n == "bob"), "{err:?}");
+    }
+
+    #[test]
+    fn delete_user() {
+        let (_dir, _path, mut store) = temp_store();
+        store.add_user(&new_user("alice", 1)).unwrap();
+        store.delete_user("ALICE").unwrap();
+        assert!(store.get_user("alice").unwrap().is_none());
+        let err = store.delete_user("alice").unwrap_err();
+        assert!(matches!(err, StoreError::NoSuchUser(_)), "{err:?}");
+        // The name is free again.
+        store.add_user(&new_user("alice", 2)).unwrap();
+    }
+
+    #[test]
+    fn list_users_sorted_without_hashes() {
+        let (_dir, _path, mut store) = temp_store();
+        assert!(store.list_users().unwrap().is_empty());
+        store.add_user(&new_user("carol", 3)).unwrap();
+        store.add_user(&new_user("alice", 1)).unwrap();
+        store.set_nt_hash("carol", &hash("x"), UnixMillis(9)).unwrap();
+        let users = store.list_users().unwrap();
+        assert_eq!(
+            users,
+            vec![
+                UserSummary {
+                    name: "alice".into(),
+                    unix_user: "alice-unix".into(),
+                    created: UnixMillis(1),
+                    password_changed: UnixMillis(1),
+                },
+                UserSummary {
+                    name: "carol".into(),
+                    unix_user: "carol-unix".into(),
+                    created: UnixMillis(3),
+                    password_changed: UnixMillis(9),
+                },
+            ]
+        );
+    }
+
+    fn sample_events() -> Vec<Event> {
+        vec![
+            Event::new(UnixMillis(100), EventKind::ConnectionAccepted, Outcome::Success)
+                .with_peer("192.168.1.5:50000".parse().unwrap())
+                .with_connection(1),
+            Event::new(UnixMillis(200), EventKind::AuthFailed, Outcome::Failure)
+                .with_peer("[fd00::1]:4000".parse().unwrap())
+                .with_user("Alice")
+                .with_domain(Some("CORP".into()))
+                .with_connection(u64::try_from(i64::MAX).unwrap())
+                .with_reason("wrong password"),
+            Event::new(UnixMillis(300), EventKind::AuthSucceeded, Outcome::Success).with_user("alice"),
+            Event::new(UnixMillis(400), EventKind::UserAdded, Outcome::Success).with_user("bob"),
+        ]
+    }
+
+    #[test]
+    fn events_round_trip() {
+        let (_dir, _path, mut store) = temp_store();
+        let events = sample_events();
+        let mut last = 0;
+        for ev in &events {
+            let id = store.append_event(ev).unwrap();
+            assert!(id > last);
+            last = id;
+        }
+        assert_eq!(store.events(&EventFilter::default()).unwrap(), events);
+    }
+
+    #[test]
+    fn event_filters() {
+        let (_dir, _path, mut store) = temp_store();
+        let events = sample_events();
+        for ev in &events {
+            store.append_event(ev).unwrap();
+        }
+        let f = |since: Option<i64>, kind: Option<EventKind>, user: Option<&str>, limit: usize| EventFilter {
+            since: since.map(UnixMillis),
+            kind,
+            user: user.map(str::to_owned),
+            limit,
+        };
+        let times = |evs: Vec<Event>| evs.iter().map(|e| e.time.0).collect::<Vec<_>>();
+        assert_eq!(times(store.events(&f(Some(200), None, None, 100)).unwrap()), [200, 300, 400]);
+        assert_eq!(
+            times(store.events(&f(None, Some(EventKind::AuthFailed), None, 100)).unwrap()),
+            [200]
+        );
+        assert_eq!(times(store.events(&f(None, None, Some("ALICE"), 100)).unwrap()), [200, 300]);
+        // Newest `limit`, oldest first.
+        assert_eq!(times(store.events(&f(None, None, None, 2)).unwrap()), [300, 400]);
+        assert!(store.events(&f(None, None, None, 0)).unwrap().is_empty());
+        assert_eq!(
+            times(store.events(&f(Some(250), Some(EventKind::AuthSucceeded), Some("alice"), 10)).unwrap()),
+            [300]
+        );
+        assert!(store
+            .events(&f(Some(500), None, None, 10))
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn new_file_is_0600_and_wal() {
+        let (_dir, path, mut store) = temp_store();
+        store.add_user(&new_user("alice", 1)).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal = PathBuf::from(wal);
+        assert!(wal.exists(), "WAL mode is on");
+        assert_eq!(mode(&wal), 0o600);
+        let jm: String = store
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(jm, "wal");
+        let sync: i64 = store.conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+        assert_eq!(sync, 2, "synchronous=FULL");
+    }
+
+    #[test]
+    fn existing_file_mode_is_fixed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        drop(Store::open(&path).unwrap());
+        fs::set_permissions(&path, Permissions::from_mode(0o644)).unwrap();
+        drop(Store::open(&path).unwrap());
+        assert_eq!(mode(&path), 0o600);
+    }
+
+    #[test]
+    fn refuses_non_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere.db");
+        let link = dir.path().join("rampart.db");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = Store::open(&link).unwrap_err();
+        assert!(matches!(err, StoreError::NotRegularFile { .. }), "{err:?}");
+        assert!(!target.exists());
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(err, StoreError::NotRegularFile { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn reopen_keeps_data_and_migrations_are_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        {
+            let mut store = Store::open(&path).unwrap();
+            store.add_user(&new_user("alice", 1)).unwrap();
+            store.append_event(&sample_events()[0]).unwrap();
+        }
+        for _ in 0..2 {
+            let store = Store::open(&path).unwrap();
+            assert_eq!(store.get_user("alice").unwrap().unwrap().name, "alice");
+            assert_eq!(store.events(&EventFilter::default()).unwrap().len(), 1);
+            let v: i64 = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+            assert_eq!(v, i64::try_from(MIGRATIONS.len()).unwrap());
+        }
+    }
+
+    #[test]
+    fn refuses_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        {
+            let store = Store::open(&path).unwrap();
+            store.conn.pragma_update(None, "user_version", 99).unwrap();
+        }
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, .. }), "{err:?}");
+    }
+
+    #[test]
+    fn debug_does_not_leak_hashes() {
+        let (_dir, _path, mut store) = temp_store();
+        store.add_user(&new_user("alice", 1)).unwrap();
+        let rec = store.get_user("alice").unwrap().unwrap();
+        assert!(!format!("{rec:?}").contains(&rec.nt_hash.to_hex()));
+    }
+}
