@@ -1,0 +1,627 @@
+//! Xvfb desktops started as a Unix user, kept alive across connections.
+//!
+//! Owned by the privileged supervisor. For each RDP user there is at most one
+//! live session: an Xvfb running as the mapped Unix account plus the session
+//! command (`~/.xsession` or the configured default) in its own process group,
+//! also as that account, with a clean environment.
+//!
+//! Files: `runtime_dir` (root, 0711: others may traverse it but not list it)
+//! holds one directory per session with a random name, owned by the user and
+//! 0700, containing `Xauthority` (0600, a wildcard MIT-MAGIC-COOKIE-1 entry used
+//! both as Xvfb's `-auth` file and as the session's `XAUTHORITY`) and the logs
+//! of Xvfb and the session command.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal};
+
+use crate::{readiness, xauth, DesktopError, X11Target};
+
+/// The PATH sessions get.
+pub const SESSION_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+/// How long Xvfb may take to report its display number.
+pub const XVFB_READY_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long processes get between SIGTERM and SIGKILL.
+pub const TERM_GRACE: Duration = Duration::from_secs(2);
+/// At most this many live sessions per manager.
+pub const MAX_SESSIONS: usize = 256;
+/// Accepted screen sizes.
+pub const MIN_SIDE: u16 = 64;
+pub const MAX_SIDE: u16 = 8192;
+
+/// Shell script run as the session command. `$1` is the default command.
+const SESSION_SCRIPT: &str = r#"if [ -n "$RAMPART_USE_XSESSION" ] && [ -f "$HOME/.xsession" ] && [ -x "$HOME/.xsession" ]; then
+  unset RAMPART_USE_XSESSION; exec "$HOME/.xsession"
+elif [ -n "$RAMPART_USE_XSESSION" ] && [ -f "$HOME/.xsession" ] && [ -r "$HOME/.xsession" ]; then
+  unset RAMPART_USE_XSESSION; exec /bin/sh "$HOME/.xsession"
+fi
+unset RAMPART_USE_XSESSION
+exec /bin/sh -c "$1""#;
+
+/// How sessions are started.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// Root-owned directory for per-session files (created 0711 if missing).
+    pub runtime_dir: PathBuf,
+    /// The Xvfb binary.
+    pub xvfb: PathBuf,
+    /// Run with `/bin/sh -c` when the user has no usable `~/.xsession`.
+    pub default_command: String,
+    /// Honour `~/.xsession`.
+    pub use_xsession: bool,
+    /// Screen depth for Xvfb (24 unless you know better).
+    pub depth: u8,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            runtime_dir: PathBuf::from("/run/rampart/sessions"),
+            xvfb: PathBuf::from("Xvfb"),
+            default_command: "exec xterm".to_owned(),
+            use_xsession: true,
+            depth: 24,
+        }
+    }
+}
+
+/// A Unix account from `/etc/passwd`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnixAccount {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: PathBuf,
+    pub shell: PathBuf,
+}
+
+impl UnixAccount {
+    /// Looks `name` up in `/etc/passwd` (local accounts only; NSS sources such as
+    /// LDAP are not consulted).
+    pub fn lookup(name: &str) -> Result<Self, DesktopError> {
+        let text = fs::read_to_string("/etc/passwd").map_err(|e| DesktopError::io("reading /etc/passwd", e))?;
+        Self::from_passwd(&text, name)
+    }
+
+    /// Finds `name` in the text of a passwd file.
+    pub fn from_passwd(text: &str, name: &str) -> Result<Self, DesktopError> {
+        if name.is_empty() || name.starts_with(['+', '-']) || name.contains([':', '\n']) {
+            return Err(DesktopError::UnknownUnixUser(name.to_owned()));
+        }
+        for line in text.lines() {
+            let mut fields = line.split(':');
+            if fields.next() != Some(name) {
+                continue;
+            }
+            let invalid = |detail: &str| DesktopError::Invalid {
+                what: "passwd entry",
+                detail: format!("{name}: {detail}"),
+            };
+            let _password = fields.next();
+            let uid = fields.next().and_then(|f| f.parse().ok()).ok_or_else(|| invalid("bad uid"))?;
+            let gid = fields.next().and_then(|f| f.parse().ok()).ok_or_else(|| invalid("bad gid"))?;
+            let _gecos = fields.next();
+            let home = fields.next().ok_or_else(|| invalid("no home"))?;
+            let shell = fields.next().unwrap_or("");
+            return Ok(Self {
+                name: name.to_owned(),
+                uid,
+                gid,
+                home: PathBuf::from(home),
+                shell: PathBuf::from(if shell.is_empty() { "/bin/sh" } else { shell }),
+            });
+        }
+        Err(DesktopError::UnknownUnixUser(name.to_owned()))
+    }
+}
+
+/// What a connection needs to attach to a session.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// X display number (`:N`).
+    pub display: u32,
+    /// MIT-MAGIC-COOKIE-1 for the display.
+    pub cookie: Vec<u8>,
+    pub width: u16,
+    pub height: u16,
+    /// True when an existing session was returned.
+    pub resumed: bool,
+}
+
+impl SessionInfo {
+    /// How to connect to this session's display.
+    pub fn target(&self) -> X11Target {
+        X11Target::local(self.display, self.cookie.clone())
+    }
+}
+
+impl fmt::Debug for SessionInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionInfo")
+            .field("display", &self.display)
+            .field("cookie", &"<redacted>")
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("resumed", &self.resumed)
+            .finish()
+    }
+}
+
+struct Session {
+    uid: u32,
+    display: u32,
+    cookie: Vec<u8>,
+    width: u16,
+    height: u16,
+    dir: PathBuf,
+    xvfb: Child,
+    /// The session command; also the id of its process group.
+    command: Child,
+}
+
+impl Session {
+    fn info(&self, resumed: bool) -> SessionInfo {
+        SessionInfo {
+            display: self.display,
+            cookie: self.cookie.clone(),
+            width: self.width,
+            height: self.height,
+            resumed,
+        }
+    }
+
+    fn alive(&mut self) -> bool {
+        matches!(self.xvfb.try_wait(), Ok(None)) && matches!(self.command.try_wait(), Ok(None))
+    }
+
+    /// Process ids, for tests and diagnostics: (Xvfb, session command).
+    fn pids(&self) -> (u32, u32) {
+        (self.xvfb.id(), self.command.id())
+    }
+}
+
+/// Starts, finds and ends desktop sessions.
+pub struct SessionManager {
+    config: SessionConfig,
+    sessions: HashMap<String, Session>,
+}
+
+impl SessionManager {
+    pub fn new(config: SessionConfig) -> Self {
+        Self {
+            config,
+            sessions: HashMap::new(),
+        }
+    }
+
+    /// Returns the live session of `rdp_user`, or starts one running as `account`.
+    ///
+    /// A live session keeps its size (`width`/`height` only apply to new ones). A
+    /// session that belongs to another uid (the mapping changed) is ended first.
+    pub fn ensure(
+        &mut self,
+        rdp_user: &str,
+        account: &UnixAccount,
+        width: u16,
+        height: u16,
+    ) -> Result<SessionInfo, DesktopError> {
+        if let Some(session) = self.sessions.get_mut(rdp_user) {
+            if session.uid == account.uid && session.alive() {
+                return Ok(session.info(true));
+            }
+            if let Some(old) = self.sessions.remove(rdp_user) {
+                end_session(old);
+            }
+        }
+        if self.sessions.len() >= MAX_SESSIONS {
+            return Err(DesktopError::TooManySessions(MAX_SESSIONS));
+        }
+        if !(MIN_SIDE..=MAX_SIDE).contains(&width) || !(MIN_SIDE..=MAX_SIDE).contains(&height) {
+            return Err(DesktopError::Invalid {
+                what: "screen size",
+                detail: format!("{width}x{height}"),
+            });
+        }
+        let session = self.start(account, width, height)?;
+        let info = session.info(false);
+        tracing::info!(rdp_user, unix_user = %account.name, display = info.display, "desktop session started");
+        self.sessions.insert(rdp_user.to_owned(), session);
+        Ok(info)
+    }
+
+    fn start(&self, account: &UnixAccount, width: u16, height: u16) -> Result<Session, DesktopError> {
+        prepare_runtime_dir(&self.config.runtime_dir)?;
+        ensure_x11_socket_dir()?;
+        let dir = self
+            .config
+            .runtime_dir
+            .join(format!("s-{}", hex::encode(xauth::random_cookie().get(..8).unwrap_or_default())));
+        DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| DesktopError::io(format!("creating {}", dir.display()), e))?;
+        let result = self.start_in(account, width, height, &dir);
+        if result.is_err() {
+            let _ = fs::remove_dir_all(&dir);
+        }
+        result
+    }
+
+    fn start_in(&self, account: &UnixAccount, width: u16, height: u16, dir: &Path) -> Result<Session, DesktopError> {
+        chown(dir, account)?;
+        let cookie = xauth::random_cookie();
+        let auth_path = dir.join("Xauthority");
+        let entry = xauth::encode_wild_cookie(&cookie).ok_or(DesktopError::Invalid {
+            what: "cookie",
+            detail: "too long".into(),
+        })?;
+        write_private(&auth_path, &entry, account)?;
+        let xvfb_log = create_log(&dir.join("xvfb.log"), account)?;
+
+        let mut xvfb_cmd = Command::new(&self.config.xvfb);
+        xvfb_cmd
+            .arg("-displayfd")
+            .arg("1")
+            .arg("-auth")
+            .arg(&auth_path)
+            .arg("-screen")
+            .arg("0")
+            .arg(format!("{width}x{height}x{}", self.config.depth))
+            .arg("-nolisten")
+            .arg("tcp")
+            .env_clear()
+            .env("PATH", SESSION_PATH)
+            .env("HOME", &account.home)
+            .current_dir("/")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(xvfb_log);
+        as_user(&mut xvfb_cmd, account);
+        let mut xvfb = xvfb_cmd.spawn().map_err(|source| DesktopError::Spawn { what: "xvfb", source })?;
+
+        let display = match read_display_number(&mut xvfb, XVFB_READY_TIMEOUT) {
+            Ok(d) => d,
+            Err(e) => {
+                kill_and_wait(&mut xvfb);
+                let log = fs::read_to_string(dir.join("xvfb.log")).unwrap_or_default();
+                let tail: String = log.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
+                tracing::warn!(error = %e, xvfb_log = %tail, "xvfb did not start");
+                return Err(e);
+            }
+        };
+
+        let session_log = create_log(&dir.join("session.log"), account)?;
+        let session_log_err = session_log
+            .try_clone()
+            .map_err(|e| DesktopError::io("duplicating session log", e))?;
+        let cwd = if account.home.is_dir() {
+            account.home.clone()
+        } else {
+            PathBuf::from("/")
+        };
+        let mut cmd = Command::new("/bin/sh");
+        cmd.arg("-c")
+            .arg(SESSION_SCRIPT)
+            .arg("rampart-session")
+            .arg(&self.config.default_command)
+            .env_clear()
+            .env("HOME", &account.home)
+            .env("USER", &account.name)
+            .env("LOGNAME", &account.name)
+            .env("SHELL", &account.shell)
+            .env("PATH", SESSION_PATH)
+            .env("DISPLAY", format!(":{display}"))
+            .env("XAUTHORITY", &auth_path)
+            .current_dir(cwd)
+            .stdin(Stdio::null())
+            .stdout(session_log)
+            .stderr(session_log_err);
+        if self.config.use_xsession {
+            cmd.env("RAMPART_USE_XSESSION", "1");
+        }
+        as_user(&mut cmd, account);
+        let command = match cmd.spawn() {
+            Ok(c) => c,
+            Err(source) => {
+                kill_and_wait(&mut xvfb);
+                return Err(DesktopError::Spawn {
+                    what: "session command",
+                    source,
+                });
+            }
+        };
+        Ok(Session {
+            uid: account.uid,
+            display,
+            cookie,
+            width,
+            height,
+            dir: dir.to_owned(),
+            xvfb,
+            command,
+        })
+    }
+
+    /// Ends sessions whose Xvfb or session command has exited (killing the other
+    /// half) and returns their RDP user names.
+    pub fn reap(&mut self) -> Vec<String> {
+        let dead: Vec<String> = self
+            .sessions
+            .iter_mut()
+            .filter_map(|(name, s)| (!s.alive()).then(|| name.clone()))
+            .collect();
+        for name in &dead {
+            if let Some(s) = self.sessions.remove(name) {
+                tracing::info!(rdp_user = %name, display = s.display, "desktop session ended");
+                end_session(s);
+            }
+        }
+        dead
+    }
+
+    /// Kills every session's processes and removes their files.
+    pub fn shutdown_all(&mut self) {
+        for (_, s) in self.sessions.drain() {
+            end_session(s);
+        }
+    }
+
+    /// The live session of `rdp_user`, without starting one.
+    pub fn get(&mut self, rdp_user: &str) -> Option<SessionInfo> {
+        let s = self.sessions.get_mut(rdp_user)?;
+        s.alive().then(|| s.info(true))
+    }
+
+    /// Process ids (Xvfb, session command) of `rdp_user`'s session.
+    pub fn pids(&self, rdp_user: &str) -> Option<(u32, u32)> {
+        self.sessions.get(rdp_user).map(Session::pids)
+    }
+
+    /// Number of sessions held (live or not yet reaped).
+    pub fn len(&self) -> usize {
+        self.sessions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sessions.is_empty()
+    }
+}
+
+impl Drop for SessionManager {
+    fn drop(&mut self) {
+        self.shutdown_all();
+    }
+}
+
+fn as_user(cmd: &mut Command, account: &UnixAccount) {
+    // std sets gid then uid, clears supplementary groups when running as root,
+    // and changes directory after dropping privileges.
+    cmd.uid(account.uid).gid(account.gid).process_group(0);
+}
+
+fn chown(path: &Path, account: &UnixAccount) -> Result<(), DesktopError> {
+    std::os::unix::fs::chown(path, Some(account.uid), Some(account.gid))
+        .map_err(|e| DesktopError::io(format!("chown {}", path.display()), e))
+}
+
+fn write_private(path: &Path, bytes: &[u8], account: &UnixAccount) -> Result<(), DesktopError> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| DesktopError::io(format!("creating {}", path.display()), e))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| DesktopError::io(format!("writing {}", path.display()), e))?;
+    chown(path, account)
+}
+
+fn create_log(path: &Path, account: &UnixAccount) -> Result<File, DesktopError> {
+    let f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| DesktopError::io(format!("creating {}", path.display()), e))?;
+    chown(path, account)?;
+    Ok(f)
+}
+
+fn prepare_runtime_dir(dir: &Path) -> Result<(), DesktopError> {
+    if !dir.is_dir() {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o711)
+            .create(dir)
+            .map_err(|e| DesktopError::io(format!("creating {}", dir.display()), e))?;
+    }
+    // Traversable (the user's Xvfb opens its auth file below it), not listable.
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o711))
+        .map_err(|e| DesktopError::io(format!("chmod {}", dir.display()), e))
+}
+
+/// Xvfb running as an ordinary user cannot create `/tmp/.X11-unix` properly; make
+/// sure it exists with the usual sticky, world-writable mode.
+fn ensure_x11_socket_dir() -> Result<(), DesktopError> {
+    let dir = Path::new("/tmp/.X11-unix");
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if !rustix::process::geteuid().is_root() {
+        return Ok(());
+    }
+    if let Err(e) = DirBuilder::new().mode(0o1777).create(dir) {
+        // Someone else may have created it meanwhile.
+        if !dir.is_dir() {
+            return Err(DesktopError::io("creating /tmp/.X11-unix", e));
+        }
+    }
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o1777))
+        .map_err(|e| DesktopError::io("chmod /tmp/.X11-unix", e))
+}
+
+/// Reads the display number Xvfb writes to its `-displayfd` once it is ready.
+fn read_display_number(xvfb: &mut Child, timeout: Duration) -> Result<u32, DesktopError> {
+    let deadline = Instant::now() + timeout;
+    let Some(stdout) = xvfb.stdout.as_mut() else {
+        return Err(DesktopError::Exited {
+            what: "xvfb",
+            detail: "no display pipe".into(),
+        });
+    };
+    let mut buf = Vec::new();
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(DesktopError::Timeout("xvfb to report its display"));
+        }
+        let readable = readiness::wait_readable(&*stdout, deadline - now)
+            .map_err(|e| DesktopError::io("waiting for xvfb", e))?;
+        if !readable {
+            continue;
+        }
+        let mut chunk = [0u8; 32];
+        let n = stdout
+            .read(&mut chunk)
+            .map_err(|e| DesktopError::io("reading xvfb display number", e))?;
+        if n == 0 {
+            return Err(DesktopError::Exited {
+                what: "xvfb",
+                detail: "closed its display pipe without a display number".into(),
+            });
+        }
+        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        if buf.len() > 16 {
+            return Err(DesktopError::Invalid {
+                what: "xvfb display number",
+                detail: String::from_utf8_lossy(&buf).into_owned(),
+            });
+        }
+        if buf.contains(&b'\n') {
+            let text = String::from_utf8_lossy(&buf);
+            return text.trim().parse().map_err(|_| DesktopError::Invalid {
+                what: "xvfb display number",
+                detail: text.trim().to_owned(),
+            });
+        }
+    }
+}
+
+fn pid_of(child: &Child) -> Option<Pid> {
+    i32::try_from(child.id()).ok().and_then(Pid::from_raw)
+}
+
+fn wait_until(deadline: Instant, child: &mut Child) -> bool {
+    loop {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn kill_and_wait(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Ends a session: SIGTERM to the session's process group and to Xvfb, SIGKILL
+/// after a grace period, then removes the session directory.
+fn end_session(mut s: Session) {
+    let group = pid_of(&s.command);
+    let xvfb = pid_of(&s.xvfb);
+    // Signal the group while its leader is unreaped (a zombie at worst), so the
+    // id cannot have been reused.
+    let leader_running = matches!(s.command.try_wait(), Ok(None));
+    if let Some(pg) = group {
+        let _ = rustix::process::kill_process_group(pg, Signal::TERM);
+    }
+    if let (Some(pid), Ok(None)) = (xvfb, s.xvfb.try_wait()) {
+        let _ = rustix::process::kill_process(pid, Signal::TERM);
+    }
+    let deadline = Instant::now() + TERM_GRACE;
+    let command_done = wait_until(deadline, &mut s.command);
+    let xvfb_done = wait_until(deadline, &mut s.xvfb);
+    if !command_done {
+        if let Some(pg) = group {
+            let _ = rustix::process::kill_process_group(pg, Signal::KILL);
+        }
+        kill_and_wait(&mut s.command);
+    } else if leader_running {
+        // Stragglers in the group that ignored SIGTERM. The leader was reaped
+        // just now, within the grace period, so reuse of its id is very unlikely.
+        if let Some(pg) = group {
+            let _ = rustix::process::kill_process_group(pg, Signal::KILL);
+        }
+    }
+    if !xvfb_done {
+        kill_and_wait(&mut s.xvfb);
+    }
+    if let Err(e) = fs::remove_dir_all(&s.dir) {
+        tracing::warn!(dir = %s.dir.display(), error = %e, "cannot remove session directory");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\n\
+        daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n\
+        alice:x:1000:1001:Alice,,,:/home/alice:\n\
+        broken:x:abc:1::/home/b:/bin/sh\n\
+        +nis::::::\n";
+
+    #[test]
+    fn passwd_lookup() {
+        let a = UnixAccount::from_passwd(PASSWD, "alice").unwrap();
+        assert_eq!(a.uid, 1000);
+        assert_eq!(a.gid, 1001);
+        assert_eq!(a.home, PathBuf::from("/home/alice"));
+        assert_eq!(a.shell, PathBuf::from("/bin/sh"));
+        let r = UnixAccount::from_passwd(PASSWD, "root").unwrap();
+        assert_eq!((r.uid, r.shell), (0, PathBuf::from("/bin/bash")));
+    }
+
+    #[test]
+    fn passwd_rejects() {
+        assert!(matches!(UnixAccount::from_passwd(PASSWD, "bob"), Err(DesktopError::UnknownUnixUser(_))));
+        assert!(matches!(UnixAccount::from_passwd(PASSWD, ""), Err(DesktopError::UnknownUnixUser(_))));
+        assert!(matches!(UnixAccount::from_passwd(PASSWD, "+nis"), Err(DesktopError::UnknownUnixUser(_))));
+        assert!(matches!(UnixAccount::from_passwd(PASSWD, "root:x"), Err(DesktopError::UnknownUnixUser(_))));
+        assert!(matches!(UnixAccount::from_passwd(PASSWD, "broken"), Err(DesktopError::Invalid { .. })));
+        // a prefix of a name is not the name
+        assert!(UnixAccount::from_passwd(PASSWD, "alic").is_err());
+    }
+
+    #[test]
+    fn info_debug_redacts_cookie() {
+        let info = SessionInfo {
+            display: 3,
+            cookie: vec![0x5A; 16],
+            width: 800,
+            height: 600,
+            resumed: false,
+        };
+        let s = format!("{info:?}");
+        assert!(s.contains("redacted") && !s.contains("90"));
+    }
+
+    #[test]
+    fn manager_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<SessionManager>();
+    }
+}
