@@ -167,6 +167,9 @@ impl Capture {
             .map_err(x11)?
             .check()
             .map_err(x11)?;
+        // The server reports a new damage object's whole window as damaged; the
+        // caller starts with `full_frame` anyway, so start from a clean slate.
+        conn.damage_subtract(damage, x11rb::NONE, x11rb::NONE).map_err(x11)?;
         let scratch_region = conn.generate_id().map_err(x11)?;
         conn.xfixes_create_region(scratch_region, &[]).map_err(x11)?;
         conn.xfixes_select_cursor_input(root, xfixes::CursorNotifyMask::DISPLAY_CURSOR)

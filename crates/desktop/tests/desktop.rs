@@ -1,0 +1,514 @@
+//! End-to-end tests against real Xvfb servers (no mocks).
+//!
+//! Each test starts what it needs, kills it by PID when done (also on panic, via
+//! Drop), and bounds every wait.
+
+// Test helpers outside #[test] functions are not covered by clippy.toml's
+// allow-*-in-tests; a failed setup step should fail the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rampart_desktop::session::{SessionConfig, SessionManager, UnixAccount};
+use rampart_desktop::{Capture, CaptureEvent, Frame, Input, MouseButton, X11Target};
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{self, ConnectionExt as _};
+use x11rb::protocol::Event;
+use x11rb::rust_connection::{DefaultStream, RustConnection};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// An Xvfb on a free display, with a cookie we generated; killed on drop.
+struct TestDisplay {
+    child: Child,
+    display: u32,
+    cookie: Vec<u8>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDisplay {
+    fn start(width: u16, height: u16) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let cookie: Vec<u8> = (0..16).map(|_| rand::random::<u8>()).collect();
+        // One FamilyWild MIT-MAGIC-COOKIE-1 entry (libXau format).
+        let mut auth = vec![0xFF, 0xFF, 0, 0, 0, 0, 0, 18];
+        auth.extend_from_slice(b"MIT-MAGIC-COOKIE-1");
+        auth.extend_from_slice(&[0, 16]);
+        auth.extend_from_slice(&cookie);
+        let auth_path = dir.path().join("auth");
+        std::fs::write(&auth_path, auth).unwrap();
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0"])
+            .arg(format!("{width}x{height}x24"))
+            .arg("-auth")
+            .arg(&auth_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb must be installed (apt-get install xvfb)");
+        let mut stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let mut buf = [0u8; 1];
+            while stdout.read(&mut buf).map(|n| n == 1).unwrap_or(false) {
+                if buf[0] == b'\n' {
+                    break;
+                }
+                s.push(char::from(buf[0]));
+            }
+            let _ = tx.send(s);
+        });
+        let display = match rx.recv_timeout(WAIT) {
+            Ok(s) if !s.is_empty() => s.trim().parse().unwrap(),
+            other => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("Xvfb did not report a display: {other:?}");
+            }
+        };
+        Self {
+            child,
+            display,
+            cookie,
+            _dir: dir,
+        }
+    }
+
+    fn target(&self) -> X11Target {
+        X11Target::local(self.display, self.cookie.clone())
+    }
+
+    /// A plain x11rb connection for drawing and observing.
+    fn connect(&self) -> RustConnection {
+        let stream = UnixStream::connect(format!("/tmp/.X11-unix/X{}", self.display)).unwrap();
+        let (stream, _) = DefaultStream::from_unix_stream(stream).unwrap();
+        RustConnection::connect_to_stream_with_auth_info(stream, 0, b"MIT-MAGIC-COOKIE-1".to_vec(), self.cookie.clone())
+            .unwrap()
+    }
+}
+
+impl Drop for TestDisplay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn fill(conn: &RustConnection, drawable: u32, pixel: u32, x: i16, y: i16, w: u16, h: u16) {
+    let gc = conn.generate_id().unwrap();
+    conn.create_gc(gc, drawable, &xproto::CreateGCAux::new().foreground(pixel))
+        .unwrap();
+    conn.poly_fill_rectangle(drawable, gc, &[xproto::Rectangle { x, y, width: w, height: h }])
+        .unwrap();
+    conn.free_gc(gc).unwrap();
+    conn.get_input_focus().unwrap().reply().unwrap(); // round trip: drawn
+}
+
+/// BGRX bytes of an 0xRRGGBB pixel.
+fn bgr(pixel: u32) -> [u8; 3] {
+    [pixel as u8, (pixel >> 8) as u8, (pixel >> 16) as u8]
+}
+
+fn pixel_at(frames: &[Frame], x: u16, y: u16) -> Option<[u8; 3]> {
+    frames.iter().find_map(|f| {
+        if x >= f.x && y >= f.y && x < f.x + f.width && y < f.y + f.height {
+            f.pixel(x - f.x, y - f.y).map(|p| [p[0], p[1], p[2]])
+        } else {
+            None
+        }
+    })
+}
+
+/// Collects events until a `Frames` covering (x, y) arrives.
+fn frames_covering(cap: &mut Capture, x: u16, y: u16, cursor: &mut bool) -> Vec<Frame> {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        match cap.next_event(Duration::from_millis(500)).unwrap() {
+            Some(CaptureEvent::Frames(frames)) if pixel_at(&frames, x, y).is_some() => return frames,
+            Some(CaptureEvent::Cursor(c)) => {
+                assert!(c.width > 0 && c.height > 0);
+                assert_eq!(c.rgba.len(), usize::from(c.width) * usize::from(c.height) * 4);
+                *cursor = true;
+            }
+            _ => {}
+        }
+    }
+    panic!("no damage covering ({x}, {y}) within {WAIT:?}");
+}
+
+#[test]
+fn capture_reports_colours_and_small_damage() {
+    let xvfb = TestDisplay::start(320, 240);
+    let draw = xvfb.connect();
+    let root = draw.setup().roots[0].root;
+    fill(&draw, root, 0xFF0000, 0, 0, 320, 240);
+
+    let mut cap = Capture::connect(&xvfb.target()).unwrap();
+    assert_eq!(cap.size(), (320, 240));
+    assert!(cap.uses_shm(), "mit-shm with fd passing should work on Xvfb");
+    let full = cap.full_frame().unwrap();
+    assert_eq!((full.x, full.y, full.width, full.height), (0, 0, 320, 240));
+    assert_eq!(full.stride, 320 * 4);
+    assert_eq!(full.data.len(), 320 * 240 * 4);
+    for (x, y) in [(0, 0), (319, 239), (160, 120)] {
+        assert_eq!(full.pixel(x, y).map(|p| [p[0], p[1], p[2]]), Some(bgr(0xFF0000)), "({x},{y})");
+    }
+
+    // a small change gives a small rectangle with the new colour
+    fill(&draw, root, 0x00FF00, 100, 50, 10, 8);
+    let mut cursor = false;
+    let frames = frames_covering(&mut cap, 105, 54, &mut cursor);
+    assert_eq!(pixel_at(&frames, 105, 54), Some(bgr(0x00FF00)));
+    let area: usize = frames.iter().map(|f| usize::from(f.width) * usize::from(f.height)).sum();
+    assert!(area < 320 * 240 / 4, "damage too large: {frames:?}");
+    assert!(frames.iter().all(|f| f.data.len() == f.stride * usize::from(f.height)));
+
+    // a change in another corner, drawn into a window this time
+    let win = draw.generate_id().unwrap();
+    draw.create_window(
+        x11rb::COPY_DEPTH_FROM_PARENT,
+        win,
+        root,
+        300,
+        220,
+        20,
+        20,
+        0,
+        xproto::WindowClass::INPUT_OUTPUT,
+        x11rb::COPY_FROM_PARENT,
+        &xproto::CreateWindowAux::new().background_pixel(0x0000FF).override_redirect(1),
+    )
+    .unwrap();
+    draw.map_window(win).unwrap();
+    draw.get_input_focus().unwrap().reply().unwrap();
+    let frames = frames_covering(&mut cap, 310, 230, &mut cursor);
+    assert_eq!(pixel_at(&frames, 310, 230), Some(bgr(0x0000FF)));
+    let area: usize = frames.iter().map(|f| usize::from(f.width) * usize::from(f.height)).sum();
+    assert!(area < 320 * 240 / 4, "damage too large: {frames:?}");
+    assert!(cursor, "the initial cursor image should have been reported");
+
+    // nothing changes: timeout gives None quickly
+    let t = Instant::now();
+    let mut quiet = false;
+    for _ in 0..5 {
+        if cap.next_event(Duration::from_millis(200)).unwrap().is_none() {
+            quiet = true;
+            break;
+        }
+    }
+    assert!(quiet);
+    assert!(t.elapsed() < Duration::from_secs(3));
+}
+
+/// A window of our own that receives keys and buttons, with focus.
+fn input_window(conn: &RustConnection) -> u32 {
+    let screen = &conn.setup().roots[0];
+    let win = conn.generate_id().unwrap();
+    conn.create_window(
+        x11rb::COPY_DEPTH_FROM_PARENT,
+        win,
+        screen.root,
+        0,
+        0,
+        screen.width_in_pixels,
+        screen.height_in_pixels,
+        0,
+        xproto::WindowClass::INPUT_OUTPUT,
+        x11rb::COPY_FROM_PARENT,
+        &xproto::CreateWindowAux::new().override_redirect(1).event_mask(
+            xproto::EventMask::KEY_PRESS | xproto::EventMask::BUTTON_PRESS | xproto::EventMask::BUTTON_RELEASE,
+        ),
+    )
+    .unwrap();
+    conn.map_window(win).unwrap();
+    conn.get_input_focus().unwrap().reply().unwrap();
+    conn.set_input_focus(xproto::InputFocus::PARENT, win, x11rb::CURRENT_TIME)
+        .unwrap();
+    conn.get_input_focus().unwrap().reply().unwrap();
+    win
+}
+
+/// The Latin-1 character a KeyPress types, from the current core mapping.
+fn typed_char(conn: &RustConnection, ev: &xproto::KeyPressEvent) -> Option<char> {
+    let setup = conn.setup();
+    let reply = conn
+        .get_keyboard_mapping(ev.detail, 1)
+        .unwrap()
+        .reply()
+        .unwrap();
+    let _ = setup;
+    let shifted = u16::from(ev.state) & u16::from(xproto::KeyButMask::SHIFT) != 0;
+    let sym = *reply.keysyms.get(usize::from(shifted))?;
+    let sym = if sym == 0 { *reply.keysyms.first()? } else { sym };
+    match sym {
+        0x20..=0x7E | 0xA0..=0xFF => char::from_u32(sym),
+        s if s & 0xFF00_0000 == 0x0100_0000 => char::from_u32(s & 0x00FF_FFFF),
+        _ => None,
+    }
+}
+
+fn next_event(conn: &RustConnection, deadline: Instant) -> Option<Event> {
+    while Instant::now() < deadline {
+        if let Some(ev) = conn.poll_for_event().unwrap() {
+            return Some(ev);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    None
+}
+
+fn typed_text(conn: &RustConnection, want_chars: usize) -> String {
+    let deadline = Instant::now() + WAIT;
+    let mut text = String::new();
+    while text.chars().count() < want_chars {
+        match next_event(conn, deadline) {
+            Some(Event::KeyPress(ev)) => {
+                if let Some(c) = typed_char(conn, &ev) {
+                    text.push(c);
+                }
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    text
+}
+
+fn button_presses(conn: &RustConnection, want: usize) -> Vec<(u8, i16, i16)> {
+    let deadline = Instant::now() + WAIT;
+    let mut out = Vec::new();
+    while out.len() < want {
+        match next_event(conn, deadline) {
+            Some(Event::ButtonPress(ev)) => out.push((ev.detail, ev.event_x, ev.event_y)),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    out
+}
+
+#[test]
+fn input_types_keys_unicode_and_drives_the_mouse() {
+    let xvfb = TestDisplay::start(320, 240);
+    let obs = xvfb.connect();
+    let _win = input_window(&obs);
+    let mut input = Input::connect(&xvfb.target()).unwrap();
+
+    // 'a', shift+'1' = '!', and a character the US layout lacks
+    input.key_scancode(0x1E, false, true).unwrap();
+    input.key_scancode(0x1E, false, false).unwrap();
+    input.key_scancode(0x2A, false, true).unwrap();
+    input.key_scancode(0x02, false, true).unwrap();
+    input.key_scancode(0x02, false, false).unwrap();
+    input.key_scancode(0x2A, false, false).unwrap();
+    input.key_unicode(0x00E9, true).unwrap();
+    input.key_unicode(0x00E9, false).unwrap();
+    // an existing shifted symbol typed as unicode ('#' is shift+3)
+    input.key_unicode(u16::from(b'#'), true).unwrap();
+    input.key_unicode(u16::from(b'#'), false).unwrap();
+    // unknown scancodes are ignored
+    input.key_scancode(0x55, false, true).unwrap();
+    input.sync().unwrap();
+    assert_eq!(typed_text(&obs, 4), "a!é#");
+
+    // pointer motion and a click
+    input.mouse_move(50, 60).unwrap();
+    input.sync().unwrap();
+    let root = obs.setup().roots[0].root;
+    let p = obs.query_pointer(root).unwrap().reply().unwrap();
+    assert_eq!((p.root_x, p.root_y), (50, 60));
+    input.mouse_button(MouseButton::Left, true).unwrap();
+    input.mouse_button(MouseButton::Left, false).unwrap();
+    input.mouse_button(MouseButton::Right, true).unwrap();
+    input.mouse_button(MouseButton::Right, false).unwrap();
+    assert_eq!(button_presses(&obs, 2), vec![(1, 50, 60), (3, 50, 60)]);
+
+    // wheel: up, down, left, right x2 (240 = two notches), and a tiny delta still clicks
+    input.wheel(120, 0).unwrap();
+    input.wheel(-120, 0).unwrap();
+    input.wheel(0, -120).unwrap();
+    input.wheel(0, 240).unwrap();
+    input.wheel(-3, 0).unwrap();
+    let buttons: Vec<u8> = button_presses(&obs, 6).into_iter().map(|b| b.0).collect();
+    assert_eq!(buttons, vec![4, 5, 6, 7, 7, 5]);
+
+    // lock keys follow the client
+    input.sync_locks(true, false, false).unwrap();
+    input.sync().unwrap();
+    assert!(input.lock_state().unwrap().0, "caps lock should be on");
+    input.sync_locks(false, true, false).unwrap();
+    input.sync().unwrap();
+    let (caps, num, _) = input.lock_state().unwrap();
+    assert!(!caps && num, "caps off, num on; got caps={caps} num={num}");
+
+    // release_all releases a held key and button
+    input.key_scancode(0x1D, false, true).unwrap();
+    input.mouse_button(MouseButton::Middle, true).unwrap();
+    input.release_all();
+    input.sync().unwrap();
+    let keys = obs.query_keymap().unwrap().reply().unwrap().keys;
+    assert_eq!(keys[usize::from(29u8 + 8) / 8] & (1 << ((29 + 8) % 8)), 0, "left ctrl still down");
+    let p = obs.query_pointer(root).unwrap().reply().unwrap();
+    assert_eq!(u16::from(p.mask) & u16::from(xproto::KeyButMask::BUTTON2), 0, "button 2 still down");
+}
+
+// ---------------------------------------------------------------- sessions
+
+const E2E_USER: &str = "rampart-e2e";
+
+fn ensure_e2e_account() -> UnixAccount {
+    if UnixAccount::lookup(E2E_USER).is_err() {
+        let status = Command::new("useradd")
+            .args(["--system", "--create-home", "--shell", "/bin/sh", E2E_USER])
+            .status()
+            .expect("useradd");
+        // A concurrent run may have created it meanwhile; the lookup decides.
+        let _ = status;
+    }
+    UnixAccount::lookup(E2E_USER).expect("rampart-e2e account")
+}
+
+fn status_uids(pid: u32) -> Option<Vec<u32>> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    Some(line.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect())
+}
+
+fn processes_of(uid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Some(uids) = status_uids(pid) {
+            let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|s| s.rsplit(')').next().map(|r| r.trim_start().starts_with('Z')).unwrap_or(false))
+                .unwrap_or(false);
+            if uids.first() == Some(&uid) && !zombie {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}
+
+fn wait_for_file(path: &Path) -> String {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        if let Ok(s) = std::fs::read_to_string(path) {
+            if s.ends_with('\n') {
+                return s;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{} was not written within {WAIT:?}", path.display());
+}
+
+#[test]
+fn session_runs_as_the_user_resumes_and_shuts_down() {
+    assert!(
+        rustix::process::geteuid().is_root(),
+        "the session test must run as root: it starts Xvfb and the session as the user {E2E_USER} \
+         (run `cargo test` as root, as CI does)"
+    );
+    let account = ensure_e2e_account();
+    assert!(
+        processes_of(account.uid).is_empty(),
+        "processes of {E2E_USER} are already running: {:?}",
+        processes_of(account.uid)
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let out_dir = tmp.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    std::fs::set_permissions(&out_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out_file = out_dir.join("session.txt");
+    let config = SessionConfig {
+        runtime_dir: tmp.path().join("run"),
+        xvfb: "Xvfb".into(),
+        default_command: format!(
+            "sleep 600 & echo \"$(id -u) $DISPLAY $HOME $USER $PATH $(pwd)\" > {}; wait",
+            out_file.display()
+        ),
+        use_xsession: false,
+        depth: 24,
+    };
+    let mut manager = SessionManager::new(config);
+
+    let info = manager.ensure("alice@rdp", &account, 640, 480).unwrap();
+    assert!(!info.resumed);
+    assert_eq!((info.width, info.height), (640, 480));
+    assert_eq!(info.cookie.len(), 16);
+    let (xvfb_pid, cmd_pid) = manager.pids("alice@rdp").unwrap();
+    let uid = account.uid;
+    assert_eq!(status_uids(xvfb_pid).unwrap(), vec![uid; 4], "xvfb uid");
+    assert_eq!(status_uids(cmd_pid).unwrap(), vec![uid; 4], "session command uid");
+
+    let line = wait_for_file(&out_file);
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(fields.first().copied(), Some(uid.to_string().as_str()), "{line}");
+    assert_eq!(fields.get(1).copied(), Some(format!(":{}", info.display).as_str()), "{line}");
+    assert_eq!(fields.get(3).copied(), Some(E2E_USER), "{line}");
+    assert_eq!(fields.get(4).copied(), Some("/usr/local/bin:/usr/bin:/bin"), "{line}");
+    let home = account.home.display().to_string();
+    assert_eq!(fields.get(2).copied(), Some(home.as_str()), "{line}");
+    if account.home.is_dir() {
+        assert_eq!(fields.get(5).copied(), Some(home.as_str()), "cwd: {line}");
+    }
+
+    // the display takes our cookie; capture works across uids with MIT-SHM fd passing
+    let mut cap = Capture::connect(&info.target()).unwrap();
+    assert_eq!(cap.size(), (640, 480));
+    assert!(cap.uses_shm());
+    let frame = cap.full_frame().unwrap();
+    assert_eq!(frame.data.len(), 640 * 480 * 4);
+    drop(cap);
+    // and a wrong cookie is refused
+    let wrong = X11Target::local(info.display, vec![0; 16]);
+    assert!(Capture::connect(&wrong).is_err());
+
+    // resume
+    let again = manager.ensure("alice@rdp", &account, 800, 600).unwrap();
+    assert!(again.resumed);
+    assert_eq!(again.display, info.display);
+    assert_eq!(again.cookie, info.cookie);
+    assert_eq!((again.width, again.height), (640, 480));
+    assert!(manager.reap().is_empty());
+
+    // a second user gets another display
+    let other = manager.ensure("bob@rdp", &account, 320, 240).unwrap();
+    assert_ne!(other.display, info.display);
+    assert!(!other.resumed);
+
+    // when the session command ends, reap ends Xvfb too
+    let (bob_xvfb, bob_cmd) = manager.pids("bob@rdp").unwrap();
+    rustix::process::kill_process_group(
+        rustix::process::Pid::from_raw(bob_cmd as i32).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    let deadline = Instant::now() + WAIT;
+    let mut reaped = Vec::new();
+    while reaped.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        reaped = manager.reap();
+    }
+    assert_eq!(reaped, vec!["bob@rdp".to_owned()]);
+    assert!(status_uids(bob_xvfb).is_none(), "bob's xvfb still running");
+
+    manager.shutdown_all();
+    assert!(manager.is_empty());
+    let left = processes_of(uid);
+    assert!(left.is_empty(), "processes left behind: {left:?}");
+    assert!(std::fs::read_dir(tmp.path().join("run")).unwrap().next().is_none(), "session dirs left");
+}
