@@ -102,6 +102,19 @@ struct ShmSegment {
     buf: ShmBuffer,
 }
 
+/// Knobs for [`Capture::connect_with`].
+#[derive(Clone, Copy, Debug)]
+pub struct CaptureOptions {
+    /// Try MIT-SHM (fd passing). When false, always use plain `GetImage`.
+    pub shm: bool,
+}
+
+impl Default for CaptureOptions {
+    fn default() -> Self {
+        Self { shm: true }
+    }
+}
+
 /// A capturing connection to one X screen. `Send`; not `Sync`.
 pub struct Capture {
     conn: RustConnection,
@@ -111,6 +124,7 @@ pub struct Capture {
     damage: damage::Damage,
     scratch_region: xfixes::Region,
     shm: Option<ShmSegment>,
+    use_shm: bool,
     cursor_enabled: bool,
     cursor_dirty: bool,
     last_cursor_serial: Option<u32>,
@@ -130,6 +144,11 @@ impl Capture {
     /// endian, and subscribes to damage, cursor and size changes. MIT-SHM is used
     /// when the server offers version 1.2 (fd passing); otherwise plain `GetImage`.
     pub fn connect(target: &X11Target) -> Result<Self, DesktopError> {
+        Self::connect_with(target, CaptureOptions::default())
+    }
+
+    /// [`Capture::connect`] with options.
+    pub fn connect_with(target: &X11Target, options: CaptureOptions) -> Result<Self, DesktopError> {
         let (conn, screen_num) = connection::connect(target)?;
         let setup = conn.setup();
         let screen = setup
@@ -191,11 +210,13 @@ impl Capture {
             damage,
             scratch_region,
             shm: None,
+            use_shm: true,
             cursor_enabled: true,
             cursor_dirty: true,
             last_cursor_serial: None,
             pending: VecDeque::new(),
         };
+        capture.use_shm = options.shm;
         capture.shm = capture.attach_shm();
         Ok(capture)
     }
@@ -221,6 +242,9 @@ impl Capture {
     }
 
     fn try_attach_shm(&mut self) -> Result<Option<ShmSegment>, DesktopError> {
+        if !self.use_shm {
+            return Ok(None);
+        }
         if !has_extension(&self.conn, shm::X11_EXTENSION_NAME)? {
             return Ok(None);
         }

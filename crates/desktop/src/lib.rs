@@ -22,7 +22,7 @@ mod xauth;
 
 use std::fmt;
 
-pub use capture::{Capture, CaptureEvent, CursorImage, Frame};
+pub use capture::{Capture, CaptureEvent, CaptureOptions, CursorImage, Frame};
 pub use input::{Input, MouseButton};
 pub use keymap::scancode_to_evdev;
 pub use region::Rect;

@@ -512,3 +512,57 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
     assert!(left.is_empty(), "processes left behind: {left:?}");
     assert!(std::fs::read_dir(tmp.path().join("run")).unwrap().next().is_none(), "session dirs left");
 }
+
+#[test]
+fn capture_without_shm_and_cursor_changes() {
+    let xvfb = TestDisplay::start(320, 240);
+    let draw = xvfb.connect();
+    let root = draw.setup().roots[0].root;
+    fill(&draw, root, 0x123456, 0, 0, 320, 240);
+
+    let mut cap = Capture::connect_with(&xvfb.target(), rampart_desktop::CaptureOptions { shm: false }).unwrap();
+    assert!(!cap.uses_shm());
+    let full = cap.full_frame().unwrap();
+    assert_eq!(full.pixel(7, 7).map(|p| [p[0], p[1], p[2]]), Some(bgr(0x123456)));
+    fill(&draw, root, 0xABCDEF, 10, 10, 4, 4);
+    let mut cursor = false;
+    let frames = frames_covering(&mut cap, 11, 11, &mut cursor);
+    assert_eq!(pixel_at(&frames, 11, 11), Some(bgr(0xABCDEF)));
+    assert!(cursor);
+
+    // a window with another cursor under the pointer changes the cursor image
+    let font = draw.generate_id().unwrap();
+    draw.open_font(font, b"cursor").unwrap();
+    let xcursor = draw.generate_id().unwrap();
+    // glyph 34 is "crosshair", 35 its mask
+    draw.create_glyph_cursor(xcursor, font, font, 34, 35, 0, 0, 0, 0xFFFF, 0xFFFF, 0xFFFF)
+        .unwrap();
+    let win = draw.generate_id().unwrap();
+    draw.create_window(
+        x11rb::COPY_DEPTH_FROM_PARENT,
+        win,
+        root,
+        0,
+        0,
+        320,
+        240,
+        0,
+        xproto::WindowClass::INPUT_OUTPUT,
+        x11rb::COPY_FROM_PARENT,
+        &xproto::CreateWindowAux::new().override_redirect(1).cursor(xcursor),
+    )
+    .unwrap();
+    draw.map_window(win).unwrap();
+    draw.warp_pointer(x11rb::NONE, root, 0, 0, 0, 0, 100, 100).unwrap();
+    draw.get_input_focus().unwrap().reply().unwrap();
+    let deadline = Instant::now() + WAIT;
+    let mut crosshair = None;
+    while crosshair.is_none() && Instant::now() < deadline {
+        if let Some(CaptureEvent::Cursor(c)) = cap.next_event(Duration::from_millis(300)).unwrap() {
+            crosshair = Some(c);
+        }
+    }
+    let c = crosshair.expect("cursor change reported");
+    assert!(c.width > 0 && c.hot_x < c.width && c.hot_y < c.height);
+    assert!(c.rgba.chunks(4).any(|p| p[3] == 0xFF), "an opaque pixel");
+}
