@@ -156,13 +156,20 @@ impl Capture {
             .get(screen_num)
             .ok_or_else(|| DesktopError::X11(format!("no screen {screen_num}")))?;
         let root = screen.root;
-        let (width, height, depth) = (screen.width_in_pixels, screen.height_in_pixels, screen.root_depth);
+        let (width, height, depth) = (
+            screen.width_in_pixels,
+            screen.height_in_pixels,
+            screen.root_depth,
+        );
         let bpp = setup
             .pixmap_formats
             .iter()
             .find(|f| f.depth == depth)
             .map(|f| f.bits_per_pixel);
-        if bpp != Some(32) || setup.image_byte_order != ImageOrder::LSB_FIRST || !(depth == 24 || depth == 32) {
+        if bpp != Some(32)
+            || setup.image_byte_order != ImageOrder::LSB_FIRST
+            || !(depth == 24 || depth == 32)
+        {
             return Err(DesktopError::Unsupported(format!(
                 "root depth {depth} at {bpp:?} bpp ({:?}); need depth 24/32 at 32 bpp little endian",
                 setup.image_byte_order
@@ -175,11 +182,18 @@ impl Capture {
         if !has_extension(&conn, xfixes::X11_EXTENSION_NAME)? {
             return Err(DesktopError::Unsupported("XFIXES".into()));
         }
-        let xfixes_version = conn.xfixes_query_version(5, 0).map_err(x11)?.reply().map_err(x11)?;
+        let xfixes_version = conn
+            .xfixes_query_version(5, 0)
+            .map_err(x11)?
+            .reply()
+            .map_err(x11)?;
         if xfixes_version.major_version < 2 {
             return Err(DesktopError::Unsupported("XFIXES 2 (regions)".into()));
         }
-        conn.damage_query_version(1, 1).map_err(x11)?.reply().map_err(x11)?;
+        conn.damage_query_version(1, 1)
+            .map_err(x11)?
+            .reply()
+            .map_err(x11)?;
 
         let damage = conn.generate_id().map_err(x11)?;
         conn.damage_create(damage, root, damage::ReportLevel::NON_EMPTY)
@@ -188,15 +202,18 @@ impl Capture {
             .map_err(x11)?;
         // The server reports a new damage object's whole window as damaged; the
         // caller starts with `full_frame` anyway, so start from a clean slate.
-        conn.damage_subtract(damage, x11rb::NONE, x11rb::NONE).map_err(x11)?;
+        conn.damage_subtract(damage, x11rb::NONE, x11rb::NONE)
+            .map_err(x11)?;
         let scratch_region = conn.generate_id().map_err(x11)?;
-        conn.xfixes_create_region(scratch_region, &[]).map_err(x11)?;
+        conn.xfixes_create_region(scratch_region, &[])
+            .map_err(x11)?;
         conn.xfixes_select_cursor_input(root, xfixes::CursorNotifyMask::DISPLAY_CURSOR)
             .map_err(x11)?;
         // Root ConfigureNotify tells us about RandR size changes without needing RandR.
         conn.change_window_attributes(
             root,
-            &xproto::ChangeWindowAttributesAux::new().event_mask(xproto::EventMask::STRUCTURE_NOTIFY),
+            &xproto::ChangeWindowAttributesAux::new()
+                .event_mask(xproto::EventMask::STRUCTURE_NOTIFY),
         )
         .map_err(x11)?
         .check()
@@ -248,7 +265,12 @@ impl Capture {
         if !has_extension(&self.conn, shm::X11_EXTENSION_NAME)? {
             return Ok(None);
         }
-        let v = self.conn.shm_query_version().map_err(x11)?.reply().map_err(x11)?;
+        let v = self
+            .conn
+            .shm_query_version()
+            .map_err(x11)?
+            .reply()
+            .map_err(x11)?;
         if (v.major_version, v.minor_version) < (1, 2) {
             return Ok(None);
         }
@@ -257,7 +279,8 @@ impl Capture {
             .and_then(|n| n.checked_mul(BYTES_PER_PIXEL))
             .filter(|n| *n > 0)
             .ok_or_else(|| DesktopError::X11("bad screen size".into()))?;
-        let (buf, server_fd) = ShmBuffer::create(len).map_err(|e| DesktopError::io("creating shm memfd", e))?;
+        let (buf, server_fd) =
+            ShmBuffer::create(len).map_err(|e| DesktopError::io("creating shm memfd", e))?;
         let seg = self.conn.generate_id().map_err(x11)?;
         self.conn
             .shm_attach_fd(seg, server_fd, false)
@@ -304,7 +327,9 @@ impl Capture {
                     .map_err(x11)?;
                 let size = usize::try_from(reply.size).map_err(x11)?;
                 if size < len {
-                    return Err(DesktopError::X11(format!("shm image of {size} bytes, expected {len}")));
+                    return Err(DesktopError::X11(format!(
+                        "shm image of {size} bytes, expected {len}"
+                    )));
                 }
                 seg.buf
                     .bytes()
@@ -315,13 +340,24 @@ impl Capture {
             _ => {
                 let reply = self
                     .conn
-                    .get_image(ImageFormat::Z_PIXMAP, self.root, x, y, r.width, r.height, !0)
+                    .get_image(
+                        ImageFormat::Z_PIXMAP,
+                        self.root,
+                        x,
+                        y,
+                        r.width,
+                        r.height,
+                        !0,
+                    )
                     .map_err(x11)?
                     .reply()
                     .map_err(x11)?;
                 let mut data = reply.data;
                 if data.len() < len {
-                    return Err(DesktopError::X11(format!("image of {} bytes, expected {len}", data.len())));
+                    return Err(DesktopError::X11(format!(
+                        "image of {} bytes, expected {len}",
+                        data.len()
+                    )));
                 }
                 data.truncate(len);
                 data
@@ -339,7 +375,12 @@ impl Capture {
 
     /// The current cursor image, if XFixes can give one.
     pub fn cursor_image(&mut self) -> Result<CursorImage, DesktopError> {
-        let reply = self.conn.xfixes_get_cursor_image().map_err(x11)?.reply().map_err(x11)?;
+        let reply = self
+            .conn
+            .xfixes_get_cursor_image()
+            .map_err(x11)?
+            .reply()
+            .map_err(x11)?;
         let count = usize::from(reply.width) * usize::from(reply.height);
         let argb = reply
             .cursor_image
@@ -375,7 +416,8 @@ impl Capture {
                     Event::DamageNotify(_) => damaged = true,
                     Event::XfixesCursorNotify(_) => self.cursor_dirty = true,
                     Event::ConfigureNotify(ev)
-                        if ev.window == self.root && (ev.width, ev.height) != (self.width, self.height) =>
+                        if ev.window == self.root
+                            && (ev.width, ev.height) != (self.width, self.height) =>
                     {
                         new_size = Some((ev.width, ev.height));
                     }
@@ -393,7 +435,8 @@ impl Capture {
                 self.shm = self.attach_shm();
                 // Everything is new: drop the accumulated damage and send it all.
                 self.take_damage()?;
-                self.pending.push_back(CaptureEvent::Resized { width, height });
+                self.pending
+                    .push_back(CaptureEvent::Resized { width, height });
                 let full = self.full_frame()?;
                 self.pending.push_back(CaptureEvent::Frames(vec![full]));
             } else if damaged {

@@ -28,13 +28,17 @@ pub(crate) fn connect(target: &X11Target) -> Result<(RustConnection, usize), Des
         reason,
     };
     match &target.cookie {
-        None => RustConnection::connect(Some(&target.display)).map_err(|e| connect_err(e.to_string())),
+        None => {
+            RustConnection::connect(Some(&target.display)).map_err(|e| connect_err(e.to_string()))
+        }
         Some(cookie) => {
-            let (num, screen) =
-                parse_local_display(&target.display).ok_or_else(|| DesktopError::InvalidDisplay(target.display.clone()))?;
+            let (num, screen) = parse_local_display(&target.display)
+                .ok_or_else(|| DesktopError::InvalidDisplay(target.display.clone()))?;
             let path = format!("/tmp/.X11-unix/X{num}");
-            let stream = UnixStream::connect(&path).map_err(|e| connect_err(format!("{path}: {e}")))?;
-            let (stream, _peer) = DefaultStream::from_unix_stream(stream).map_err(|e| connect_err(e.to_string()))?;
+            let stream =
+                UnixStream::connect(&path).map_err(|e| connect_err(format!("{path}: {e}")))?;
+            let (stream, _peer) =
+                DefaultStream::from_unix_stream(stream).map_err(|e| connect_err(e.to_string()))?;
             let conn = RustConnection::connect_to_stream_with_auth_info(
                 stream,
                 screen,

@@ -88,10 +88,17 @@ impl Input {
     /// Connects and checks for XTEST.
     pub fn connect(target: &X11Target) -> Result<Self, DesktopError> {
         let (conn, screen_num) = connection::connect(target)?;
-        if conn.extension_information(xtest::X11_EXTENSION_NAME).map_err(x11)?.is_none() {
+        if conn
+            .extension_information(xtest::X11_EXTENSION_NAME)
+            .map_err(x11)?
+            .is_none()
+        {
             return Err(DesktopError::Unsupported("XTEST".into()));
         }
-        conn.xtest_get_version(2, 2).map_err(x11)?.reply().map_err(x11)?;
+        conn.xtest_get_version(2, 2)
+            .map_err(x11)?
+            .reply()
+            .map_err(x11)?;
         let setup = conn.setup();
         let root = setup
             .roots
@@ -135,7 +142,12 @@ impl Input {
     }
 
     /// A key from its set-1 scancode. Keys without a mapping are ignored.
-    pub fn key_scancode(&mut self, code: u8, extended: bool, down: bool) -> Result<(), DesktopError> {
+    pub fn key_scancode(
+        &mut self,
+        code: u8,
+        extended: bool,
+        down: bool,
+    ) -> Result<(), DesktopError> {
         let Some(keycode) = scancode_to_x_keycode(code, extended) else {
             tracing::debug!(code, extended, "ignoring unmapped scancode");
             return Ok(());
@@ -148,7 +160,10 @@ impl Input {
     }
 
     fn keyboard_mapping(&self) -> Result<(u8, Vec<u32>), DesktopError> {
-        let count = self.max_keycode.saturating_sub(self.min_keycode).saturating_add(1);
+        let count = self
+            .max_keycode
+            .saturating_sub(self.min_keycode)
+            .saturating_add(1);
         let reply = self
             .conn
             .get_keyboard_mapping(self.min_keycode, count)
@@ -197,7 +212,9 @@ impl Input {
         }
         let min_keycode = self.min_keycode;
         let keycode_at = |index: usize| -> Option<u8> {
-            u8::try_from(index / per_usize).ok().and_then(|i| i.checked_add(min_keycode))
+            u8::try_from(index / per_usize)
+                .ok()
+                .and_then(|i| i.checked_add(min_keycode))
         };
         // Column 0 is unshifted, column 1 shifted (core protocol, group 1).
         let mut found = None;
@@ -235,7 +252,11 @@ impl Input {
     /// ours when possible. Bindings are kept (not restored) so that clients that
     /// read the new mapping late still see the right symbol.
     fn bind_spare(&mut self, keysym: u32, per: u8, syms: &[u32]) -> Result<u8, DesktopError> {
-        if let Some(pos) = self.unicode_bindings.iter().position(|(ks, _)| *ks == keysym) {
+        if let Some(pos) = self
+            .unicode_bindings
+            .iter()
+            .position(|(ks, _)| *ks == keysym)
+        {
             let entry = self.unicode_bindings.remove(pos);
             self.unicode_bindings.push(entry);
             return Ok(entry.1);
@@ -248,7 +269,11 @@ impl Input {
                 .enumerate()
                 .rev()
                 .filter(|(_, c)| c.iter().all(|s| *s == 0))
-                .filter_map(|(i, _)| u8::try_from(i).ok().and_then(|i| i.checked_add(self.min_keycode)))
+                .filter_map(|(i, _)| {
+                    u8::try_from(i)
+                        .ok()
+                        .and_then(|i| i.checked_add(self.min_keycode))
+                })
                 .find(|k| !ours.contains(k) && !self.pressed_keys.contains(k))
         } else {
             None
@@ -261,7 +286,9 @@ impl Input {
                     .unicode_bindings
                     .iter()
                     .position(|(_, k)| !self.pressed_keys.contains(k))
-                    .ok_or_else(|| DesktopError::Unsupported("a spare keycode for unicode input".into()))?;
+                    .ok_or_else(|| {
+                        DesktopError::Unsupported("a spare keycode for unicode input".into())
+                    })?;
                 self.unicode_bindings.remove(pos).1
             }
         };
@@ -348,7 +375,11 @@ impl Input {
             .reply()
             .map_err(x11)?
             .led_mask;
-        Ok((leds & LED_CAPS != 0, leds & LED_NUM != 0, leds & LED_SCROLL != 0))
+        Ok((
+            leds & LED_CAPS != 0,
+            leds & LED_NUM != 0,
+            leds & LED_SCROLL != 0,
+        ))
     }
 
     /// Releases every key and button we pressed and have not released.
@@ -357,7 +388,9 @@ impl Input {
         for k in keys {
             let _ = self.fake(xproto::KEY_RELEASE_EVENT, k, 0, 0);
         }
-        let buttons: Vec<u8> = std::mem::take(&mut self.pressed_buttons).into_iter().collect();
+        let buttons: Vec<u8> = std::mem::take(&mut self.pressed_buttons)
+            .into_iter()
+            .collect();
         for b in buttons {
             let _ = self.fake(xproto::BUTTON_RELEASE_EVENT, b, 0, 0);
         }
@@ -368,7 +401,11 @@ impl Input {
 
     /// Waits until the X server has processed everything sent so far.
     pub fn sync(&mut self) -> Result<(), DesktopError> {
-        self.conn.get_input_focus().map_err(x11)?.reply().map_err(x11)?;
+        self.conn
+            .get_input_focus()
+            .map_err(x11)?
+            .reply()
+            .map_err(x11)?;
         Ok(())
     }
 }

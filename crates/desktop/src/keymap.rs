@@ -35,68 +35,68 @@ fn plain_to_evdev(code: u8) -> Option<u8> {
         // Esc, digits, letters, punctuation, modifiers, F1-F10, locks and the
         // keypad: set 1 and evdev agree one to one on 0x01..=0x53.
         0x01..=0x53 => Some(code),
-        0x54 => Some(99),  // Alt+PrintScreen (SysRq)
-        0x56 => Some(86),  // KEY_102ND (the extra key left of Z on ISO boards)
-        0x57 => Some(87),  // F11
-        0x58 => Some(88),  // F12
-        0x59 => Some(117), // keypad =
-        0x5C => Some(95),  // keypad , (KEY_KPJPCOMMA)
+        0x54 => Some(99),                    // Alt+PrintScreen (SysRq)
+        0x56 => Some(86),                    // KEY_102ND (the extra key left of Z on ISO boards)
+        0x57 => Some(87),                    // F11
+        0x58 => Some(88),                    // F12
+        0x59 => Some(117),                   // keypad =
+        0x5C => Some(95),                    // keypad , (KEY_KPJPCOMMA)
         0x64..=0x6E => code.checked_add(83), // F13..F23 = 183..193
-        0x70 => Some(93),  // katakana/hiragana
-        0x73 => Some(89),  // KEY_RO
-        0x76 => Some(194), // F24
-        0x79 => Some(92),  // henkan
-        0x7B => Some(94),  // muhenkan
-        0x7D => Some(124), // yen
-        0x7E => Some(121), // keypad , (Brazilian)
-        0xF1 => Some(123), // hanja
-        0xF2 => Some(122), // hangeul
+        0x70 => Some(93),                    // katakana/hiragana
+        0x73 => Some(89),                    // KEY_RO
+        0x76 => Some(194),                   // F24
+        0x79 => Some(92),                    // henkan
+        0x7B => Some(94),                    // muhenkan
+        0x7D => Some(124),                   // yen
+        0x7E => Some(121),                   // keypad , (Brazilian)
+        0xF1 => Some(123),                   // hanja
+        0xF2 => Some(122),                   // hangeul
         _ => None,
     }
 }
 
 fn extended_to_evdev(code: u8) -> Option<u8> {
     match code {
-        0x10 => Some(165), // previous song
-        0x19 => Some(163), // next song
-        0x1C => Some(96),  // keypad enter
-        0x1D => Some(97),  // right ctrl
-        0x20 => Some(113), // mute
-        0x21 => Some(140), // calculator
-        0x22 => Some(164), // play/pause
-        0x24 => Some(166), // stop cd
-        0x2E => Some(114), // volume down
-        0x30 => Some(115), // volume up
-        0x32 => Some(172), // www home
-        0x35 => Some(98),  // keypad /
-        0x37 => Some(99),  // print screen (KEY_SYSRQ)
-        0x38 => Some(100), // right alt (AltGr)
+        0x10 => Some(165),   // previous song
+        0x19 => Some(163),   // next song
+        0x1C => Some(96),    // keypad enter
+        0x1D => Some(97),    // right ctrl
+        0x20 => Some(113),   // mute
+        0x21 => Some(140),   // calculator
+        0x22 => Some(164),   // play/pause
+        0x24 => Some(166),   // stop cd
+        0x2E => Some(114),   // volume down
+        0x30 => Some(115),   // volume up
+        0x32 => Some(172),   // www home
+        0x35 => Some(98),    // keypad /
+        0x37 => Some(99),    // print screen (KEY_SYSRQ)
+        0x38 => Some(100),   // right alt (AltGr)
         0x46 => Some(PAUSE), // ctrl+break
-        0x47 => Some(102), // home
-        0x48 => Some(103), // up
-        0x49 => Some(104), // page up
-        0x4B => Some(105), // left
-        0x4D => Some(106), // right
-        0x4F => Some(107), // end
-        0x50 => Some(108), // down
-        0x51 => Some(109), // page down
-        0x52 => Some(110), // insert
-        0x53 => Some(111), // delete
-        0x5B => Some(125), // left windows (KEY_LEFTMETA)
-        0x5C => Some(126), // right windows
-        0x5D => Some(127), // menu (KEY_COMPOSE)
-        0x5E => Some(116), // power
-        0x5F => Some(142), // sleep
-        0x63 => Some(143), // wake up
-        0x65 => Some(217), // search
-        0x66 => Some(156), // bookmarks
-        0x67 => Some(173), // refresh
-        0x68 => Some(128), // stop
-        0x69 => Some(159), // forward
-        0x6A => Some(158), // back
-        0x6B => Some(157), // my computer
-        0x6C => Some(155), // mail
-        0x6D => Some(226), // media select
+        0x47 => Some(102),   // home
+        0x48 => Some(103),   // up
+        0x49 => Some(104),   // page up
+        0x4B => Some(105),   // left
+        0x4D => Some(106),   // right
+        0x4F => Some(107),   // end
+        0x50 => Some(108),   // down
+        0x51 => Some(109),   // page down
+        0x52 => Some(110),   // insert
+        0x53 => Some(111),   // delete
+        0x5B => Some(125),   // left windows (KEY_LEFTMETA)
+        0x5C => Some(126),   // right windows
+        0x5D => Some(127),   // menu (KEY_COMPOSE)
+        0x5E => Some(116),   // power
+        0x5F => Some(142),   // sleep
+        0x63 => Some(143),   // wake up
+        0x65 => Some(217),   // search
+        0x66 => Some(156),   // bookmarks
+        0x67 => Some(173),   // refresh
+        0x68 => Some(128),   // stop
+        0x69 => Some(159),   // forward
+        0x6A => Some(158),   // back
+        0x6B => Some(157),   // my computer
+        0x6C => Some(155),   // mail
+        0x6D => Some(226),   // media select
         _ => None,
     }
 }
@@ -208,7 +208,11 @@ mod tests {
             (0x5D, KEY_COMPOSE),
         ];
         for (sc, ev) in cases {
-            assert_eq!(scancode_to_evdev(sc, true), Some(ev), "extended scancode {sc:#04x}");
+            assert_eq!(
+                scancode_to_evdev(sc, true),
+                Some(ev),
+                "extended scancode {sc:#04x}"
+            );
         }
     }
 
@@ -241,7 +245,12 @@ mod tests {
                     assert!(matches!(x, Some(k) if k >= 8), "{sc:#04x} ext={ext}");
                     if let Some(prev) = seen.insert(ev, (sc, ext)) {
                         // only SysRq is reachable twice (Alt+PrtSc and PrtSc)
-                        assert_eq!(ev, KEY_SYSRQ, "evdev {ev} from {prev:?} and {:?}", (sc, ext));
+                        assert_eq!(
+                            ev,
+                            KEY_SYSRQ,
+                            "evdev {ev} from {prev:?} and {:?}",
+                            (sc, ext)
+                        );
                     }
                 }
             }
@@ -256,11 +265,11 @@ mod tests {
 pub fn char_to_keysym(c: char) -> Option<u32> {
     let cp = u32::from(c);
     match cp {
-        0x08 => Some(0xFF08), // BackSpace
-        0x09 => Some(0xFF09), // Tab
+        0x08 => Some(0xFF08),        // BackSpace
+        0x09 => Some(0xFF09),        // Tab
         0x0A | 0x0D => Some(0xFF0D), // Return
-        0x1B => Some(0xFF1B), // Escape
-        0x7F => Some(0xFFFF), // Delete
+        0x1B => Some(0xFF1B),        // Escape
+        0x7F => Some(0xFFFF),        // Delete
         0x20..=0x7E | 0xA0..=0xFF => Some(cp),
         0x00..=0x1F | 0x80..=0x9F => None,
         _ => Some(0x0100_0000 | cp),

@@ -34,7 +34,14 @@ impl Rect {
 
     /// Clips a signed X rectangle to a `screen_w` x `screen_h` screen.
     /// Returns `None` when nothing is left.
-    pub fn clipped(x: i32, y: i32, width: u32, height: u32, screen_w: u16, screen_h: u16) -> Option<Self> {
+    pub fn clipped(
+        x: i32,
+        y: i32,
+        width: u32,
+        height: u32,
+        screen_w: u16,
+        screen_h: u16,
+    ) -> Option<Self> {
         let x0 = i64::from(x).max(0);
         let y0 = i64::from(y).max(0);
         let x1 = (i64::from(x) + i64::from(width)).min(i64::from(screen_w));
@@ -160,12 +167,21 @@ mod tests {
 
     #[test]
     fn clip_to_screen() {
-        assert_eq!(Rect::clipped(-5, -5, 10, 10, 100, 100), Some(Rect::new(0, 0, 5, 5)));
-        assert_eq!(Rect::clipped(95, 90, 10, 20, 100, 100), Some(Rect::new(95, 90, 5, 10)));
+        assert_eq!(
+            Rect::clipped(-5, -5, 10, 10, 100, 100),
+            Some(Rect::new(0, 0, 5, 5))
+        );
+        assert_eq!(
+            Rect::clipped(95, 90, 10, 20, 100, 100),
+            Some(Rect::new(95, 90, 5, 10))
+        );
         assert_eq!(Rect::clipped(100, 0, 10, 10, 100, 100), None);
         assert_eq!(Rect::clipped(-20, 0, 10, 10, 100, 100), None);
         assert_eq!(Rect::clipped(0, 0, 0, 10, 100, 100), None);
-        assert_eq!(Rect::clipped(i32::MIN, i32::MIN, u32::MAX, u32::MAX, 100, 100), Some(Rect::new(0, 0, 100, 100)));
+        assert_eq!(
+            Rect::clipped(i32::MIN, i32::MIN, u32::MAX, u32::MAX, 100, 100),
+            Some(Rect::new(0, 0, 100, 100))
+        );
     }
 
     #[test]
@@ -185,7 +201,11 @@ mod tests {
 
     #[test]
     fn adjacent_rects_merge() {
-        let out = coalesce(&[Rect::new(0, 0, 100, 1), Rect::new(0, 1, 100, 1), Rect::new(0, 2, 100, 1)]);
+        let out = coalesce(&[
+            Rect::new(0, 0, 100, 1),
+            Rect::new(0, 1, 100, 1),
+            Rect::new(0, 2, 100, 1),
+        ]);
         assert_eq!(out, vec![Rect::new(0, 0, 100, 3)]);
     }
 

@@ -87,7 +87,8 @@ impl UnixAccount {
     /// Looks `name` up in `/etc/passwd` (local accounts only; NSS sources such as
     /// LDAP are not consulted).
     pub fn lookup(name: &str) -> Result<Self, DesktopError> {
-        let text = fs::read_to_string("/etc/passwd").map_err(|e| DesktopError::io("reading /etc/passwd", e))?;
+        let text = fs::read_to_string("/etc/passwd")
+            .map_err(|e| DesktopError::io("reading /etc/passwd", e))?;
         Self::from_passwd(&text, name)
     }
 
@@ -106,8 +107,14 @@ impl UnixAccount {
                 detail: format!("{name}: {detail}"),
             };
             let _password = fields.next();
-            let uid = fields.next().and_then(|f| f.parse().ok()).ok_or_else(|| invalid("bad uid"))?;
-            let gid = fields.next().and_then(|f| f.parse().ok()).ok_or_else(|| invalid("bad gid"))?;
+            let uid = fields
+                .next()
+                .and_then(|f| f.parse().ok())
+                .ok_or_else(|| invalid("bad uid"))?;
+            let gid = fields
+                .next()
+                .and_then(|f| f.parse().ok())
+                .ok_or_else(|| invalid("bad gid"))?;
             let _gecos = fields.next();
             let home = fields.next().ok_or_else(|| invalid("no home"))?;
             let shell = fields.next().unwrap_or("");
@@ -237,13 +244,18 @@ impl SessionManager {
         Ok(info)
     }
 
-    fn start(&self, account: &UnixAccount, width: u16, height: u16) -> Result<Session, DesktopError> {
+    fn start(
+        &self,
+        account: &UnixAccount,
+        width: u16,
+        height: u16,
+    ) -> Result<Session, DesktopError> {
         prepare_runtime_dir(&self.config.runtime_dir)?;
         ensure_x11_socket_dir()?;
-        let dir = self
-            .config
-            .runtime_dir
-            .join(format!("s-{}", hex::encode(xauth::random_cookie().get(..8).unwrap_or_default())));
+        let dir = self.config.runtime_dir.join(format!(
+            "s-{}",
+            hex::encode(xauth::random_cookie().get(..8).unwrap_or_default())
+        ));
         DirBuilder::new()
             .mode(0o700)
             .create(&dir)
@@ -255,7 +267,13 @@ impl SessionManager {
         result
     }
 
-    fn start_in(&self, account: &UnixAccount, width: u16, height: u16, dir: &Path) -> Result<Session, DesktopError> {
+    fn start_in(
+        &self,
+        account: &UnixAccount,
+        width: u16,
+        height: u16,
+        dir: &Path,
+    ) -> Result<Session, DesktopError> {
         chown(dir, account)?;
         let cookie = xauth::random_cookie();
         let auth_path = dir.join("Xauthority");
@@ -285,7 +303,10 @@ impl SessionManager {
             .stdout(Stdio::piped())
             .stderr(xvfb_log);
         as_user(&mut xvfb_cmd, account);
-        let mut xvfb = xvfb_cmd.spawn().map_err(|source| DesktopError::Spawn { what: "xvfb", source })?;
+        let mut xvfb = xvfb_cmd.spawn().map_err(|source| DesktopError::Spawn {
+            what: "xvfb",
+            source,
+        })?;
 
         let display = match read_display_number(&mut xvfb, XVFB_READY_TIMEOUT) {
             Ok(d) => d,
@@ -597,11 +618,26 @@ mod tests {
 
     #[test]
     fn passwd_rejects() {
-        assert!(matches!(UnixAccount::from_passwd(PASSWD, "bob"), Err(DesktopError::UnknownUnixUser(_))));
-        assert!(matches!(UnixAccount::from_passwd(PASSWD, ""), Err(DesktopError::UnknownUnixUser(_))));
-        assert!(matches!(UnixAccount::from_passwd(PASSWD, "+nis"), Err(DesktopError::UnknownUnixUser(_))));
-        assert!(matches!(UnixAccount::from_passwd(PASSWD, "root:x"), Err(DesktopError::UnknownUnixUser(_))));
-        assert!(matches!(UnixAccount::from_passwd(PASSWD, "broken"), Err(DesktopError::Invalid { .. })));
+        assert!(matches!(
+            UnixAccount::from_passwd(PASSWD, "bob"),
+            Err(DesktopError::UnknownUnixUser(_))
+        ));
+        assert!(matches!(
+            UnixAccount::from_passwd(PASSWD, ""),
+            Err(DesktopError::UnknownUnixUser(_))
+        ));
+        assert!(matches!(
+            UnixAccount::from_passwd(PASSWD, "+nis"),
+            Err(DesktopError::UnknownUnixUser(_))
+        ));
+        assert!(matches!(
+            UnixAccount::from_passwd(PASSWD, "root:x"),
+            Err(DesktopError::UnknownUnixUser(_))
+        ));
+        assert!(matches!(
+            UnixAccount::from_passwd(PASSWD, "broken"),
+            Err(DesktopError::Invalid { .. })
+        ));
         // a prefix of a name is not the name
         assert!(UnixAccount::from_passwd(PASSWD, "alic").is_err());
     }

@@ -5,7 +5,12 @@
 
 // Test helpers outside #[test] functions are not covered by clippy.toml's
 // allow-*-in-tests; a failed setup step should fail the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
@@ -90,8 +95,13 @@ impl TestDisplay {
     fn connect(&self) -> RustConnection {
         let stream = UnixStream::connect(format!("/tmp/.X11-unix/X{}", self.display)).unwrap();
         let (stream, _) = DefaultStream::from_unix_stream(stream).unwrap();
-        RustConnection::connect_to_stream_with_auth_info(stream, 0, b"MIT-MAGIC-COOKIE-1".to_vec(), self.cookie.clone())
-            .unwrap()
+        RustConnection::connect_to_stream_with_auth_info(
+            stream,
+            0,
+            b"MIT-MAGIC-COOKIE-1".to_vec(),
+            self.cookie.clone(),
+        )
+        .unwrap()
     }
 }
 
@@ -106,8 +116,17 @@ fn fill(conn: &RustConnection, drawable: u32, pixel: u32, x: i16, y: i16, w: u16
     let gc = conn.generate_id().unwrap();
     conn.create_gc(gc, drawable, &xproto::CreateGCAux::new().foreground(pixel))
         .unwrap();
-    conn.poly_fill_rectangle(drawable, gc, &[xproto::Rectangle { x, y, width: w, height: h }])
-        .unwrap();
+    conn.poly_fill_rectangle(
+        drawable,
+        gc,
+        &[xproto::Rectangle {
+            x,
+            y,
+            width: w,
+            height: h,
+        }],
+    )
+    .unwrap();
     conn.free_gc(gc).unwrap();
     conn.get_input_focus().unwrap().reply().unwrap(); // round trip: drawn
 }
@@ -132,10 +151,15 @@ fn frames_covering(cap: &mut Capture, x: u16, y: u16, cursor: &mut bool) -> Vec<
     let deadline = Instant::now() + WAIT;
     while Instant::now() < deadline {
         match cap.next_event(Duration::from_millis(500)).unwrap() {
-            Some(CaptureEvent::Frames(frames)) if pixel_at(&frames, x, y).is_some() => return frames,
+            Some(CaptureEvent::Frames(frames)) if pixel_at(&frames, x, y).is_some() => {
+                return frames
+            }
             Some(CaptureEvent::Cursor(c)) => {
                 assert!(c.width > 0 && c.height > 0);
-                assert_eq!(c.rgba.len(), usize::from(c.width) * usize::from(c.height) * 4);
+                assert_eq!(
+                    c.rgba.len(),
+                    usize::from(c.width) * usize::from(c.height) * 4
+                );
                 *cursor = true;
             }
             _ => {}
@@ -153,13 +177,20 @@ fn capture_reports_colours_and_small_damage() {
 
     let mut cap = Capture::connect(&xvfb.target()).unwrap();
     assert_eq!(cap.size(), (320, 240));
-    assert!(cap.uses_shm(), "mit-shm with fd passing should work on Xvfb");
+    assert!(
+        cap.uses_shm(),
+        "mit-shm with fd passing should work on Xvfb"
+    );
     let full = cap.full_frame().unwrap();
     assert_eq!((full.x, full.y, full.width, full.height), (0, 0, 320, 240));
     assert_eq!(full.stride, 320 * 4);
     assert_eq!(full.data.len(), 320 * 240 * 4);
     for (x, y) in [(0, 0), (319, 239), (160, 120)] {
-        assert_eq!(full.pixel(x, y).map(|p| [p[0], p[1], p[2]]), Some(bgr(0xFF0000)), "({x},{y})");
+        assert_eq!(
+            full.pixel(x, y).map(|p| [p[0], p[1], p[2]]),
+            Some(bgr(0xFF0000)),
+            "({x},{y})"
+        );
     }
 
     // a small change gives a small rectangle with the new colour
@@ -167,9 +198,14 @@ fn capture_reports_colours_and_small_damage() {
     let mut cursor = false;
     let frames = frames_covering(&mut cap, 105, 54, &mut cursor);
     assert_eq!(pixel_at(&frames, 105, 54), Some(bgr(0x00FF00)));
-    let area: usize = frames.iter().map(|f| usize::from(f.width) * usize::from(f.height)).sum();
+    let area: usize = frames
+        .iter()
+        .map(|f| usize::from(f.width) * usize::from(f.height))
+        .sum();
     assert!(area < 320 * 240 / 4, "damage too large: {frames:?}");
-    assert!(frames.iter().all(|f| f.data.len() == f.stride * usize::from(f.height)));
+    assert!(frames
+        .iter()
+        .all(|f| f.data.len() == f.stride * usize::from(f.height)));
 
     // a change in another corner, drawn into a window this time
     let win = draw.generate_id().unwrap();
@@ -184,14 +220,19 @@ fn capture_reports_colours_and_small_damage() {
         0,
         xproto::WindowClass::INPUT_OUTPUT,
         x11rb::COPY_FROM_PARENT,
-        &xproto::CreateWindowAux::new().background_pixel(0x0000FF).override_redirect(1),
+        &xproto::CreateWindowAux::new()
+            .background_pixel(0x0000FF)
+            .override_redirect(1),
     )
     .unwrap();
     draw.map_window(win).unwrap();
     draw.get_input_focus().unwrap().reply().unwrap();
     let frames = frames_covering(&mut cap, 310, 230, &mut cursor);
     assert_eq!(pixel_at(&frames, 310, 230), Some(bgr(0x0000FF)));
-    let area: usize = frames.iter().map(|f| usize::from(f.width) * usize::from(f.height)).sum();
+    let area: usize = frames
+        .iter()
+        .map(|f| usize::from(f.width) * usize::from(f.height))
+        .sum();
     assert!(area < 320 * 240 / 4, "damage too large: {frames:?}");
     assert!(cursor, "the initial cursor image should have been reported");
 
@@ -199,7 +240,11 @@ fn capture_reports_colours_and_small_damage() {
     let t = Instant::now();
     let mut quiet = false;
     for _ in 0..5 {
-        if cap.next_event(Duration::from_millis(200)).unwrap().is_none() {
+        if cap
+            .next_event(Duration::from_millis(200))
+            .unwrap()
+            .is_none()
+        {
             quiet = true;
             break;
         }
@@ -223,9 +268,13 @@ fn input_window(conn: &RustConnection) -> u32 {
         0,
         xproto::WindowClass::INPUT_OUTPUT,
         x11rb::COPY_FROM_PARENT,
-        &xproto::CreateWindowAux::new().override_redirect(1).event_mask(
-            xproto::EventMask::KEY_PRESS | xproto::EventMask::BUTTON_PRESS | xproto::EventMask::BUTTON_RELEASE,
-        ),
+        &xproto::CreateWindowAux::new()
+            .override_redirect(1)
+            .event_mask(
+                xproto::EventMask::KEY_PRESS
+                    | xproto::EventMask::BUTTON_PRESS
+                    | xproto::EventMask::BUTTON_RELEASE,
+            ),
     )
     .unwrap();
     conn.map_window(win).unwrap();
@@ -247,7 +296,11 @@ fn typed_char(conn: &RustConnection, ev: &xproto::KeyPressEvent) -> Option<char>
     let _ = setup;
     let shifted = u16::from(ev.state) & u16::from(xproto::KeyButMask::SHIFT) != 0;
     let sym = *reply.keysyms.get(usize::from(shifted))?;
-    let sym = if sym == 0 { *reply.keysyms.first()? } else { sym };
+    let sym = if sym == 0 {
+        *reply.keysyms.first()?
+    } else {
+        sym
+    };
     match sym {
         0x20..=0x7E | 0xA0..=0xFF => char::from_u32(sym),
         s if s & 0xFF00_0000 == 0x0100_0000 => char::from_u32(s & 0x00FF_FFFF),
@@ -355,9 +408,17 @@ fn input_types_keys_unicode_and_drives_the_mouse() {
     input.release_all();
     input.sync().unwrap();
     let keys = obs.query_keymap().unwrap().reply().unwrap().keys;
-    assert_eq!(keys[usize::from(29u8 + 8) / 8] & (1 << ((29 + 8) % 8)), 0, "left ctrl still down");
+    assert_eq!(
+        keys[usize::from(29u8 + 8) / 8] & (1 << ((29 + 8) % 8)),
+        0,
+        "left ctrl still down"
+    );
     let p = obs.query_pointer(root).unwrap().reply().unwrap();
-    assert_eq!(u16::from(p.mask) & u16::from(xproto::KeyButMask::BUTTON2), 0, "button 2 still down");
+    assert_eq!(
+        u16::from(p.mask) & u16::from(xproto::KeyButMask::BUTTON2),
+        0,
+        "button 2 still down"
+    );
 }
 
 // ---------------------------------------------------------------- sessions
@@ -379,7 +440,12 @@ fn ensure_e2e_account() -> UnixAccount {
 fn status_uids(pid: u32) -> Option<Vec<u32>> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-    Some(line.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect())
+    Some(
+        line.split_whitespace()
+            .skip(1)
+            .filter_map(|f| f.parse().ok())
+            .collect(),
+    )
 }
 
 fn processes_of(uid: u32) -> Vec<u32> {
@@ -390,7 +456,12 @@ fn processes_of(uid: u32) -> Vec<u32> {
         };
         if let Some(uids) = status_uids(pid) {
             let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .map(|s| s.rsplit(')').next().map(|r| r.trim_start().starts_with('Z')).unwrap_or(false))
+                .map(|s| {
+                    s.rsplit(')')
+                        .next()
+                        .map(|r| r.trim_start().starts_with('Z'))
+                        .unwrap_or(false)
+                })
                 .unwrap_or(false);
             if uids.first() == Some(&uid) && !zombie {
                 out.push(pid);
@@ -421,11 +492,14 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
          (run `cargo test` as root, as CI does)"
     );
     let account = ensure_e2e_account();
-    assert!(
-        processes_of(account.uid).is_empty(),
-        "processes of {E2E_USER} are already running: {:?}",
-        processes_of(account.uid)
-    );
+    // Processes of the account from elsewhere (another suite) are not ours to judge.
+    let before = processes_of(account.uid);
+    let ours_left = |uid: u32| -> Vec<u32> {
+        processes_of(uid)
+            .into_iter()
+            .filter(|p| !before.contains(p))
+            .collect()
+    };
 
     let tmp = tempfile::tempdir().unwrap();
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
@@ -452,14 +526,30 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
     let (xvfb_pid, cmd_pid) = manager.pids("alice@rdp").unwrap();
     let uid = account.uid;
     assert_eq!(status_uids(xvfb_pid).unwrap(), vec![uid; 4], "xvfb uid");
-    assert_eq!(status_uids(cmd_pid).unwrap(), vec![uid; 4], "session command uid");
+    assert_eq!(
+        status_uids(cmd_pid).unwrap(),
+        vec![uid; 4],
+        "session command uid"
+    );
 
     let line = wait_for_file(&out_file);
     let fields: Vec<&str> = line.split_whitespace().collect();
-    assert_eq!(fields.first().copied(), Some(uid.to_string().as_str()), "{line}");
-    assert_eq!(fields.get(1).copied(), Some(format!(":{}", info.display).as_str()), "{line}");
+    assert_eq!(
+        fields.first().copied(),
+        Some(uid.to_string().as_str()),
+        "{line}"
+    );
+    assert_eq!(
+        fields.get(1).copied(),
+        Some(format!(":{}", info.display).as_str()),
+        "{line}"
+    );
     assert_eq!(fields.get(3).copied(), Some(E2E_USER), "{line}");
-    assert_eq!(fields.get(4).copied(), Some("/usr/local/bin:/usr/bin:/bin"), "{line}");
+    assert_eq!(
+        fields.get(4).copied(),
+        Some("/usr/local/bin:/usr/bin:/bin"),
+        "{line}"
+    );
     let home = account.home.display().to_string();
     assert_eq!(fields.get(2).copied(), Some(home.as_str()), "{line}");
     if account.home.is_dir() {
@@ -508,9 +598,50 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
 
     manager.shutdown_all();
     assert!(manager.is_empty());
-    let left = processes_of(uid);
+    let left = ours_left(uid);
     assert!(left.is_empty(), "processes left behind: {left:?}");
-    assert!(std::fs::read_dir(tmp.path().join("run")).unwrap().next().is_none(), "session dirs left");
+    assert!(
+        std::fs::read_dir(tmp.path().join("run"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "session dirs left"
+    );
+    drop(manager);
+
+    // ~/.xsession is honoured when enabled (executable: run directly)
+    let xsession = account.home.join(".xsession");
+    let marker = out_dir.join("xsession.txt");
+    std::fs::write(
+        &xsession,
+        format!(
+            "#!/bin/sh\necho \"xsession $(id -u) $DISPLAY\" > {}\nexec sleep 600\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&xsession, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::chown(&xsession, Some(account.uid), Some(account.gid)).unwrap();
+    let mut manager = SessionManager::new(SessionConfig {
+        runtime_dir: tmp.path().join("run"),
+        xvfb: "Xvfb".into(),
+        default_command: "exec sleep 600".into(),
+        use_xsession: true,
+        depth: 24,
+    });
+    let result = manager.ensure("carol@rdp", &account, 320, 240);
+    let line = result.as_ref().ok().map(|_| wait_for_file(&marker));
+    manager.shutdown_all();
+    let _ = std::fs::remove_file(&xsession);
+    let info = result.unwrap();
+    assert_eq!(
+        line.unwrap().trim(),
+        format!("xsession {uid} :{}", info.display)
+    );
+    assert!(
+        ours_left(uid).is_empty(),
+        "processes left behind after xsession run"
+    );
 }
 
 #[test]
@@ -520,10 +651,17 @@ fn capture_without_shm_and_cursor_changes() {
     let root = draw.setup().roots[0].root;
     fill(&draw, root, 0x123456, 0, 0, 320, 240);
 
-    let mut cap = Capture::connect_with(&xvfb.target(), rampart_desktop::CaptureOptions { shm: false }).unwrap();
+    let mut cap = Capture::connect_with(
+        &xvfb.target(),
+        rampart_desktop::CaptureOptions { shm: false },
+    )
+    .unwrap();
     assert!(!cap.uses_shm());
     let full = cap.full_frame().unwrap();
-    assert_eq!(full.pixel(7, 7).map(|p| [p[0], p[1], p[2]]), Some(bgr(0x123456)));
+    assert_eq!(
+        full.pixel(7, 7).map(|p| [p[0], p[1], p[2]]),
+        Some(bgr(0x123456))
+    );
     fill(&draw, root, 0xABCDEF, 10, 10, 4, 4);
     let mut cursor = false;
     let frames = frames_covering(&mut cap, 11, 11, &mut cursor);
@@ -549,11 +687,14 @@ fn capture_without_shm_and_cursor_changes() {
         0,
         xproto::WindowClass::INPUT_OUTPUT,
         x11rb::COPY_FROM_PARENT,
-        &xproto::CreateWindowAux::new().override_redirect(1).cursor(xcursor),
+        &xproto::CreateWindowAux::new()
+            .override_redirect(1)
+            .cursor(xcursor),
     )
     .unwrap();
     draw.map_window(win).unwrap();
-    draw.warp_pointer(x11rb::NONE, root, 0, 0, 0, 0, 100, 100).unwrap();
+    draw.warp_pointer(x11rb::NONE, root, 0, 0, 0, 0, 100, 100)
+        .unwrap();
     draw.get_input_focus().unwrap().reply().unwrap();
     let deadline = Instant::now() + WAIT;
     let mut crosshair = None;
