@@ -1,0 +1,94 @@
+//! NLA logins with `xfreerdp +auth-only`: right password, wrong password, unknown
+//! user, and the security layers the server must refuse.
+
+use std::time::Duration;
+
+use crate::audit;
+use crate::client::auth_only;
+use crate::exclusive;
+use crate::server::{Config, Server, PASSWORD};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn server_with(users: &[&str]) -> Server {
+    let mut server = Server::new(&Config::default());
+    for user in users {
+        server.add_user(user, PASSWORD);
+    }
+    server.start();
+    server
+}
+
+#[test]
+fn nla_login_ok() {
+    let _turn = exclusive();
+    let mut server = server_with(&["alice"]);
+    let attempt = auth_only(server.port, "alice", PASSWORD, "nla", LIMIT);
+    assert!(
+        attempt.succeeded(),
+        "NLA login for alice failed: {}\nserver output:\n{}",
+        attempt.summary(),
+        server.log_tail()
+    );
+    server.expect_event("auth_succeeded for alice", |e| e.is("auth_succeeded") && e.user == "alice");
+    server.stop_and_check();
+}
+
+fn refused_with_reason(user: &str, password: &str, reason: &str) {
+    let _turn = exclusive();
+    let mut server = server_with(&["alice"]);
+    let attempt = auth_only(server.port, user, password, "nla", LIMIT);
+    assert!(
+        attempt.code.is_some() && attempt.code != Some(0) && !attempt.succeeded(),
+        "login as {user} with a bad credential was not refused: {}",
+        attempt.summary()
+    );
+    let event = server.expect_event(&format!("auth_failed for {user}"), |e| e.is("auth_failed"));
+    assert_eq!(
+        event.reason,
+        reason,
+        "auth_failed has the wrong reason; events:\n{}",
+        audit::describe(&server.events())
+    );
+    assert!(
+        !server.events().iter().any(|e| e.is("auth_succeeded")),
+        "a bad credential produced auth_succeeded:\n{}",
+        audit::describe(&server.events())
+    );
+    assert!(server.is_running(), "server died after a refused login:\n{}", server.log_tail());
+    server.stop_and_check();
+}
+
+#[test]
+fn wrong_password_refused() {
+    refused_with_reason("alice", "Wrong-Horse-Battery-43?", "wrong password");
+}
+
+#[test]
+fn unknown_user_refused() {
+    refused_with_reason("mallory", PASSWORD, "unknown user");
+}
+
+#[test]
+fn tls_and_rdp_security_refused() {
+    let _turn = exclusive();
+    let mut server = server_with(&["alice"]);
+    for sec in ["tls", "rdp"] {
+        let attempt = auth_only(server.port, "alice", PASSWORD, sec, LIMIT);
+        assert!(
+            attempt.code.is_some() && attempt.code != Some(0) && !attempt.succeeded(),
+            "/sec:{sec} was not refused: {}",
+            attempt.summary()
+        );
+        assert!(server.is_running(), "server died after /sec:{sec}:\n{}", server.log_tail());
+    }
+    server.expect_event("negotiation_refused", |e| e.is("negotiation_refused"));
+    let attempt = auth_only(server.port, "alice", PASSWORD, "nla", LIMIT);
+    assert!(
+        attempt.succeeded(),
+        "NLA login after the refused /sec:tls and /sec:rdp attempts failed: {}\nserver output:\n{}",
+        attempt.summary(),
+        server.log_tail()
+    );
+    server.stop_and_check();
+}

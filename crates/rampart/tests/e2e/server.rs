@@ -1,0 +1,283 @@
+//! Starting the real `rampart` binary: a private state dir and config per test, a
+//! free loopback port, users enrolled through `rampart user add`, and a stop that
+//! checks the server took its workers and sessions down with it.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::account::ensure_unix_user;
+use crate::audit::{self, Event};
+use crate::process::{poll, tail, Guarded};
+use crate::proctree;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_rampart");
+
+/// A password that passes the enrollment policy (length, strength, no user name).
+pub const PASSWORD: &str = "Correct-Horse-Battery-42!";
+
+/// The parts of the config file the tests vary.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub default_command: String,
+    pub handshake_timeout_secs: u32,
+    pub max_pending_per_ip: u32,
+    pub max_preauth_bytes: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            default_command: "exec sleep 300".to_owned(),
+            handshake_timeout_secs: 10,
+            max_pending_per_ip: 5,
+            max_preauth_bytes: 65536,
+        }
+    }
+}
+
+impl Config {
+    fn to_toml(&self) -> String {
+        format!(
+            "[server]\nworker_user = \"nobody\"\n\n\
+             [limits]\nhandshake_timeout_secs = {}\nmax_pending_per_ip = {}\nmax_preauth_bytes = {}\n\n\
+             [session]\ndefault_command = {}\nuse_xsession = false\n",
+            self.handshake_timeout_secs,
+            self.max_pending_per_ip,
+            self.max_preauth_bytes,
+            toml_string(&self.default_command),
+        )
+    }
+}
+
+/// A TOML basic string with the escapes TOML requires.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+pub struct Server {
+    dir: tempfile::TempDir,
+    pub port: u16,
+    proc: Option<Guarded>,
+}
+
+impl Server {
+    /// Writes the config into a fresh temp dir; enroll users, then [`Server::start`].
+    pub fn new(config: &Config) -> Server {
+        ensure_unix_user();
+        let dir = tempfile::Builder::new().prefix("rampart-e2e-server.").tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("state")).expect("state dir");
+        std::fs::write(dir.path().join("rampart.toml"), config.to_toml()).expect("write config");
+        Server { dir, port: 0, proc: None }
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("rampart.toml")
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    /// Runs `rampart user add` (password on stdin); returns (success, output).
+    pub fn try_add_user(&self, name: &str, password: &str) -> (bool, String) {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["user", "add", name, "--unix-user", ensure_unix_user(), "--password-stdin", "--state-dir"])
+            .arg(self.state_dir())
+            .arg("--config")
+            .arg(self.config_path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = writeln!(stdin, "{password}");
+        }
+        // Reads stdout/stderr to the end; bounded by the killer thread below.
+        let pid = child.id();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let killer = std::thread::spawn(move || {
+            if rx.recv_timeout(Duration::from_secs(60)).is_err() {
+                crate::process::signal(pid, rustix::process::Signal::KILL);
+            }
+        });
+        let out = child.wait_with_output().expect("wait for rampart user add");
+        let _ = tx.send(());
+        let _ = killer.join();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.success(), text)
+    }
+
+    pub fn add_user(&self, name: &str, password: &str) {
+        let (ok, out) = self.try_add_user(name, password);
+        assert!(ok, "`rampart user add {name}` failed:\n{out}");
+    }
+
+    /// Starts `rampart serve` on a free 127.0.0.1 port and waits (<= 60 s) for
+    /// `rampart: listening on 127.0.0.1:PORT`.
+    pub fn start(&mut self) {
+        assert!(self.proc.is_none(), "server already started");
+        let mut last_log = String::new();
+        for _attempt in 0..3 {
+            let port = free_port();
+            let mut cmd = Command::new(BIN);
+            cmd.arg("serve")
+                .arg("--listen")
+                .arg(format!("127.0.0.1:{port}"))
+                .arg("--state-dir")
+                .arg(self.state_dir())
+                .arg("--config")
+                .arg(self.config_path())
+                .env("RUST_BACKTRACE", "1");
+            let mut proc = Guarded::spawn("rampart serve", &mut cmd, &self.log_path());
+            let ready = format!("rampart: listening on 127.0.0.1:{port}");
+            let up = poll(Duration::from_secs(60), Duration::from_millis(50), || {
+                if proc.log_text().contains(&ready) {
+                    Some(true)
+                } else if !proc.is_running() {
+                    Some(false)
+                } else {
+                    None
+                }
+            });
+            last_log = proc.log_text();
+            match up {
+                Some(true) => {
+                    self.port = port;
+                    self.proc = Some(proc);
+                    return;
+                }
+                // Someone else took the port between our probe and the bind: retry.
+                Some(false) if last_log.to_lowercase().contains("in use") => continue,
+                Some(false) => panic!(
+                    "rampart serve exited before listening ({:?}); its output:\n{}",
+                    proc.exited(),
+                    tail(&last_log, 40)
+                ),
+                None => panic!("rampart serve did not print `{ready}` within 60 s; its output:\n{}", tail(&last_log, 40)),
+            }
+        }
+        panic!("rampart serve could not bind a free port in 3 tries:\n{}", tail(&last_log, 40));
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.proc.as_ref().expect("server not started").pid()
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.proc.as_mut().map(|p| p.is_running()).unwrap_or(false)
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// The server's output, shortened for assertion messages.
+    pub fn log_tail(&self) -> String {
+        tail(&self.log_text(), 30)
+    }
+
+    pub fn events(&self) -> Vec<Event> {
+        audit::read(&self.db_path())
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.state_dir().join("rampart.db")
+    }
+
+    /// Waits (bounded) for an audit event matching `pred`.
+    pub fn wait_event(&self, limit: Duration, pred: impl Fn(&Event) -> bool) -> Option<Event> {
+        poll(limit, Duration::from_millis(200), || self.events().into_iter().find(|e| pred(e)))
+    }
+
+    /// Asserts an audit event matching `pred` shows up within 10 s.
+    pub fn expect_event(&self, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+        match self.wait_event(Duration::from_secs(10), pred) {
+            Some(e) => e,
+            None => panic!(
+                "no audit event {what} in {} within 10 s; events:\n{}\nserver output:\n{}",
+                self.db_path().display(),
+                audit::describe(&self.events()),
+                self.log_tail()
+            ),
+        }
+    }
+
+    /// SIGTERM the server and check that it and every process it started are gone
+    /// within 10 s (the contract: it kills its own workers and sessions).
+    pub fn stop_and_check(&mut self) {
+        let Some(mut proc) = self.proc.take() else { return };
+        let family = proctree::tree(proc.pid());
+        let exited = proc.stop(Duration::from_secs(10));
+        let left = poll(Duration::from_secs(10), Duration::from_millis(100), || {
+            let alive: Vec<_> = family.iter().copied().filter(|&id| proctree::alive(id)).collect();
+            alive.is_empty().then_some(())
+        });
+        let leftovers: Vec<_> = family.iter().copied().filter(|&id| proctree::alive(id)).collect();
+        kill_all(&leftovers);
+        assert!(exited, "rampart serve did not exit within 10 s of SIGTERM; output:\n{}", self.log_tail());
+        assert!(
+            left.is_some(),
+            "processes started by the server outlived it by 10 s: {}",
+            proctree::describe(&leftovers)
+        );
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut proc) = self.proc.take() {
+            let family = proctree::tree(proc.pid());
+            proc.stop(Duration::from_secs(5));
+            // Safety net after a failed test: nothing the server started may stay.
+            let _ = poll(Duration::from_secs(5), Duration::from_millis(100), || {
+                family.iter().all(|&id| !proctree::alive(id)).then_some(())
+            });
+            let leftovers: Vec<_> = family.iter().copied().filter(|&id| proctree::alive(id)).collect();
+            kill_all(&leftovers);
+        }
+        if std::env::var_os("RAMPART_E2E_KEEP").is_some() {
+            let kept = self.dir.path().to_owned();
+            eprintln!("RAMPART_E2E_KEEP: server dir kept at {}", kept.display());
+            let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+            let _ = dir.keep();
+        }
+    }
+}
+
+fn kill_all(ids: &[proctree::ProcId]) {
+    for &id in ids {
+        if proctree::alive(id) {
+            crate::process::signal(id.0, rustix::process::Signal::KILL);
+        }
+    }
+}
+
+/// A port the kernel just handed out on 127.0.0.1 (released before return).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local addr").port()
+}
+
+/// Whether `port` on 127.0.0.1 accepts a TCP connection (3 s connect timeout).
+pub fn accepts_connections(port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(3)).is_ok()
+}
