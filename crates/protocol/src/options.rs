@@ -1,0 +1,83 @@
+//! What `rampart serve` needs to know, already validated by the binary's config layer.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the supervisor needs. Built by the binary from config file and flags.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    /// Holds `rampart.db`, the generated TLS key and certificate, and session runtime files.
+    pub state_dir: PathBuf,
+    /// Admin-supplied PEM files; both `None` means "generate on first start".
+    pub tls_certificate: Option<PathBuf>,
+    pub tls_private_key: Option<PathBuf>,
+    pub limits: Limits,
+    pub desktop: DesktopMode,
+    /// Unprivileged account that per-connection workers run as when the supervisor is root.
+    pub worker_user: String,
+}
+
+/// Pre-authentication bounds. Defaults live in [`Limits::default`] with their reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// From accept to successful NLA; past it the worker is killed.
+    pub handshake_timeout: Duration,
+    /// Connections from one IP that have not authenticated yet.
+    pub max_pending_per_ip: u32,
+    /// Connections from anywhere that have not authenticated yet.
+    pub max_pending_total: u32,
+    /// Worker processes alive at once (authenticated or not).
+    pub max_connections_total: u32,
+    /// Bytes a peer may send before it has authenticated.
+    pub max_preauth_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            // A real client finishes TLS + NLA in well under a second on a LAN and a couple of
+            // seconds across the world; 10 s leaves room and bounds slow-loris holders.
+            handshake_timeout: Duration::from_secs(10),
+            // gnome-remote-desktop's per-peer figure; a person opens one or two at a time.
+            max_pending_per_ip: 5,
+            max_pending_total: 64,
+            max_connections_total: 256,
+            // The whole NLA handshake of mstsc/FreeRDP is under 16 KiB; 64 KiB is generous and
+            // keeps a garbage-streaming peer from making the worker buffer anything large.
+            max_preauth_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Which desktop a successful logon gets.
+#[derive(Debug, Clone)]
+pub enum DesktopMode {
+    /// A private Xvfb display per user, running the user's session as the mapped Unix account.
+    Session(SessionOptions),
+    /// Share an existing X display (e.g. `:0`) with every authenticated user.
+    Shadow { display: String, view_only: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// Run via `/bin/sh -c` when the user has no usable `~/.xsession` (or `use_xsession` is off).
+    pub default_command: String,
+    pub use_xsession: bool,
+    pub default_width: u16,
+    pub default_height: u16,
+    pub xvfb: PathBuf,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        Self {
+            default_command: "x-window-manager & exec x-terminal-emulator".to_owned(),
+            use_xsession: true,
+            default_width: 1024,
+            default_height: 768,
+            xvfb: PathBuf::from("Xvfb"),
+        }
+    }
+}

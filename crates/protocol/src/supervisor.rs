@@ -1,0 +1,620 @@
+//! The privileged supervisor: owns the listening socket, the store and the desktop
+//! sessions; starts one unprivileged worker process per admitted connection and answers
+//! its few requests (user lookup, attempt reports, session start).
+//!
+//! Shape after mini-redis (accept loop, one task per connection, shutdown on signal) and
+//! OpenSSH privilege separation (the process that parses the peer's bytes holds nothing
+//! it does not need; the monitor acts only on a narrow request enum).
+
+use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use rampart_audit::{Event, EventKind, Outcome, UnixMillis};
+use rampart_desktop::{SessionConfig, SessionManager, UnixAccount};
+use rampart_policy::{Admission, AdmissionLimits, Ticket};
+use rampart_store::Store;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tracing::{error, info, warn};
+
+use crate::ipc::{
+    self, AttemptOutcome, CloseFault, SessionGrant, ShadowTarget, ToSupervisor, ToWorker, WorkerInit,
+};
+use crate::options::{DesktopMode, ServeOptions};
+use crate::tls::{IdentitySource, TlsIdentity};
+
+/// How many user lookups one connection may ask for (one CredSSP exchange needs one).
+const MAX_LOOKUPS_PER_CONNECTION: u32 = 2;
+/// Session sizes honoured from a client (memory per session grows with the area).
+const MIN_DIM: u16 = 200;
+const MAX_DIM: u16 = 4096;
+
+/// Start the server and serve until SIGINT/SIGTERM.
+pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
+    create_private_dir(&opts.state_dir)?;
+    let store = Store::open(&opts.state_dir.join("rampart.db"))
+        .with_context(|| format!("cannot open the store in {}", opts.state_dir.display()))?;
+    let (identity, source) = TlsIdentity::load_or_generate(
+        &opts.state_dir,
+        opts.tls_certificate.as_deref(),
+        opts.tls_private_key.as_deref(),
+    )?;
+    let fingerprint = identity.fingerprint()?;
+    match &source {
+        IdentitySource::Generated(p) => info!(path = %p.display(), "generated a new self-signed certificate"),
+        IdentitySource::Existing(p) | IdentitySource::Admin(p) => info!(path = %p.display(), "using certificate"),
+    }
+    info!(%fingerprint, "certificate sha-256 fingerprint");
+    eprintln!("rampart: certificate sha256 fingerprint {fingerprint}");
+
+    let run_as = worker_identity(&opts.worker_user)?;
+    let sessions = match &opts.desktop {
+        DesktopMode::Session(s) => {
+            let runtime_dir = opts.state_dir.join("sessions");
+            create_private_dir(&runtime_dir)?;
+            Some(Mutex::new(SessionManager::new(SessionConfig {
+                runtime_dir,
+                xvfb: s.xvfb.clone(),
+                default_command: s.default_command.clone(),
+                use_xsession: s.use_xsession,
+                depth: 24,
+            })))
+        }
+        DesktopMode::Shadow { .. } => None,
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("tokio runtime")?;
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(opts.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", opts.listen))?;
+        let local = listener.local_addr()?;
+        info!(%local, "listening");
+        eprintln!("rampart: listening on {local}");
+        let limits = opts.limits;
+        let supervisor = Arc::new(Supervisor {
+            exe: std::env::current_exe().context("cannot find own executable")?,
+            identity,
+            store: Mutex::new(store),
+            sessions,
+            admission: Mutex::new(Admission::new(AdmissionLimits {
+                max_pending_per_ip: limits.max_pending_per_ip,
+                max_pending_total: limits.max_pending_total,
+                max_connections_total: limits.max_connections_total,
+            })),
+            next_connection: AtomicU64::new(1),
+            run_as,
+            opts,
+        });
+        supervisor.run(listener).await
+    })
+}
+
+fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let meta = std::fs::metadata(dir).with_context(|| format!("cannot stat {}", dir.display()))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot restrict {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// The uid/gid workers drop to: `worker_user` when we are root, none otherwise.
+fn worker_identity(user: &str) -> anyhow::Result<Option<(u32, u32)>> {
+    if !rustix::process::geteuid().is_root() {
+        return Ok(None);
+    }
+    let account = UnixAccount::lookup(user)
+        .with_context(|| format!("worker_user {user:?} is not a unix account on this host"))?;
+    if account.uid == 0 {
+        anyhow::bail!("worker_user {user:?} is root; workers must run unprivileged");
+    }
+    Ok(Some((account.uid, account.gid)))
+}
+
+pub(crate) fn now_millis() -> UnixMillis {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    UnixMillis(ms)
+}
+
+struct Supervisor {
+    opts: ServeOptions,
+    exe: PathBuf,
+    identity: TlsIdentity,
+    store: Mutex<Store>,
+    sessions: Option<Mutex<SessionManager>>,
+    admission: Mutex<Admission>,
+    next_connection: AtomicU64,
+    run_as: Option<(u32, u32)>,
+}
+
+impl Supervisor {
+    async fn run(self: Arc<Self>, listener: TcpListener) -> anyhow::Result<()> {
+        let reaper = tokio::spawn(Arc::clone(&self).reap_sessions());
+        let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut backoff = Duration::from_millis(10);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        backoff = Duration::from_millis(10);
+                        Arc::clone(&self).admit(stream, peer).await;
+                    }
+                    Err(err) => {
+                        // EMFILE and friends: back off instead of spinning (mini-redis).
+                        warn!(%err, "accept failed");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(1));
+                    }
+                },
+                _ = tokio::signal::ctrl_c() => break,
+                _ = sigterm.recv() => break,
+            }
+        }
+        info!("shutting down");
+        reaper.abort();
+        if let Some(sessions) = &self.sessions {
+            if let Ok(mut s) = sessions.lock() {
+                s.shutdown_all();
+            }
+        }
+        Ok(())
+    }
+
+    async fn reap_sessions(self: Arc<Self>) {
+        let Some(_) = &self.sessions else { return };
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            let this = Arc::clone(&self);
+            let ended = tokio::task::spawn_blocking(move || {
+                this.sessions
+                    .as_ref()
+                    .and_then(|s| s.lock().ok().map(|mut s| s.reap()))
+                    .unwrap_or_default()
+            })
+            .await
+            .unwrap_or_default();
+            for user in ended {
+                info!(%user, "session ended");
+                self.audit(Event::new(now_millis(), EventKind::SessionEnded, Outcome::Info).with_user(user))
+                    .await;
+            }
+        }
+    }
+
+    /// Write one audit event durably (blocking SQLite work off the async threads).
+    async fn audit(self: &Arc<Self>, event: Event) {
+        info!(target: "rampart::audit", "{}", event.to_json_line());
+        let this = Arc::clone(self);
+        let result = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut store = this.store.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+            store.append_event(&event)?;
+            Ok(())
+        })
+        .await;
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => error!(error = %format!("{err:#}"), "audit event not stored"),
+            Err(err) => error!(%err, "audit task failed"),
+        }
+    }
+
+    async fn admit(self: Arc<Self>, stream: TcpStream, peer: SocketAddr) {
+        let connection = self.next_connection.fetch_add(1, Ordering::Relaxed);
+        let decision = match self.admission.lock() {
+            Ok(mut a) => a.admit(peer.ip()),
+            Err(_) => return,
+        };
+        let ticket = match decision {
+            Ok(ticket) => ticket,
+            Err(refusal) => {
+                drop(stream);
+                warn!(%peer, reason = %refusal, "connection refused");
+                self.audit(
+                    Event::new(now_millis(), EventKind::ConnectionRefused, Outcome::Failure)
+                        .with_peer(peer)
+                        .with_connection(connection)
+                        .with_reason(refusal.to_string()),
+                )
+                .await;
+                return;
+            }
+        };
+        match self.spawn_worker(stream, peer, connection) {
+            Ok((child, channel)) => {
+                self.audit(
+                    Event::new(now_millis(), EventKind::ConnectionAccepted, Outcome::Success)
+                        .with_peer(peer)
+                        .with_connection(connection),
+                )
+                .await;
+                tokio::spawn(async move {
+                    let mut conn = Connection {
+                        sup: Arc::clone(&self),
+                        connection,
+                        peer,
+                        ticket: Some(ticket),
+                        looked_up: None,
+                        lookups: 0,
+                        user: None,
+                        had_session: false,
+                    };
+                    conn.drive(child, channel).await;
+                    if let Some(ticket) = conn.ticket.take() {
+                        if let Ok(mut a) = self.admission.lock() {
+                            a.closed(ticket);
+                        }
+                    }
+                });
+            }
+            Err(err) => {
+                if let Ok(mut a) = self.admission.lock() {
+                    a.closed(ticket);
+                }
+                error!(error = %format!("{err:#}"), %peer, "cannot start worker");
+                self.audit(
+                    Event::new(now_millis(), EventKind::ConnectionClosed, Outcome::Failure)
+                        .with_peer(peer)
+                        .with_connection(connection)
+                        .with_reason("internal error: cannot start worker"),
+                )
+                .await;
+            }
+        }
+    }
+
+    fn spawn_worker(
+        &self,
+        stream: TcpStream,
+        peer: SocketAddr,
+        connection: u64,
+    ) -> anyhow::Result<(tokio::process::Child, tokio::net::UnixStream)> {
+        let socket: OwnedFd = stream.into_std().context("detach socket")?.into();
+        // The socket must be blocking for the child's own runtime to set up as it likes.
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().context("ipc socket pair")?;
+        let mut cmd = tokio::process::Command::new(&self.exe);
+        cmd.arg("worker")
+            .stdin(Stdio::from(socket))
+            .stdout(Stdio::from(OwnedFd::from(theirs)))
+            .stderr(Stdio::inherit())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .kill_on_drop(true);
+        if let Ok(filter) = std::env::var("RUST_LOG") {
+            cmd.env("RUST_LOG", filter);
+        }
+        let child = cmd.spawn().context("spawn worker process")?;
+        ours.set_nonblocking(true)?;
+        let channel = tokio::net::UnixStream::from_std(ours)?;
+        let shadow = match &self.opts.desktop {
+            DesktopMode::Shadow { display, view_only } => Some(ShadowTarget {
+                display: display.clone(),
+                view_only: *view_only,
+            }),
+            DesktopMode::Session(_) => None,
+        };
+        let (default_width, default_height) = match &self.opts.desktop {
+            DesktopMode::Session(s) => (s.default_width, s.default_height),
+            DesktopMode::Shadow { .. } => (1024, 768),
+        };
+        let init = WorkerInit {
+            connection,
+            peer,
+            cert_pem: self.identity.cert_pem.clone(),
+            key_pem: self.identity.key_pem.clone(),
+            max_preauth_bytes: self.opts.limits.max_preauth_bytes,
+            handshake_timeout_ms: u64::try_from(self.opts.limits.handshake_timeout.as_millis()).unwrap_or(u64::MAX),
+            default_width,
+            default_height,
+            shadow,
+            run_as: self.run_as,
+        };
+        // The init line fits the socket buffer; write it synchronously before the task starts.
+        let line = ipc::encode(&ToWorker::Init(init))?;
+        let std_channel = channel.into_std()?;
+        std_channel.set_nonblocking(false)?;
+        std::io::Write::write_all(&mut &std_channel, &line).context("send init to worker")?;
+        std_channel.set_nonblocking(true)?;
+        let channel = tokio::net::UnixStream::from_std(std_channel)?;
+        Ok((child, channel))
+    }
+}
+
+/// The supervisor's record of one connection.
+struct Connection {
+    sup: Arc<Supervisor>,
+    connection: u64,
+    peer: SocketAddr,
+    ticket: Option<Ticket>,
+    /// Canonical name of the user the worker asked about, if that user exists.
+    looked_up: Option<(String, String)>,
+    lookups: u32,
+    /// Set only when the worker reported success for the user it looked up.
+    user: Option<(String, String)>,
+    had_session: bool,
+}
+
+enum Step {
+    Continue,
+    Stop,
+}
+
+impl Connection {
+    fn event(&self, kind: EventKind, outcome: Outcome) -> Event {
+        let mut ev = Event::new(now_millis(), kind, outcome)
+            .with_peer(self.peer)
+            .with_connection(self.connection);
+        if let Some((name, _)) = &self.user {
+            ev = ev.with_user(name.clone());
+        }
+        ev
+    }
+
+    async fn drive(&mut self, mut child: tokio::process::Child, channel: tokio::net::UnixStream) {
+        let (read, mut write) = channel.into_split();
+        let mut reader = BufReader::new(read);
+        let deadline = tokio::time::Instant::now() + self.sup.opts.limits.handshake_timeout;
+        let mut closed_reported = false;
+        loop {
+            let line = if self.user.is_none() {
+                match tokio::time::timeout_at(deadline, read_line(&mut reader)).await {
+                    Ok(line) => line,
+                    Err(_) => {
+                        let _ = child.start_kill();
+                        warn!(peer = %self.peer, "handshake deadline passed; worker killed");
+                        let ev = self
+                            .event(EventKind::HandshakeAborted, Outcome::Failure)
+                            .with_reason("handshake deadline");
+                        self.sup.audit(ev).await;
+                        closed_reported = true;
+                        break;
+                    }
+                }
+            } else {
+                read_line(&mut reader).await
+            };
+            let msg = match line {
+                Ok(Some(line)) => match serde_json::from_slice::<ToSupervisor>(&line) {
+                    Ok(msg) => msg,
+                    Err(err) => {
+                        warn!(%err, "worker sent a malformed message; killing it");
+                        let _ = child.start_kill();
+                        break;
+                    }
+                },
+                Ok(None) => break,
+                Err(err) => {
+                    warn!(%err, "worker channel failed; killing it");
+                    let _ = child.start_kill();
+                    break;
+                }
+            };
+            match self.handle(msg, &mut write).await {
+                Step::Continue => {}
+                Step::Stop => {
+                    closed_reported = true;
+                    break;
+                }
+            }
+        }
+        let status = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+        if !closed_reported {
+            let reason = match status {
+                Ok(Ok(s)) => format!("worker exited without a report: {s}"),
+                _ => "worker did not exit".to_owned(),
+            };
+            let _ = child.start_kill();
+            let ev = self.event(EventKind::ConnectionClosed, Outcome::Failure).with_reason(reason);
+            self.sup.audit(ev).await;
+        }
+        if self.had_session {
+            let ev = self.event(EventKind::SessionDisconnected, Outcome::Info);
+            self.sup.audit(ev).await;
+        }
+    }
+
+    async fn handle(&mut self, msg: ToSupervisor, write: &mut tokio::net::unix::OwnedWriteHalf) -> Step {
+        match msg {
+            ToSupervisor::LookupUser { user, domain: _ } => {
+                self.lookups += 1;
+                let found = if self.lookups > MAX_LOOKUPS_PER_CONNECTION || self.user.is_some() {
+                    None
+                } else {
+                    self.lookup(&user).await
+                };
+                let reply = ToWorker::UserHash {
+                    nt_hash_hex: found.as_ref().map(|(_, _, hash)| hash.clone()),
+                };
+                self.looked_up = found.map(|(name, unix, _)| (name, unix));
+                self.reply(write, &reply).await
+            }
+            ToSupervisor::Attempt(report) => {
+                let success = report.outcome == AttemptOutcome::Success;
+                let named = report.user.clone();
+                let (kind, outcome, reason) = match &report.outcome {
+                    AttemptOutcome::Success => (EventKind::AuthSucceeded, Outcome::Success, None),
+                    AttemptOutcome::UnknownUser => (EventKind::AuthFailed, Outcome::Failure, Some("unknown user".to_owned())),
+                    AttemptOutcome::WrongPassword => {
+                        (EventKind::AuthFailed, Outcome::Failure, Some("wrong password".to_owned()))
+                    }
+                    AttemptOutcome::Failed { reason } => {
+                        (EventKind::AuthFailed, Outcome::Failure, Some(format!("nla failed: {reason}")))
+                    }
+                };
+                let mut ev = self.event(kind, outcome).with_domain(report.domain.clone());
+                if success {
+                    // Only a success for the user we looked up counts.
+                    match (&self.looked_up, &named) {
+                        (Some((canonical, _)), Some(named)) if canonical.eq_ignore_ascii_case(named) => {
+                            self.user = self.looked_up.clone();
+                            ev = ev.with_user(canonical.clone());
+                            if let (Some(ticket), Ok(mut a)) = (self.ticket.as_mut(), self.sup.admission.lock()) {
+                                a.authenticated(ticket);
+                            }
+                            info!(peer = %self.peer, user = %canonical, "nla succeeded");
+                        }
+                        _ => {
+                            warn!(peer = %self.peer, "worker claimed success for a user it did not look up");
+                            let ev = ev.with_reason("success claimed without lookup");
+                            self.sup.audit(ev).await;
+                            return Step::Stop;
+                        }
+                    }
+                } else {
+                    let shown = self.looked_up.as_ref().map(|(c, _)| c.clone()).or(named);
+                    if let Some(name) = shown {
+                        ev = ev.with_user(name);
+                    }
+                    warn!(peer = %self.peer, user = ?ev.user, reason = ?reason, "nla failed");
+                }
+                if let Some(reason) = reason {
+                    ev = ev.with_reason(reason);
+                }
+                self.sup.audit(ev).await;
+                Step::Continue
+            }
+            ToSupervisor::OpenSession { width, height } => {
+                let reply = match self.open_session(width, height).await {
+                    Ok(grant) => ToWorker::Session(grant),
+                    Err(err) => {
+                        let reason = format!("{err:#}");
+                        error!(peer = %self.peer, %reason, "cannot open session");
+                        ToWorker::SessionRefused { reason }
+                    }
+                };
+                self.reply(write, &reply).await
+            }
+            ToSupervisor::Closed { reason, fault } => {
+                let (kind, outcome) = match fault {
+                    CloseFault::None => (EventKind::ConnectionClosed, Outcome::Info),
+                    CloseFault::Negotiation => (EventKind::NegotiationRefused, Outcome::Failure),
+                    CloseFault::Budget => (EventKind::HandshakeAborted, Outcome::Failure),
+                    CloseFault::Peer | CloseFault::Internal => (EventKind::ConnectionClosed, Outcome::Failure),
+                };
+                info!(peer = %self.peer, %reason, "connection closed");
+                let ev = self.event(kind, outcome).with_reason(reason);
+                self.sup.audit(ev).await;
+                Step::Stop
+            }
+        }
+    }
+
+    async fn reply(&self, write: &mut tokio::net::unix::OwnedWriteHalf, msg: &ToWorker) -> Step {
+        let line = match ipc::encode(msg) {
+            Ok(line) => line,
+            Err(err) => {
+                error!(%err, "cannot encode reply");
+                return Step::Stop;
+            }
+        };
+        match write.write_all(&line).await {
+            Ok(()) => Step::Continue,
+            Err(err) => {
+                warn!(%err, "worker went away");
+                Step::Stop
+            }
+        }
+    }
+
+    /// (canonical name, unix user, nt hash hex) of an existing user.
+    async fn lookup(&self, user: &str) -> Option<(String, String, String)> {
+        let sup = Arc::clone(&self.sup);
+        let user = user.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let store = sup.store.lock().ok()?;
+            match store.get_user(&user) {
+                Ok(Some(rec)) => Some((rec.name, rec.unix_user, hex::encode(rec.nt_hash.as_bytes()))),
+                Ok(None) => None,
+                Err(err) => {
+                    error!(%err, "user lookup failed");
+                    None
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
+    async fn open_session(&mut self, width: u16, height: u16) -> anyhow::Result<SessionGrant> {
+        let (user, unix_user) = self.user.clone().context("no authenticated user on this connection")?;
+        if self.had_session {
+            anyhow::bail!("session already opened on this connection");
+        }
+        let width = width.clamp(MIN_DIM, MAX_DIM);
+        let height = height.clamp(MIN_DIM, MAX_DIM);
+        let sup = Arc::clone(&self.sup);
+        let rdp_user = user.clone();
+        let info = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let account = UnixAccount::lookup(&unix_user)
+                .with_context(|| format!("unix account {unix_user:?} of user {rdp_user:?}"))?;
+            let sessions = sup.sessions.as_ref().context("no session manager (shadow mode)")?;
+            let mut sessions = sessions.lock().map_err(|_| anyhow::anyhow!("session table poisoned"))?;
+            Ok(sessions.ensure(&rdp_user, &account, width, height)?)
+        })
+        .await
+        .context("session task")??;
+        self.had_session = true;
+        let kind = if info.resumed {
+            EventKind::SessionResumed
+        } else {
+            EventKind::SessionStarted
+        };
+        let ev = self
+            .event(kind, Outcome::Success)
+            .with_reason(format!("display :{} {}x{}", info.display, info.width, info.height));
+        self.sup.audit(ev).await;
+        Ok(SessionGrant {
+            display: format!(":{}", info.display),
+            cookie_hex: Some(hex::encode(&info.cookie)),
+            width: info.width,
+            height: info.height,
+            resumed: info.resumed,
+        })
+    }
+}
+
+async fn read_line(reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> std::io::Result<Option<Vec<u8>>> {
+    let mut line = Vec::new();
+    loop {
+        let buf = reader.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let (chunk, done) = match buf.iter().position(|b| *b == b'\n') {
+            Some(pos) => (buf.get(..pos).unwrap_or_default(), Some(pos + 1)),
+            None => (buf, None),
+        };
+        if line.len() + chunk.len() > ipc::MAX_LINE {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "ipc line too long"));
+        }
+        line.extend_from_slice(chunk);
+        let consumed = done.unwrap_or(buf.len());
+        reader.consume(consumed);
+        if done.is_some() {
+            return Ok(Some(line));
+        }
+    }
+}
