@@ -181,7 +181,7 @@ impl PasswordPolicy {
 
 /// zxcvbn's feedback is written as capitalised sentences; ours are lowercase fragments.
 fn lowercase_sentence(s: &str) -> String {
-    let trimmed = s.trim().trim_end_matches('.');
+    let trimmed = s.trim().trim_end_matches('.').replace(". ", "; ");
     let mut chars = trimmed.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
