@@ -1,0 +1,85 @@
+//! The command line: clap definitions and dispatch to one module per command.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Config};
+
+mod password_input;
+mod serve;
+mod unix_accounts;
+mod user;
+
+/// Rampart: a hardened RDP server for Linux.
+#[derive(Debug, Parser)]
+#[command(name = "rampart", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(serve::ServeArgs),
+    /// Manage Rampart users (add, passwd, del, list).
+    User(user::UserArgs),
+    /// Per-connection worker process, started by `serve`; not for direct use.
+    #[command(hide = true)]
+    Worker,
+}
+
+/// Options every command takes, after its name.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CommonArgs {
+    /// Configuration file [default: /etc/rampart/rampart.toml, if it exists]
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// State directory (store, TLS identity, session files); overrides the config file
+    #[arg(long, value_name = "DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl CommonArgs {
+    pub fn load_config(&self) -> anyhow::Result<Config> {
+        Config::load(self.config.as_deref())
+    }
+
+    pub fn state_dir(&self, cfg: &Config) -> PathBuf {
+        config::state_dir(cfg, self.state_dir.as_deref())
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::run(&args),
+        Command::User(args) => user::run(args),
+        Command::Worker => rampart_protocol::worker_main(),
+    }
+}
+
+/// Creates the state directory (mode 0700) if missing; refuses one that others can write.
+pub fn create_state_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("cannot create state directory {}", dir.display()))?;
+    }
+    let meta = std::fs::metadata(dir).with_context(|| format!("cannot read state directory {}", dir.display()))?;
+    if !meta.is_dir() {
+        anyhow::bail!("state directory {} is not a directory", dir.display());
+    }
+    if meta.mode() & 0o022 != 0 {
+        anyhow::bail!(
+            "state directory {} is writable by other users (mode {:o}); run chmod 700 on it",
+            dir.display(),
+            meta.mode() & 0o7777
+        );
+    }
+    Ok(())
+}

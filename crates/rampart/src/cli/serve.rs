@@ -1,0 +1,113 @@
+//! `rampart serve`: config file and flags merged into the protocol layer's options.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use rampart_protocol::{DesktopMode, Limits, ServeOptions, SessionOptions};
+
+use super::CommonArgs;
+use crate::config::{self, Config};
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Address and port to listen on; overrides [server] listen
+    #[arg(long, value_name = "ADDR:PORT", value_parser = config::parse_listen)]
+    pub listen: Option<SocketAddr>,
+    /// Share this existing X display (e.g. ":0") instead of starting per-user sessions;
+    /// overrides [shadow] display
+    #[arg(long, value_name = "DISPLAY", value_parser = config::parse_display)]
+    pub shadow: Option<String>,
+}
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    let cfg = args.common.load_config()?;
+    let opts = serve_options(&cfg, args);
+    tracing::info!(
+        listen = %opts.listen,
+        state_dir = %opts.state_dir.display(),
+        ntlm_target_name = %cfg.server.ntlm_target_name,
+        "starting"
+    );
+    rampart_protocol::serve(opts).context("server stopped")
+}
+
+/// Config file and flags, merged: a flag wins over the file, the file over the default.
+// serve: map Config -> rampart_protocol::ServeOptions
+fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
+    let state_dir: PathBuf = args.common.state_dir(cfg);
+    let shadow_display = args.shadow.clone().or_else(|| cfg.shadow.display.clone());
+    let desktop = match shadow_display {
+        Some(display) => DesktopMode::Shadow {
+            display,
+            view_only: cfg.shadow.view_only,
+        },
+        None => DesktopMode::Session(SessionOptions {
+            default_command: cfg.session.default_command.clone(),
+            use_xsession: cfg.session.use_xsession,
+            default_width: cfg.session.default_width,
+            default_height: cfg.session.default_height,
+            xvfb: cfg.session.xvfb.clone(),
+        }),
+    };
+    ServeOptions {
+        listen: args.listen.unwrap_or(cfg.server.listen),
+        state_dir,
+        tls_certificate: cfg.tls.certificate.clone(),
+        tls_private_key: cfg.tls.private_key.clone(),
+        limits: Limits {
+            handshake_timeout: cfg.limits.handshake_timeout,
+            max_pending_per_ip: cfg.limits.max_pending_per_ip,
+            max_pending_total: cfg.limits.max_pending_total,
+            max_connections_total: cfg.limits.max_connections_total,
+            max_preauth_bytes: cfg.limits.max_preauth_bytes,
+        },
+        desktop,
+        worker_user: cfg.server.worker_user.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(listen: Option<&str>, shadow: Option<&str>, state_dir: Option<&str>) -> ServeArgs {
+        ServeArgs {
+            common: CommonArgs {
+                config: None,
+                state_dir: state_dir.map(PathBuf::from),
+            },
+            listen: listen.map(|l| l.parse().unwrap()),
+            shadow: shadow.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn defaults_map_to_session_mode() {
+        let opts = serve_options(&Config::default(), &args(None, None, None));
+        assert_eq!(opts.listen, "0.0.0.0:3389".parse().unwrap());
+        assert_eq!(opts.state_dir, PathBuf::from("/var/lib/rampart"));
+        assert_eq!(opts.limits, Limits::default());
+        assert_eq!(opts.worker_user, "nobody");
+        assert!(opts.tls_certificate.is_none() && opts.tls_private_key.is_none());
+        assert!(matches!(opts.desktop, DesktopMode::Session(_)));
+    }
+
+    #[test]
+    fn flags_override_config() {
+        let mut cfg = Config::default();
+        cfg.server.listen = "127.0.0.1:5000".parse().unwrap();
+        cfg.shadow.display = Some(":5".into());
+        let opts = serve_options(&cfg, &args(None, None, None));
+        assert_eq!(opts.listen, "127.0.0.1:5000".parse().unwrap());
+        assert!(matches!(opts.desktop, DesktopMode::Shadow { ref display, view_only: true } if display == ":5"));
+
+        let opts = serve_options(&cfg, &args(Some("[::1]:4000"), Some(":0"), Some("/tmp/st")));
+        assert_eq!(opts.listen, "[::1]:4000".parse().unwrap());
+        assert_eq!(opts.state_dir, PathBuf::from("/tmp/st"));
+        assert!(matches!(opts.desktop, DesktopMode::Shadow { ref display, .. } if display == ":0"));
+    }
+}

@@ -1,0 +1,233 @@
+//! `rampart user add|passwd|del|list`: enrollment and account changes, each audited.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use rampart_audit::{Event, EventKind, Outcome, UnixMillis};
+use rampart_auth::{validate_user_name, NtHash, PasswordPolicy};
+use rampart_store::{NewUser, Store};
+
+use super::password_input::{read_new_password, PasswordSource};
+use super::{create_state_dir, unix_accounts, CommonArgs};
+use crate::config::Config;
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(subcommand)]
+    command: UserCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Enroll a user; asks for the password twice on the terminal
+    Add {
+        /// RDP user name: lowercase letters, digits, '.', '_' and '-'
+        name: String,
+        /// Unix account the user's sessions run as [default: the same name]
+        #[arg(long, value_name = "USER")]
+        unix_user: Option<String>,
+        /// Read the password from the first line of standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change a user's password
+    Passwd {
+        name: String,
+        /// Read the password from the first line of standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Delete a user
+    #[command(visible_alias = "delete")]
+    Del { name: String },
+    /// List users (never shows credential material)
+    List,
+}
+
+pub fn run(args: UserArgs) -> anyhow::Result<()> {
+    let cfg = args.common.load_config()?;
+    let state_dir = args.common.state_dir(&cfg);
+    create_state_dir(&state_dir)?;
+    let db = state_dir.join("rampart.db");
+    let mut store = Store::open(&db).with_context(|| format!("cannot open the user store {}", db.display()))?;
+    match args.command {
+        UserCommand::Add {
+            name,
+            unix_user,
+            password_stdin,
+        } => add(&mut store, &cfg, &name, unix_user.as_deref(), source(password_stdin)),
+        UserCommand::Passwd { name, password_stdin } => passwd(&mut store, &name, source(password_stdin)),
+        UserCommand::Del { name } => delete(&mut store, &name),
+        UserCommand::List => list(&store),
+    }
+}
+
+fn source(password_stdin: bool) -> PasswordSource {
+    if password_stdin {
+        PasswordSource::Stdin
+    } else {
+        PasswordSource::Terminal
+    }
+}
+
+fn add(
+    store: &mut Store,
+    cfg: &Config,
+    name: &str,
+    unix_user: Option<&str>,
+    source: PasswordSource,
+) -> anyhow::Result<()> {
+    validate_user_name(name)?;
+    let unix_user = unix_user.unwrap_or(name);
+    let account = unix_accounts::lookup(unix_user)?
+        .with_context(|| format!("unix user {unix_user:?} does not exist; create it first or pass --unix-user"))?;
+    // Checked before asking for a password, so nobody types one for nothing.
+    if let Some(existing) = store.get_user(name)? {
+        bail!("user {:?} already exists", existing.name);
+    }
+    let password = read_new_password(source, name)?;
+    PasswordPolicy::default().check(name, &password)?;
+    let now = now();
+    store.add_user(&NewUser {
+        name: name.to_owned(),
+        unix_user: account.name.clone(),
+        nt_hash: NtHash::from_password(&password),
+        now,
+    })?;
+    audit(store, now, EventKind::UserAdded, name)?;
+
+    println!("added user {name:?} (sessions run as unix user {:?})", account.name);
+    if account.uid == 0 {
+        eprintln!("warning: {name:?} maps to a root account: its sessions will run as root");
+    }
+    let host = host_for_hint(cfg);
+    println!("connect with:");
+    println!("  xfreerdp /v:{host} /u:{name} /sec:nla");
+    println!("  mstsc /v:{host}    (Windows; user name {name})");
+    Ok(())
+}
+
+fn passwd(store: &mut Store, name: &str, source: PasswordSource) -> anyhow::Result<()> {
+    let Some(user) = store.get_user(name)? else {
+        bail!("no such user {name:?}");
+    };
+    let password = read_new_password(source, &user.name)?;
+    PasswordPolicy::default().check(&user.name, &password)?;
+    let hash = NtHash::from_password(&password);
+    if hash.as_bytes() == user.nt_hash.as_bytes() {
+        bail!("the new password is the same as the current one");
+    }
+    let now = now();
+    store.set_nt_hash(&user.name, &hash, now)?;
+    audit(store, now, EventKind::PasswordChanged, &user.name)?;
+    println!("changed the password of {:?}", user.name);
+    Ok(())
+}
+
+fn delete(store: &mut Store, name: &str) -> anyhow::Result<()> {
+    let Some(user) = store.get_user(name)? else {
+        bail!("no such user {name:?}");
+    };
+    store.delete_user(&user.name)?;
+    audit(store, now(), EventKind::UserDeleted, &user.name)?;
+    println!("deleted user {:?}", user.name);
+    Ok(())
+}
+
+fn list(store: &Store) -> anyhow::Result<()> {
+    let users = store.list_users()?;
+    if users.is_empty() {
+        println!("no users; add one with: rampart user add NAME");
+        return Ok(());
+    }
+    let name_w = users.iter().map(|u| u.name.len()).max().unwrap_or(0).max("NAME".len());
+    let unix_w = users.iter().map(|u| u.unix_user.len()).max().unwrap_or(0).max("UNIX USER".len());
+    println!("{:<name_w$}  {:<unix_w$}  {:<20}  PASSWORD CHANGED", "NAME", "UNIX USER", "CREATED");
+    for u in &users {
+        println!(
+            "{:<name_w$}  {:<unix_w$}  {:<20}  {}",
+            u.name,
+            u.unix_user,
+            format_utc(u.created),
+            format_utc(u.password_changed)
+        );
+    }
+    Ok(())
+}
+
+/// Records an admin change. The acting Unix uid goes in the reason: events have no actor
+/// field yet, and "who did this" is the first question about an admin change.
+fn audit(store: &mut Store, now: UnixMillis, kind: EventKind, user: &str) -> anyhow::Result<()> {
+    let uid = rustix::process::getuid().as_raw();
+    let event = Event::new(now, kind, Outcome::Success)
+        .with_user(user)
+        .with_reason(format!("cli uid {uid}"));
+    store
+        .append_event(&event)
+        .context("the change was made but its audit event could not be written")?;
+    Ok(())
+}
+
+fn now() -> UnixMillis {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    UnixMillis(millis)
+}
+
+/// What to put after `/v:` in the hint: this host's name, and the port if not 3389.
+fn host_for_hint(cfg: &Config) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "HOST".to_owned());
+    match cfg.server.listen.port() {
+        3389 => host,
+        port => format!("{host}:{port}"),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC.
+fn format_utc(t: UnixMillis) -> String {
+    let secs = t.0.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        sod / 3600,
+        (sod % 3600) / 60,
+        sod % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formatting() {
+        assert_eq!(format_utc(UnixMillis(0)), "1970-01-01 00:00:00");
+        assert_eq!(format_utc(UnixMillis(1_700_000_000_123)), "2023-11-14 22:13:20");
+        assert_eq!(format_utc(UnixMillis(951_782_400_000)), "2000-02-29 00:00:00");
+        assert_eq!(format_utc(UnixMillis(-1000)), "1969-12-31 23:59:59");
+    }
+}

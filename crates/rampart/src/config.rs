@@ -1,0 +1,752 @@
+//! The configuration file: `/etc/rampart/rampart.toml` by default.
+//!
+//! Read in two steps (parse, don't validate): TOML into raw serde structs that deny unknown
+//! keys and keep each value's position, then into typed values ([`Config`]) that cannot hold
+//! an invalid setting. Every error names the file, the line and the key. Defaults and the
+//! reasons for them live here, in [`Config::default`]; `docs/config.md` and
+//! `rampart.example.toml` describe the same keys.
+
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// Used when no `--config` is given, if it exists.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/rampart/rampart.toml";
+
+/// The typed configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub tls: TlsConfig,
+    pub limits: LimitsConfig,
+    pub session: SessionConfig,
+    pub shadow: ShadowConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Holds `rampart.db`, the generated TLS identity and session runtime files.
+    pub state_dir: PathBuf,
+    /// The name NTLM reveals before authentication, instead of the real host name.
+    pub ntlm_target_name: String,
+    /// Unprivileged account the per-connection workers run as when started as root.
+    pub worker_user: String,
+}
+
+/// Admin-supplied PEM files; both `None` means a generated self-signed identity.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsConfig {
+    pub certificate: Option<PathBuf>,
+    pub private_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitsConfig {
+    pub handshake_timeout: Duration,
+    pub max_pending_per_ip: u32,
+    pub max_pending_total: u32,
+    pub max_connections_total: u32,
+    pub max_preauth_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    pub default_command: String,
+    pub use_xsession: bool,
+    pub default_width: u16,
+    pub default_height: u16,
+    pub xvfb: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShadowConfig {
+    /// `Some(":0")` shares that display instead of starting per-user sessions.
+    pub display: Option<String>,
+    pub view_only: bool,
+}
+
+/// Session sizes accepted (the protocol layer clamps client sizes to the same range).
+pub const MIN_DIMENSION: u16 = 200;
+pub const MAX_DIMENSION: u16 = 4096;
+/// Below this a real client's NLA handshake does not fit in the pre-auth budget.
+pub const MIN_PREAUTH_BYTES: u64 = 16 * 1024;
+/// Longest handshake deadline accepted: past this the limit stops bounding anything.
+pub const MAX_HANDSHAKE_TIMEOUT_SECS: u64 = 300;
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig {
+                // The standard RDP port on every interface; the source allowlist, not the bind
+                // address, decides who may connect.
+                listen: SocketAddr::from(([0, 0, 0, 0], 3389)),
+                state_dir: PathBuf::from("/var/lib/rampart"),
+                // NTLM's challenge message carries target info that scanners harvest (host
+                // name, domain, OS build); announce a fixed name instead.
+                ntlm_target_name: "RAMPART".to_owned(),
+                // The code that parses untrusted bytes must hold no privilege.
+                worker_user: "nobody".to_owned(),
+            },
+            tls: TlsConfig::default(),
+            limits: LimitsConfig {
+                // A real client finishes TLS + NLA in well under a second on a LAN and in a
+                // couple across the world; 10 s leaves room and bounds slow-loris holders.
+                handshake_timeout: Duration::from_secs(10),
+                // A person opens one or two connections at a time.
+                max_pending_per_ip: 5,
+                max_pending_total: 64,
+                max_connections_total: 256,
+                // A whole NLA handshake from mstsc or FreeRDP is under 16 KiB.
+                max_preauth_bytes: 64 * 1024,
+            },
+            session: SessionConfig {
+                default_command: "x-window-manager & exec x-terminal-emulator".to_owned(),
+                use_xsession: true,
+                default_width: 1024,
+                default_height: 768,
+                xvfb: PathBuf::from("Xvfb"),
+            },
+            shadow: ShadowConfig {
+                display: None,
+                // Watching is the common helpdesk case; control must be asked for.
+                view_only: true,
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Loads `path`, or [`DEFAULT_CONFIG_PATH`] if `path` is `None` and that file exists, or
+    /// the defaults. An explicit `path` that does not exist is an error.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let path = match path {
+            Some(p) => p.to_owned(),
+            None => {
+                let default = PathBuf::from(DEFAULT_CONFIG_PATH);
+                if !default.exists() {
+                    return Ok(Self::default());
+                }
+                default
+            }
+        };
+        let source = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        Self::parse(&source, &path)
+    }
+
+    /// Parses `source`; `path` is only used in error messages.
+    pub fn parse(source: &str, path: &Path) -> anyhow::Result<Self> {
+        let doc = Doc { source, path };
+        let raw: RawConfig = toml::from_str(source).map_err(|err| doc.toml_error(&err))?;
+        raw.into_config(&doc)
+    }
+}
+
+/// Error-message context: the file and its text.
+struct Doc<'a> {
+    source: &'a str,
+    path: &'a Path,
+}
+
+impl Doc<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        self.source
+            .get(..offset)
+            .map_or(1, |before| before.matches('\n').count() + 1)
+    }
+
+    /// The text of the line containing `offset`.
+    fn line_text(&self, offset: usize) -> &str {
+        let start = self
+            .source
+            .get(..offset)
+            .and_then(|before| before.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let rest = self.source.get(start..).unwrap_or("");
+        rest.split('\n').next().unwrap_or("")
+    }
+
+    /// The `[table]` header in force at `offset`, from the nearest header line above it.
+    fn table_at(&self, offset: usize) -> Option<String> {
+        let before = self.source.get(..offset)?;
+        before.lines().rev().find_map(|line| {
+            let line = line.trim();
+            let inner = line.strip_prefix('[')?;
+            let end = inner.find(']')?;
+            inner.get(..end).map(|name| name.trim().trim_matches(['[', ']']).trim().to_owned())
+        })
+    }
+
+    fn location(&self, offset: usize) -> String {
+        format!("{}:{}", self.path.display(), self.line_of(offset))
+    }
+
+    fn where_key(&self, offset: usize, key: &str) -> String {
+        match self.table_at(offset) {
+            Some(table) => format!("\"{key}\" in [{table}]"),
+            None => format!("\"{key}\""),
+        }
+    }
+
+    /// Turns a TOML/serde error into `FILE:LINE: what, naming the key`.
+    fn toml_error(&self, err: &toml::de::Error) -> anyhow::Error {
+        let message = err.message().trim().trim_end_matches('.').replace('\n', ", ");
+        let message = message.as_str();
+        let Some(span) = err.span() else {
+            return anyhow!("{}: {message}", self.path.display());
+        };
+        let location = self.location(span.start);
+        if let Some(rest) = message.strip_prefix("unknown field `") {
+            let key = rest.split('`').next().unwrap_or(rest);
+            let line = self.line_text(span.start).trim();
+            if let Some(header) = line.strip_prefix('[') {
+                let header = header.trim_start_matches('[').split(']').next().unwrap_or(key).trim();
+                return anyhow!("{location}: unknown table [{header}]");
+            }
+            return match self.table_at(span.start) {
+                Some(table) => anyhow!("{location}: unknown key \"{key}\" in [{table}]"),
+                None => anyhow!("{location}: unknown table or key \"{key}\""),
+            };
+        }
+        // The span of a type error covers the value; the key is left of `=` on its line.
+        let line = self.line_text(span.start);
+        match line.split_once('=') {
+            Some((key, _)) if !line.trim_start().starts_with('[') => {
+                let key = key.trim().trim_matches('"');
+                anyhow!("{location}: bad value for {}: {message}", self.where_key(span.start, key))
+            }
+            _ => anyhow!("{location}: {message}"),
+        }
+    }
+
+    /// An error for a value that parsed as TOML but is not a valid setting.
+    fn invalid(&self, table: &str, key: &str, span: Range<usize>, why: impl std::fmt::Display) -> anyhow::Error {
+        anyhow!("{}: bad value for \"{key}\" in [{table}]: {why}", self.location(span.start))
+    }
+}
+
+// Raw shapes: exactly what the file may contain.
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    tls: RawTls,
+    #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
+    session: RawSession,
+    #[serde(default)]
+    shadow: RawShadow,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<Spanned<String>>,
+    state_dir: Option<Spanned<String>>,
+    ntlm_target_name: Option<Spanned<String>>,
+    worker_user: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    certificate: Option<Spanned<String>>,
+    private_key: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    handshake_timeout_secs: Option<Spanned<u64>>,
+    max_pending_per_ip: Option<Spanned<u32>>,
+    max_pending_total: Option<Spanned<u32>>,
+    max_connections_total: Option<Spanned<u32>>,
+    max_preauth_bytes: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSession {
+    default_command: Option<Spanned<String>>,
+    use_xsession: Option<bool>,
+    default_width: Option<Spanned<u16>>,
+    default_height: Option<Spanned<u16>>,
+    xvfb: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShadow {
+    display: Option<Spanned<String>>,
+    view_only: Option<bool>,
+}
+
+/// Validates one optional spanned value, keeping the default when absent.
+fn typed<R, T>(
+    doc: &Doc<'_>,
+    table: &str,
+    key: &str,
+    raw: Option<Spanned<R>>,
+    default: T,
+    parse: impl FnOnce(R) -> Result<T, String>,
+) -> anyhow::Result<T> {
+    match raw {
+        None => Ok(default),
+        Some(spanned) => {
+            let span = spanned.span();
+            parse(spanned.into_inner()).map_err(|why| doc.invalid(table, key, span, why))
+        }
+    }
+}
+
+impl RawConfig {
+    fn into_config(self, doc: &Doc<'_>) -> anyhow::Result<Config> {
+        let d = Config::default();
+        let s = self.server;
+        let server = ServerConfig {
+            listen: typed(doc, "server", "listen", s.listen, d.server.listen, |v| parse_listen(&v))?,
+            state_dir: typed(doc, "server", "state_dir", s.state_dir, d.server.state_dir, |v| {
+                absolute_path(&v)
+            })?,
+            ntlm_target_name: typed(
+                doc,
+                "server",
+                "ntlm_target_name",
+                s.ntlm_target_name,
+                d.server.ntlm_target_name,
+                parse_ntlm_target_name,
+            )?,
+            worker_user: typed(
+                doc,
+                "server",
+                "worker_user",
+                s.worker_user,
+                d.server.worker_user,
+                parse_unix_name,
+            )?,
+        };
+
+        let tls = self.tls;
+        let cert_span = tls.certificate.as_ref().map(Spanned::span);
+        let key_span = tls.private_key.as_ref().map(Spanned::span);
+        let certificate = typed(doc, "tls", "certificate", tls.certificate, None, optional_path)?;
+        let private_key = typed(doc, "tls", "private_key", tls.private_key, None, optional_path)?;
+        match (&certificate, &private_key, cert_span, key_span) {
+            (Some(_), None, Some(span), _) => {
+                return Err(doc.invalid("tls", "certificate", span, "set \"private_key\" too, or neither"));
+            }
+            (None, Some(_), _, Some(span)) => {
+                return Err(doc.invalid("tls", "private_key", span, "set \"certificate\" too, or neither"));
+            }
+            _ => {}
+        }
+
+        let l = self.limits;
+        let limits = LimitsConfig {
+            handshake_timeout: typed(
+                doc,
+                "limits",
+                "handshake_timeout_secs",
+                l.handshake_timeout_secs,
+                d.limits.handshake_timeout,
+                |v| {
+                    if (1..=MAX_HANDSHAKE_TIMEOUT_SECS).contains(&v) {
+                        Ok(Duration::from_secs(v))
+                    } else {
+                        Err(format!("must be between 1 and {MAX_HANDSHAKE_TIMEOUT_SECS} seconds"))
+                    }
+                },
+            )?,
+            max_pending_per_ip: typed(
+                doc,
+                "limits",
+                "max_pending_per_ip",
+                l.max_pending_per_ip,
+                d.limits.max_pending_per_ip,
+                at_least_one,
+            )?,
+            max_pending_total: typed(
+                doc,
+                "limits",
+                "max_pending_total",
+                l.max_pending_total,
+                d.limits.max_pending_total,
+                at_least_one,
+            )?,
+            max_connections_total: typed(
+                doc,
+                "limits",
+                "max_connections_total",
+                l.max_connections_total,
+                d.limits.max_connections_total,
+                at_least_one,
+            )?,
+            max_preauth_bytes: typed(
+                doc,
+                "limits",
+                "max_preauth_bytes",
+                l.max_preauth_bytes,
+                d.limits.max_preauth_bytes,
+                |v| {
+                    if v >= MIN_PREAUTH_BYTES {
+                        Ok(v)
+                    } else {
+                        Err(format!(
+                            "must be at least {MIN_PREAUTH_BYTES}: a client's NLA handshake would not fit"
+                        ))
+                    }
+                },
+            )?,
+        };
+
+        let se = self.session;
+        let session = SessionConfig {
+            default_command: typed(
+                doc,
+                "session",
+                "default_command",
+                se.default_command,
+                d.session.default_command,
+                |v| non_empty(v, "a command"),
+            )?,
+            use_xsession: se.use_xsession.unwrap_or(d.session.use_xsession),
+            default_width: typed(
+                doc,
+                "session",
+                "default_width",
+                se.default_width,
+                d.session.default_width,
+                dimension,
+            )?,
+            default_height: typed(
+                doc,
+                "session",
+                "default_height",
+                se.default_height,
+                d.session.default_height,
+                dimension,
+            )?,
+            xvfb: typed(doc, "session", "xvfb", se.xvfb, d.session.xvfb, |v| {
+                non_empty(v, "a program name or path").map(PathBuf::from)
+            })?,
+        };
+
+        let sh = self.shadow;
+        let shadow = ShadowConfig {
+            display: typed(doc, "shadow", "display", sh.display, d.shadow.display, |v| {
+                if v.is_empty() {
+                    Ok(None)
+                } else {
+                    parse_display(&v).map(Some)
+                }
+            })?,
+            view_only: sh.view_only.unwrap_or(d.shadow.view_only),
+        };
+
+        Ok(Config {
+            server,
+            tls: TlsConfig {
+                certificate,
+                private_key,
+            },
+            limits,
+            session,
+            shadow,
+        })
+    }
+}
+
+pub fn parse_listen(v: &str) -> Result<SocketAddr, String> {
+    v.parse::<SocketAddr>()
+        .map_err(|_| format!("{v:?} is not an address and port such as \"0.0.0.0:3389\" or \"[::]:3389\""))
+}
+
+fn absolute_path(v: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(v);
+    if path.is_absolute() {
+        Ok(path)
+    } else {
+        Err(format!("{v:?} is not an absolute path"))
+    }
+}
+
+fn optional_path(v: String) -> Result<Option<PathBuf>, String> {
+    if v.is_empty() {
+        Ok(None)
+    } else {
+        absolute_path(&v).map(Some)
+    }
+}
+
+/// NetBIOS-style: 1..=15 characters from letters, digits and '-'.
+fn parse_ntlm_target_name(v: String) -> Result<String, String> {
+    let ok = (1..=15).contains(&v.len()) && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(v)
+    } else {
+        Err(format!("{v:?} must be 1 to 15 letters, digits or '-'"))
+    }
+}
+
+/// A Unix account name as `useradd` accepts it.
+fn parse_unix_name(v: String) -> Result<String, String> {
+    let ok = !v.is_empty()
+        && v.len() <= 32
+        && !v.starts_with('-')
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(v)
+    } else {
+        Err(format!("{v:?} is not a valid unix user name"))
+    }
+}
+
+fn at_least_one(v: u32) -> Result<u32, String> {
+    if v >= 1 {
+        Ok(v)
+    } else {
+        Err("must be at least 1".to_owned())
+    }
+}
+
+fn dimension(v: u16) -> Result<u16, String> {
+    if (MIN_DIMENSION..=MAX_DIMENSION).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("must be between {MIN_DIMENSION} and {MAX_DIMENSION} pixels"))
+    }
+}
+
+fn non_empty(v: String, what: &str) -> Result<String, String> {
+    if v.trim().is_empty() {
+        Err(format!("must be {what}, not empty"))
+    } else {
+        Ok(v)
+    }
+}
+
+/// An X display name: `:N`, `:N.S` or `host:N[.S]`.
+pub fn parse_display(v: &str) -> Result<String, String> {
+    let bad = || format!("{v:?} is not an X display such as \":0\"");
+    let (_host, number) = v.rsplit_once(':').ok_or_else(bad)?;
+    let (display, screen) = number.split_once('.').unwrap_or((number, "0"));
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if digits(display) && digits(screen) {
+        Ok(v.to_owned())
+    } else {
+        Err(bad())
+    }
+}
+
+/// Precedence for the state directory: `--state-dir`, then the config file, then the
+/// default.
+pub fn state_dir(cfg: &Config, flag: Option<&Path>) -> PathBuf {
+    flag.map_or_else(|| cfg.server.state_dir.clone(), Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> anyhow::Result<Config> {
+        Config::parse(src, Path::new("/etc/rampart/rampart.toml"))
+    }
+
+    fn err(src: &str) -> String {
+        format!("{:#}", parse(src).unwrap_err())
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        assert_eq!(parse("").unwrap(), Config::default());
+        assert_eq!(parse("[server]\n[limits]\n").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn defaults() {
+        let d = Config::default();
+        assert_eq!(d.server.listen, "0.0.0.0:3389".parse().unwrap());
+        assert_eq!(d.server.state_dir, PathBuf::from("/var/lib/rampart"));
+        assert_eq!(d.server.ntlm_target_name, "RAMPART");
+        assert_eq!(d.server.worker_user, "nobody");
+        assert_eq!(d.tls, TlsConfig::default());
+        assert_eq!(d.limits.handshake_timeout, Duration::from_secs(10));
+        assert_eq!(d.limits.max_pending_per_ip, 5);
+        assert_eq!(d.limits.max_pending_total, 64);
+        assert_eq!(d.limits.max_connections_total, 256);
+        assert_eq!(d.limits.max_preauth_bytes, 65536);
+        assert!(d.session.use_xsession);
+        assert_eq!((d.session.default_width, d.session.default_height), (1024, 768));
+        assert_eq!(d.shadow.display, None);
+        assert!(d.shadow.view_only);
+    }
+
+    #[test]
+    fn defaults_match_the_protocol_layer() {
+        let limits = rampart_protocol::Limits::default();
+        let d = Config::default();
+        assert_eq!(d.limits.handshake_timeout, limits.handshake_timeout);
+        assert_eq!(d.limits.max_pending_per_ip, limits.max_pending_per_ip);
+        assert_eq!(d.limits.max_pending_total, limits.max_pending_total);
+        assert_eq!(d.limits.max_connections_total, limits.max_connections_total);
+        assert_eq!(d.limits.max_preauth_bytes, limits.max_preauth_bytes);
+        let session = rampart_protocol::SessionOptions::default();
+        assert_eq!(d.session.default_command, session.default_command);
+        assert_eq!(d.session.use_xsession, session.use_xsession);
+        assert_eq!(d.session.default_width, session.default_width);
+        assert_eq!(d.session.default_height, session.default_height);
+        assert_eq!(d.session.xvfb, session.xvfb);
+    }
+
+    #[test]
+    fn values_are_read() {
+        let cfg = parse(
+            r#"
+[server]
+listen = "[::1]:13389"
+state_dir = "/srv/rampart"
+ntlm_target_name = "GATE-1"
+worker_user = "rampart"
+[tls]
+certificate = "/etc/rampart/cert.pem"
+private_key = "/etc/rampart/key.pem"
+[limits]
+handshake_timeout_secs = 20
+max_pending_per_ip = 2
+max_pending_total = 10
+max_connections_total = 20
+max_preauth_bytes = 32768
+[session]
+default_command = "startxfce4"
+use_xsession = false
+default_width = 1920
+default_height = 1080
+xvfb = "/usr/bin/Xvfb"
+[shadow]
+display = ":0"
+view_only = false
+"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.server.listen, "[::1]:13389".parse().unwrap());
+        assert_eq!(cfg.server.state_dir, PathBuf::from("/srv/rampart"));
+        assert_eq!(cfg.server.ntlm_target_name, "GATE-1");
+        assert_eq!(cfg.server.worker_user, "rampart");
+        assert_eq!(cfg.tls.certificate, Some(PathBuf::from("/etc/rampart/cert.pem")));
+        assert_eq!(cfg.tls.private_key, Some(PathBuf::from("/etc/rampart/key.pem")));
+        assert_eq!(cfg.limits.handshake_timeout, Duration::from_secs(20));
+        assert_eq!(cfg.limits.max_pending_per_ip, 2);
+        assert_eq!(cfg.limits.max_pending_total, 10);
+        assert_eq!(cfg.limits.max_connections_total, 20);
+        assert_eq!(cfg.limits.max_preauth_bytes, 32768);
+        assert_eq!(cfg.session.default_command, "startxfce4");
+        assert!(!cfg.session.use_xsession);
+        assert_eq!((cfg.session.default_width, cfg.session.default_height), (1920, 1080));
+        assert_eq!(cfg.session.xvfb, PathBuf::from("/usr/bin/Xvfb"));
+        assert_eq!(cfg.shadow.display.as_deref(), Some(":0"));
+        assert!(!cfg.shadow.view_only);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let src = "# comment\n[server]\nlisten = \"0.0.0.0:3389\"\n\n\n\nlistne = \"x\"\n";
+        assert_eq!(err(src), "/etc/rampart/rampart.toml:7: unknown key \"listne\" in [server]");
+    }
+
+    #[test]
+    fn unknown_table_names_line() {
+        let src = "[server]\n\n[sever]\nlisten = \"0.0.0.0:1\"\n";
+        assert_eq!(err(src), "/etc/rampart/rampart.toml:3: unknown table [sever]");
+    }
+
+    #[test]
+    fn bad_type_names_line_and_key() {
+        let msg = err("[server]\nlisten = 5\n");
+        assert!(msg.starts_with("/etc/rampart/rampart.toml:2: bad value for \"listen\" in [server]: "), "{msg}");
+        assert!(msg.contains("string"), "{msg}");
+        let msg = err("[limits]\nmax_pending_per_ip = -1\n");
+        assert!(
+            msg.starts_with("/etc/rampart/rampart.toml:2: bad value for \"max_pending_per_ip\" in [limits]"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn invalid_values_name_line_and_key() {
+        assert_eq!(
+            err("[server]\n\nlisten = \"localhost\"\n"),
+            "/etc/rampart/rampart.toml:3: bad value for \"listen\" in [server]: \"localhost\" is not an address \
+             and port such as \"0.0.0.0:3389\" or \"[::]:3389\""
+        );
+        let msg = err("[server]\nstate_dir = \"relative/dir\"\n");
+        assert!(msg.contains(":2: bad value for \"state_dir\" in [server]: "), "{msg}");
+        let msg = err("[limits]\nhandshake_timeout_secs = 0\n");
+        assert!(msg.contains(":2: bad value for \"handshake_timeout_secs\""), "{msg}");
+        let msg = err("[limits]\nmax_preauth_bytes = 100\n");
+        assert!(msg.contains("must be at least 16384"), "{msg}");
+        let msg = err("[session]\ndefault_width = 10\n");
+        assert!(msg.contains(":2: bad value for \"default_width\" in [session]"), "{msg}");
+        let msg = err("[shadow]\ndisplay = \"zero\"\n");
+        assert!(msg.contains(":2: bad value for \"display\" in [shadow]"), "{msg}");
+        let msg = err("[server]\nntlm_target_name = \"my.host.example.com\"\n");
+        assert!(msg.contains("\"ntlm_target_name\""), "{msg}");
+    }
+
+    #[test]
+    fn tls_needs_both_files_or_neither() {
+        let msg = err("[tls]\ncertificate = \"/etc/rampart/cert.pem\"\n");
+        assert!(msg.contains(":2: bad value for \"certificate\" in [tls]"), "{msg}");
+        let cfg = parse("[tls]\ncertificate = \"\"\nprivate_key = \"\"\n").unwrap();
+        assert_eq!(cfg.tls, TlsConfig::default());
+    }
+
+    #[test]
+    fn syntax_error_names_line() {
+        let msg = err("[server]\nlisten = \n");
+        assert!(msg.starts_with("/etc/rampart/rampart.toml:2"), "{msg}");
+    }
+
+    #[test]
+    fn displays() {
+        assert!(parse_display(":0").is_ok());
+        assert!(parse_display(":10.1").is_ok());
+        assert!(parse_display("host:1").is_ok());
+        assert!(parse_display("0").is_err());
+        assert!(parse_display(":").is_err());
+        assert!(parse_display(":a").is_err());
+    }
+
+    #[test]
+    fn load_missing_explicit_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.toml");
+        let msg = format!("{:#}", Config::load(Some(&missing)).unwrap_err());
+        assert!(msg.contains("nope.toml"), "{msg}");
+    }
+
+    #[test]
+    fn example_file_parses_and_matches_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rampart.example.toml");
+        let cfg = Config::load(Some(&path)).unwrap();
+        assert_eq!(cfg, Config::default());
+    }
+
+    #[test]
+    fn state_dir_precedence() {
+        let mut cfg = Config::default();
+        assert_eq!(state_dir(&cfg, None), PathBuf::from("/var/lib/rampart"));
+        cfg.server.state_dir = PathBuf::from("/srv/r");
+        assert_eq!(state_dir(&cfg, None), PathBuf::from("/srv/r"));
+        assert_eq!(state_dir(&cfg, Some(Path::new("/tmp/x"))), PathBuf::from("/tmp/x"));
+    }
+}
