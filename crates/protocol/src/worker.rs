@@ -119,6 +119,7 @@ async fn run(tcp: std::net::TcpStream, init: &WorkerInit, channel: SharedChannel
         channel: Arc::clone(&channel),
         gate: gate.clone(),
         authenticated: Mutex::new(None),
+        failed: std::sync::atomic::AtomicBool::new(false),
     });
     let link = Arc::new(DesktopLink::new(Arc::clone(&channel), init));
     let display = WorkerDisplay::new(Arc::clone(&link), Arc::clone(&hook) as Arc<dyn AuthenticatedUser>);
@@ -146,6 +147,11 @@ async fn run(tcp: std::net::TcpStream, init: &WorkerInit, channel: SharedChannel
         Err(_) if trip.tripped() => Err(Failure {
             reason: "pre-authentication byte budget exhausted".to_owned(),
             fault: CloseFault::Budget,
+        }),
+        // The attempt itself is already on record with its reason; the connection just ends.
+        Err(_) if !gate.is_open() && hook.failed_attempt() => Err(Failure {
+            reason: "authentication failed".to_owned(),
+            fault: CloseFault::Peer,
         }),
         Err(err) => {
             let text = format!("{err:#}");
@@ -205,6 +211,13 @@ struct NlaHook {
     channel: SharedChannel,
     gate: AuthGate,
     authenticated: Mutex<Option<String>>,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+impl NlaHook {
+    fn failed_attempt(&self) -> bool {
+        self.failed.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 impl AuthenticatedUser for NlaHook {
@@ -247,6 +260,9 @@ impl CredentialStore for NlaHook {
                 reason: reason.chars().filter(|c| !c.is_control()).take(200).collect(),
             },
         };
+        if outcome != AttemptOutcome::Success {
+            self.failed.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         if outcome == AttemptOutcome::Success {
             if let Some(user) = &attempt.user {
                 if let Ok(mut slot) = self.authenticated.lock() {

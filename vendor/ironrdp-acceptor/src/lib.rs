@@ -41,7 +41,13 @@ where
             let result = if security.is_empty() {
                 BeginResult::Continue(framed)
             } else {
-                BeginResult::ShouldUpgrade(framed.into_inner_no_leftover())
+                // Rampart patch: bytes pipelined after the X.224 request would be lost (and a
+                // debug assertion panicked on them); refuse them instead.
+                let (stream, leftover) = framed.into_inner();
+                if !leftover.is_empty() {
+                    return Err(general_err!("unexpected data before the security upgrade"));
+                }
+                BeginResult::ShouldUpgrade(stream)
             };
 
             return Ok(result);
