@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start on a fresh Debian 12, as root (`sudo scripts/quickstart.sh`):
 # installs the runtime packages, builds and installs /usr/local/bin/rampart, enrolls
-# a first user if this script has not done so yet, prints how to log in, then runs
+# a first user if the store has none, prints how to log in, then runs
 # the server on 0.0.0.0:3389 (state in /var/lib/rampart). Safe to run again.
 #
 # Environment:
@@ -16,7 +16,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 STATE_DIR=/var/lib/rampart
 CONFIG=/etc/rampart/rampart.toml
 LISTEN="${RAMPART_LISTEN:-0.0.0.0:3389}"
-MARKER="$STATE_DIR/.quickstart-user"
 
 die() { echo "quickstart: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root: sudo $0"
@@ -49,7 +48,7 @@ if [[ ! -e "$CONFIG" ]]; then
 fi
 install -d -m 0700 "$STATE_DIR"
 
-# 4. First user, once.
+# 4. First user, when the store has none.
 random_password() { # four random 5-letter syllable words and two digits, e.g. "Tavok-Rimel-...-42"
     local c=bdfghjklmnprstvz v=aeiou w i j n out=()
     for ((i = 0; i < 4; i++)); do
@@ -64,8 +63,10 @@ random_password() { # four random 5-letter syllable words and two digits, e.g. "
     printf '%s-%s-%s-%s-%02d\n' "${out[@]}" $((n % 100))
 }
 
-if [[ -s "$MARKER" ]]; then
-    echo "quickstart: first user '$(cat "$MARKER")' already enrolled; not creating another"
+USERS="$(/usr/local/bin/rampart user list --state-dir "$STATE_DIR" --config "$CONFIG")"
+if [[ "$USERS" != "No users"* ]]; then
+    echo "quickstart: users already enrolled; not creating another:"
+    echo "$USERS"
 else
     RUSER="${RAMPART_USER:-}"
     if [[ -z "$RUSER" ]]; then
@@ -83,9 +84,8 @@ else
         PASSWORD="$(random_password)"
         while [[ "${PASSWORD,,}" == *"${RUSER,,}"* ]]; do PASSWORD="$(random_password)"; done
     fi
-    printf '%s\n' "$PASSWORD" | rampart user add "$RUSER" --unix-user "$UUSER" --password-stdin \
+    printf '%s\n' "$PASSWORD" | /usr/local/bin/rampart user add "$RUSER" --unix-user "$UUSER" --password-stdin \
         --state-dir "$STATE_DIR" --config "$CONFIG"
-    printf '%s\n' "$RUSER" >"$MARKER"
     HOST="$(hostname -I 2>/dev/null | awk '{print $1}')"
     echo
     echo "Rampart user '$RUSER' (Unix account $UUSER) is enrolled. Log in from another machine with:"

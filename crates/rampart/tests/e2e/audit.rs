@@ -14,6 +14,8 @@ pub struct Event {
     pub peer: String,
     pub user: String,
     pub reason: String,
+    /// The server's connection id, when the schema has one.
+    pub connection: String,
 }
 
 impl Event {
@@ -52,24 +54,42 @@ pub fn read(db: &Path) -> Vec<Event> {
         Err(e) => panic!("cannot open audit db {}: {e}", db.display()),
     };
     let _ = conn.busy_timeout(Duration::from_secs(5));
-    let mut stmt = match conn.prepare("SELECT time_ms, kind, outcome, peer, user, reason FROM events ORDER BY rowid") {
+    // Columns are picked by name (`time` or `time_ms`; `connection` if present) so
+    // the reader follows the store's versioned schema without caring about order.
+    let mut stmt = match conn.prepare("SELECT * FROM events ORDER BY rowid") {
         Ok(s) => s,
         // The server may not have created the table yet.
         Err(e) if e.to_string().contains("no such table") => return Vec::new(),
         Err(e) => panic!("audit db {} has no usable `events` table: {e}", db.display()),
     };
+    let names: Vec<String> = stmt.column_names().iter().map(|n| n.to_string()).collect();
+    let col = |want: &[&str]| names.iter().position(|n| want.contains(&n.as_str()));
+    let (time, kind, outcome, peer, user, reason, connection) = (
+        col(&["time_ms", "time"]),
+        col(&["kind"]),
+        col(&["outcome"]),
+        col(&["peer"]),
+        col(&["user"]),
+        col(&["reason"]),
+        col(&["connection"]),
+    );
+    assert!(kind.is_some(), "audit table `events` has no `kind` column: {names:?}");
+    let get = |r: &rusqlite::Row<'_>, i: Option<usize>| -> rusqlite::Result<String> {
+        match i {
+            Some(i) => Ok(text(r.get::<_, Value>(i)?)),
+            None => Ok(String::new()),
+        }
+    };
     let rows = stmt
         .query_map([], |r| {
             Ok(Event {
-                time_ms: match r.get::<_, Value>(0)? {
-                    Value::Integer(i) => i,
-                    other => text(other).parse().unwrap_or(0),
-                },
-                kind: text(r.get(1)?),
-                outcome: text(r.get(2)?),
-                peer: text(r.get(3)?),
-                user: text(r.get(4)?),
-                reason: text(r.get(5)?),
+                time_ms: get(r, time)?.parse().unwrap_or(0),
+                kind: get(r, kind)?,
+                outcome: get(r, outcome)?,
+                peer: get(r, peer)?,
+                user: get(r, user)?,
+                reason: get(r, reason)?,
+                connection: get(r, connection)?,
             })
         })
         .unwrap_or_else(|e| panic!("query audit events: {e}"));
@@ -83,7 +103,12 @@ pub fn describe(events: &[Event]) -> String {
     }
     events
         .iter()
-        .map(|e| format!("  {} {} outcome={} peer={} user={} reason={}", e.time_ms, e.kind, e.outcome, e.peer, e.user, e.reason))
+        .map(|e| {
+            format!(
+                "  {} {} outcome={} peer={} user={} conn={} reason={}",
+                e.time_ms, e.kind, e.outcome, e.peer, e.user, e.connection, e.reason
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -83,3 +83,22 @@ pub fn describe(ids: &[ProcId]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// Every living process whose environment holds exactly `entry` ("NAME=value").
+/// Session processes inherit the marker the tests put into the session command, so
+/// this finds them even after they were re-parented away from the server.
+pub fn with_env(entry: &str) -> Vec<ProcId> {
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = dir.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else { continue };
+        if env.split(|&b| b == 0).any(|e| e == entry.as_bytes()) {
+            if let Some((_, start)) = stat(pid) {
+                if alive((pid, start)) {
+                    out.push((pid, start));
+                }
+            }
+        }
+    }
+    out
+}

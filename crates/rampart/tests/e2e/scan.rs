@@ -11,6 +11,13 @@ fn nmap_reports_only_credssp() {
     server.start();
     let scan = nmap::enum_encryption(server.port);
     let context = format!("nmap output:\n{}\nserver output:\n{}", scan.raw, server.log_tail());
+    assert!(
+        scan.lines.first().is_some_and(|l| l == "Security layer"),
+        "rdp-enum-encryption printed no Security layer section but {:?}: nmap stops probing when the server \
+         hangs up on a Connection Request instead of answering it (an RDP_NEG_FAILURE is expected for \
+         protocols it refuses); {context}",
+        scan.lines
+    );
     assert_eq!(scan.layer("CredSSP (NLA)").as_deref(), Some("SUCCESS"), "{context}");
     assert_eq!(scan.layer("CredSSP with Early User Auth").as_deref(), Some("SUCCESS"), "{context}");
     for refused in ["Native RDP", "SSL", "RDSTLS"] {

@@ -39,7 +39,9 @@ impl Default for Config {
 }
 
 impl Config {
-    fn to_toml(&self) -> String {
+    /// The session command is prefixed with `export MARK` so that every process of
+    /// a session can be found (and must be gone) when the server stops.
+    fn to_toml(&self, mark: &str) -> String {
         format!(
             "[server]\nworker_user = \"nobody\"\n\n\
              [limits]\nhandshake_timeout_secs = {}\nmax_pending_per_ip = {}\nmax_preauth_bytes = {}\n\n\
@@ -47,7 +49,7 @@ impl Config {
             self.handshake_timeout_secs,
             self.max_pending_per_ip,
             self.max_preauth_bytes,
-            toml_string(&self.default_command),
+            toml_string(&format!("export {mark}; {}", self.default_command)),
         )
     }
 }
@@ -71,6 +73,8 @@ fn toml_string(s: &str) -> String {
 
 pub struct Server {
     dir: tempfile::TempDir,
+    /// `RAMPART_E2E_MARK=<unique>`, inherited by every session process.
+    mark: String,
     pub port: u16,
     proc: Option<Guarded>,
 }
@@ -81,8 +85,10 @@ impl Server {
         ensure_unix_user();
         let dir = tempfile::Builder::new().prefix("rampart-e2e-server.").tempdir().expect("tempdir");
         std::fs::create_dir(dir.path().join("state")).expect("state dir");
-        std::fs::write(dir.path().join("rampart.toml"), config.to_toml()).expect("write config");
-        Server { dir, port: 0, proc: None }
+        let unique = dir.path().file_name().and_then(|n| n.to_str()).unwrap_or("x").replace(['.', '-'], "_");
+        let mark = format!("RAMPART_E2E_MARK={unique}");
+        std::fs::write(dir.path().join("rampart.toml"), config.to_toml(&mark)).expect("write config");
+        Server { dir, mark, port: 0, proc: None }
     }
 
     pub fn state_dir(&self) -> PathBuf {
@@ -221,38 +227,49 @@ impl Server {
         }
     }
 
-    /// SIGTERM the server and check that it and every process it started are gone
-    /// within 10 s (the contract: it kills its own workers and sessions).
+    /// Processes of this server's sessions (found by the marker in their environment).
+    pub fn session_processes(&self) -> Vec<proctree::ProcId> {
+        proctree::with_env(&self.mark)
+    }
+
+    /// SIGTERM the server and check that it and every process it started (workers,
+    /// session X servers, session programs, even re-parented ones) are gone within
+    /// 10 s: the server kills its own workers and sessions.
     pub fn stop_and_check(&mut self) {
-        let Some(mut proc) = self.proc.take() else { return };
-        let family = proctree::tree(proc.pid());
-        let exited = proc.stop(Duration::from_secs(10));
-        let left = poll(Duration::from_secs(10), Duration::from_millis(100), || {
-            let alive: Vec<_> = family.iter().copied().filter(|&id| proctree::alive(id)).collect();
-            alive.is_empty().then_some(())
-        });
-        let leftovers: Vec<_> = family.iter().copied().filter(|&id| proctree::alive(id)).collect();
-        kill_all(&leftovers);
+        let Some(proc) = self.proc.take() else { return };
+        let (exited, leftovers) = self.stop_family(proc, Duration::from_secs(10));
         assert!(exited, "rampart serve did not exit within 10 s of SIGTERM; output:\n{}", self.log_tail());
         assert!(
-            left.is_some(),
-            "processes started by the server outlived it by 10 s: {}",
+            leftovers.is_empty(),
+            "processes started by the server outlived it by 10 s (killed now): {}",
             proctree::describe(&leftovers)
         );
+    }
+
+    /// Stops the server, waits up to `grace` for its process tree and session
+    /// processes to go, SIGKILLs what is left. Returns (exited on SIGTERM, leftovers).
+    fn stop_family(&self, mut proc: Guarded, grace: Duration) -> (bool, Vec<proctree::ProcId>) {
+        let family = proctree::tree(proc.pid());
+        let exited = proc.stop(grace);
+        let remaining = || {
+            let mut alive: Vec<_> = family.iter().copied().filter(|&id| proctree::alive(id)).collect();
+            alive.extend(self.session_processes());
+            alive.sort_unstable();
+            alive.dedup();
+            alive
+        };
+        let _ = poll(grace, Duration::from_millis(100), || remaining().is_empty().then_some(()));
+        let leftovers = remaining();
+        kill_all(&leftovers);
+        (exited, leftovers)
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(mut proc) = self.proc.take() {
-            let family = proctree::tree(proc.pid());
-            proc.stop(Duration::from_secs(5));
-            // Safety net after a failed test: nothing the server started may stay.
-            let _ = poll(Duration::from_secs(5), Duration::from_millis(100), || {
-                family.iter().all(|&id| !proctree::alive(id)).then_some(())
-            });
-            let leftovers: Vec<_> = family.iter().copied().filter(|&id| proctree::alive(id)).collect();
-            kill_all(&leftovers);
+        // Safety net after a failed test: nothing the server started may stay.
+        if let Some(proc) = self.proc.take() {
+            let _ = self.stop_family(proc, Duration::from_secs(5));
         }
         if std::env::var_os("RAMPART_E2E_KEEP").is_some() {
             let kept = self.dir.path().to_owned();
