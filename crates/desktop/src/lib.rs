@@ -17,6 +17,7 @@ pub mod keymap;
 mod readiness;
 mod region;
 pub mod session;
+mod shadow;
 mod shm;
 mod xauth;
 
@@ -27,6 +28,7 @@ pub use input::{Input, MouseButton};
 pub use keymap::scancode_to_evdev;
 pub use region::Rect;
 pub use session::{SessionConfig, SessionInfo, SessionManager, UnixAccount};
+pub use shadow::shadow_target;
 
 /// The name of the only X authorization protocol we use.
 pub const MIT_MAGIC_COOKIE: &str = "MIT-MAGIC-COOKIE-1";

@@ -46,7 +46,7 @@ impl DesktopLink {
             (
                 X11Target {
                     display: s.display.clone(),
-                    cookie: None,
+                    cookie: s.cookie_hex.as_deref().and_then(|h| hex::decode(h).ok()),
                 },
                 s.view_only,
             )

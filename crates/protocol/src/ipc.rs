@@ -58,6 +58,7 @@ impl std::fmt::Debug for WorkerInit {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ShadowTarget {
     pub display: String,
+    pub cookie_hex: Option<String>,
     pub view_only: bool,
 }
 

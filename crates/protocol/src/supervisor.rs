@@ -68,6 +68,19 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         }
         DesktopMode::Shadow { .. } => None,
     };
+    let shadow = match &opts.desktop {
+        DesktopMode::Shadow { display: name, view_only } => {
+            let target = rampart_desktop::shadow_target(name)
+                .with_context(|| format!("cannot reach the display {name} to shadow"))?;
+            info!(display = %name, view_only = *view_only, "shadow mode: sharing an existing display");
+            Some(ShadowTarget {
+                display: target.display.clone(),
+                cookie_hex: target.cookie.as_deref().map(hex::encode),
+                view_only: *view_only,
+            })
+        }
+        DesktopMode::Session(_) => None,
+    };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -94,6 +107,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             })),
             next_connection: AtomicU64::new(1),
             run_as,
+            shadow,
             opts,
         });
         supervisor.run(listener).await
@@ -147,6 +161,7 @@ struct Supervisor {
     admission: Mutex<Admission>,
     next_connection: AtomicU64,
     run_as: Option<(u32, u32)>,
+    shadow: Option<ShadowTarget>,
 }
 
 impl Supervisor {
@@ -308,13 +323,7 @@ impl Supervisor {
         let child = cmd.spawn().context("spawn worker process")?;
         ours.set_nonblocking(true)?;
         let channel = tokio::net::UnixStream::from_std(ours)?;
-        let shadow = match &self.opts.desktop {
-            DesktopMode::Shadow { display, view_only } => Some(ShadowTarget {
-                display: display.clone(),
-                view_only: *view_only,
-            }),
-            DesktopMode::Session(_) => None,
-        };
+        let shadow = self.shadow.clone();
         let (default_width, default_height) = match &self.opts.desktop {
             DesktopMode::Session(s) => (s.default_width, s.default_height),
             DesktopMode::Shadow { .. } => (1024, 768),
