@@ -33,8 +33,6 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Holds `rampart.db`, the generated TLS identity and session runtime files.
     pub state_dir: PathBuf,
-    /// The name NTLM reveals before authentication, instead of the real host name.
-    pub ntlm_target_name: String,
     /// Unprivileged account the per-connection workers run as when started as root.
     pub worker_user: String,
 }
@@ -87,9 +85,6 @@ impl Default for Config {
                 // address, decides who may connect.
                 listen: SocketAddr::from(([0, 0, 0, 0], 3389)),
                 state_dir: PathBuf::from("/var/lib/rampart"),
-                // NTLM's challenge message carries target info that scanners harvest (host
-                // name, domain, OS build); announce a fixed name instead.
-                ntlm_target_name: "RAMPART".to_owned(),
                 // The code that parses untrusted bytes must hold no privilege.
                 worker_user: "nobody".to_owned(),
             },
@@ -253,7 +248,6 @@ struct RawConfig {
 struct RawServer {
     listen: Option<Spanned<String>>,
     state_dir: Option<Spanned<String>>,
-    ntlm_target_name: Option<Spanned<String>>,
     worker_user: Option<Spanned<String>>,
 }
 
@@ -318,14 +312,6 @@ impl RawConfig {
             state_dir: typed(doc, "server", "state_dir", s.state_dir, d.server.state_dir, |v| {
                 absolute_path(&v)
             })?,
-            ntlm_target_name: typed(
-                doc,
-                "server",
-                "ntlm_target_name",
-                s.ntlm_target_name,
-                d.server.ntlm_target_name,
-                parse_ntlm_target_name,
-            )?,
             worker_user: typed(
                 doc,
                 "server",
@@ -488,16 +474,6 @@ fn optional_path(v: String) -> Result<Option<PathBuf>, String> {
     }
 }
 
-/// NetBIOS-style: 1..=15 characters from letters, digits and '-'.
-fn parse_ntlm_target_name(v: String) -> Result<String, String> {
-    let ok = (1..=15).contains(&v.len()) && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if ok {
-        Ok(v)
-    } else {
-        Err(format!("{v:?} must be 1 to 15 letters, digits or '-'"))
-    }
-}
-
 /// A Unix account name as `useradd` accepts it.
 fn parse_unix_name(v: String) -> Result<String, String> {
     let ok = !v.is_empty()
@@ -577,7 +553,6 @@ mod tests {
         let d = Config::default();
         assert_eq!(d.server.listen, "0.0.0.0:3389".parse().unwrap());
         assert_eq!(d.server.state_dir, PathBuf::from("/var/lib/rampart"));
-        assert_eq!(d.server.ntlm_target_name, "RAMPART");
         assert_eq!(d.server.worker_user, "nobody");
         assert_eq!(d.tls, TlsConfig::default());
         assert_eq!(d.limits.handshake_timeout, Duration::from_secs(10));
@@ -615,7 +590,6 @@ mod tests {
 [server]
 listen = "[::1]:13389"
 state_dir = "/srv/rampart"
-ntlm_target_name = "GATE-1"
 worker_user = "rampart"
 [tls]
 certificate = "/etc/rampart/cert.pem"
@@ -640,7 +614,6 @@ view_only = false
         .unwrap();
         assert_eq!(cfg.server.listen, "[::1]:13389".parse().unwrap());
         assert_eq!(cfg.server.state_dir, PathBuf::from("/srv/rampart"));
-        assert_eq!(cfg.server.ntlm_target_name, "GATE-1");
         assert_eq!(cfg.server.worker_user, "rampart");
         assert_eq!(cfg.tls.certificate, Some(PathBuf::from("/etc/rampart/cert.pem")));
         assert_eq!(cfg.tls.private_key, Some(PathBuf::from("/etc/rampart/key.pem")));
@@ -698,8 +671,9 @@ view_only = false
         assert!(msg.contains(":2: bad value for \"default_width\" in [session]"), "{msg}");
         let msg = err("[shadow]\ndisplay = \"zero\"\n");
         assert!(msg.contains(":2: bad value for \"display\" in [shadow]"), "{msg}");
-        let msg = err("[server]\nntlm_target_name = \"my.host.example.com\"\n");
-        assert!(msg.contains("\"ntlm_target_name\""), "{msg}");
+        // Removed key: the NTLM challenge already carries empty names (see docs/config.md).
+        let msg = err("[server]\nntlm_target_name = \"GATE\"\n");
+        assert!(msg.contains("unknown key \"ntlm_target_name\""), "{msg}");
     }
 
     #[test]

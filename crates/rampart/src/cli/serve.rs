@@ -29,7 +29,6 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!(
         listen = %opts.listen,
         state_dir = %opts.state_dir.display(),
-        ntlm_target_name = %cfg.server.ntlm_target_name,
         "starting"
     );
     rampart_protocol::serve(opts).context("server stopped")

@@ -82,6 +82,11 @@ fn garbage_peers_do_not_stall_login() {
         .map(|(src, r)| format!("  {src} {}: {r:?}", r.kind))
         .collect::<Vec<_>>()
         .join("\n");
+    eprintln!(
+        "flood: baseline {baseline:?}, login during flood {:?}, server tree RSS peak {} KiB\npeers:\n{peers_text}",
+        during.elapsed,
+        peak.load(Ordering::Relaxed)
+    );
     assert!(
         during.succeeded(),
         "legitimate login during the garbage flood failed: {}\npeers:\n{peers_text}\nserver output:\n{}",
