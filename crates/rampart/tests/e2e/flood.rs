@@ -18,12 +18,17 @@ const HANDSHAKE_TIMEOUT_SECS: u32 = 5;
 /// How long each garbage peer keeps going if the server does not cut it off.
 const HOLD: Duration = Duration::from_secs(12);
 const RSS_LIMIT_KIB: u64 = 300 * 1024;
-/// Garbage comes from these sources (each under the per-IP pending cap of 5);
+/// Garbage comes from these sources (5 peers each: at the per-IP pending cap of 5);
 /// the legitimate client connects from 127.0.0.1.
 const GARBAGE_SOURCES: [Ipv4Addr; 3] =
     [Ipv4Addr::new(127, 0, 0, 2), Ipv4Addr::new(127, 0, 0, 3), Ipv4Addr::new(127, 0, 0, 4)];
-const KINDS: [Garbage; 4] =
-    [Garbage::RandomBytes, Garbage::TruncatedConnectionRequest, Garbage::HybridThenStream, Garbage::HalfOpen];
+const KINDS: [Garbage; 5] = [
+    Garbage::RandomBytes,
+    Garbage::TruncatedConnectionRequest,
+    Garbage::HybridThenStream,
+    Garbage::HalfOpen,
+    Garbage::TlsThenEndlessTsRequest,
+];
 
 #[test]
 fn garbage_peers_do_not_stall_login() {
@@ -67,7 +72,7 @@ fn garbage_peers_do_not_stall_login() {
     let mut peers = Vec::new();
     for (i, &source) in GARBAGE_SOURCES.iter().enumerate() {
         for (j, &kind) in KINDS.iter().enumerate() {
-            let seed = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul((i * 4 + j + 1) as u64);
+            let seed = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul((i * KINDS.len() + j + 1) as u64);
             peers.push(std::thread::spawn(move || (source, garbage::run(kind, source, target, HOLD, seed))));
         }
     }
@@ -118,6 +123,18 @@ fn garbage_peers_do_not_stall_login() {
     assert!(
         not_closed.is_empty(),
         "the server left garbage peers open for {HOLD:?} (handshake_timeout_secs = {HANDSHAKE_TIMEOUT_SECS}):\n{not_closed:#?}"
+    );
+    // The endless TSRequest is cut by the byte budget (64 KiB at ~4 MB/s), long
+    // before the handshake deadline.
+    let budget_limit = Duration::from_secs(u64::from(HANDSHAKE_TIMEOUT_SECS)) / 2;
+    let slow: Vec<_> = reports
+        .iter()
+        .filter(|(_, r)| r.kind == "tls-then-endless-tsrequest")
+        .filter(|(_, r)| r.closed_by_server_after.is_none_or(|t| t >= budget_limit))
+        .collect();
+    assert!(
+        slow.is_empty(),
+        "an endless pre-auth TSRequest was not cut off by max_preauth_bytes within {budget_limit:?}:\n{slow:#?}"
     );
     let connected = reports.iter().filter(|(_, r)| r.connected).count();
     assert!(connected > 0, "no garbage peer could connect:\n{peers_text}");
