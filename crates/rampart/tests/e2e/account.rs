@@ -26,14 +26,22 @@ pub fn ensure_unix_user() -> &'static str {
         require_tool("useradd", "passwd");
         let (status, out, err) = run_bounded(
             "useradd",
-            Command::new("useradd").args(["--system", "--create-home", "--shell", "/bin/sh", UNIX_USER]),
+            Command::new("useradd").args([
+                "--system",
+                "--create-home",
+                "--shell",
+                "/bin/sh",
+                UNIX_USER,
+            ]),
             Duration::from_secs(30),
         );
         // Another test process may have created it meanwhile (exit 9 = exists).
         if exists() {
             Ok(())
         } else {
-            Err(format!("useradd {UNIX_USER} failed ({status:?}): {out}{err}"))
+            Err(format!(
+                "useradd {UNIX_USER} failed ({status:?}): {out}{err}"
+            ))
         }
     });
     if let Err(msg) = result {
@@ -43,15 +51,22 @@ pub fn ensure_unix_user() -> &'static str {
 }
 
 fn exists() -> bool {
-    let (status, _, _) =
-        run_bounded("getent", Command::new("getent").args(["passwd", UNIX_USER]), Duration::from_secs(10));
+    let (status, _, _) = run_bounded(
+        "getent",
+        Command::new("getent").args(["passwd", UNIX_USER]),
+        Duration::from_secs(10),
+    );
     status.map(|s| s.success()).unwrap_or(false)
 }
 
 /// A temporary directory the session user can write into (mode 0777).
 pub fn shared_tempdir() -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::Builder::new().prefix("rampart-e2e-shared.").tempdir().expect("tempdir");
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod 0777");
+    let dir = tempfile::Builder::new()
+        .prefix("rampart-e2e-shared.")
+        .tempdir()
+        .expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+        .expect("chmod 0777");
     dir
 }

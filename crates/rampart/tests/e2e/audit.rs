@@ -49,7 +49,10 @@ pub fn read(db: &Path) -> Vec<Event> {
     if !db.exists() {
         return Vec::new();
     }
-    let conn = match Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX) {
+    let conn = match Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    ) {
         Ok(c) => c,
         Err(e) => panic!("cannot open audit db {}: {e}", db.display()),
     };
@@ -60,7 +63,10 @@ pub fn read(db: &Path) -> Vec<Event> {
         Ok(s) => s,
         // The server may not have created the table yet.
         Err(e) if e.to_string().contains("no such table") => return Vec::new(),
-        Err(e) => panic!("audit db {} has no usable `events` table: {e}", db.display()),
+        Err(e) => panic!(
+            "audit db {} has no usable `events` table: {e}",
+            db.display()
+        ),
     };
     let names: Vec<String> = stmt.column_names().iter().map(|n| n.to_string()).collect();
     let col = |want: &[&str]| names.iter().position(|n| want.contains(&n.as_str()));
@@ -73,7 +79,10 @@ pub fn read(db: &Path) -> Vec<Event> {
         col(&["reason"]),
         col(&["connection"]),
     );
-    assert!(kind.is_some(), "audit table `events` has no `kind` column: {names:?}");
+    assert!(
+        kind.is_some(),
+        "audit table `events` has no `kind` column: {names:?}"
+    );
     let get = |r: &rusqlite::Row<'_>, i: Option<usize>| -> rusqlite::Result<String> {
         match i {
             Some(i) => Ok(text(r.get::<_, Value>(i)?)),
@@ -93,7 +102,8 @@ pub fn read(db: &Path) -> Vec<Event> {
             })
         })
         .unwrap_or_else(|e| panic!("query audit events: {e}"));
-    rows.map(|r| r.unwrap_or_else(|e| panic!("read audit row: {e}"))).collect()
+    rows.map(|r| r.unwrap_or_else(|e| panic!("read audit row: {e}")))
+        .collect()
 }
 
 /// One line per event for failure messages.

@@ -48,7 +48,12 @@ impl AuthAttempt {
     }
 
     pub fn summary(&self) -> String {
-        format!("exit code {:?} after {:?}; client log tail:\n{}", self.code, self.elapsed, tail(&self.log, 12))
+        format!(
+            "exit code {:?} after {:?}; client log tail:\n{}",
+            self.code,
+            self.elapsed,
+            tail(&self.log, 12)
+        )
     }
 }
 
@@ -57,11 +62,16 @@ impl AuthAttempt {
 pub fn auth_only(port: u16, user: &str, password: &str, sec: &str, limit: Duration) -> AuthAttempt {
     let x = Xvfb::start(640, 480);
     let mut cmd = xfreerdp(&x);
-    cmd.args(base_args(port, user, password, sec)).arg("+auth-only");
+    cmd.args(base_args(port, user, password, sec))
+        .arg("+auth-only");
     let t0 = Instant::now();
     let (status, out, err) = run_bounded("xfreerdp +auth-only", &mut cmd, limit);
     let elapsed = t0.elapsed();
-    AuthAttempt { code: status.and_then(|s| s.code()), elapsed, log: format!("{out}{err}") }
+    AuthAttempt {
+        code: status.and_then(|s| s.code()),
+        elapsed,
+        log: format!("{out}{err}"),
+    }
 }
 
 /// A running xfreerdp session window.
@@ -75,11 +85,19 @@ pub struct Session {
 impl Session {
     /// Starts a full session of `width`x`height` and waits (<= `limit`) for the
     /// client's top-level window.
-    pub fn start(port: u16, user: &str, password: &str, (width, height): (u32, u32), limit: Duration) -> Session {
+    pub fn start(
+        port: u16,
+        user: &str,
+        password: &str,
+        (width, height): (u32, u32),
+        limit: Duration,
+    ) -> Session {
         require_tool("xdotool", "xdotool");
         let x = Xvfb::start(width + 64, height + 64);
         let mut cmd = xfreerdp(&x);
-        cmd.args(base_args(port, user, password, "nla")).arg(format!("/size:{width}x{height}")).arg("-grab-keyboard");
+        cmd.args(base_args(port, user, password, "nla"))
+            .arg(format!("/size:{width}x{height}"))
+            .arg("-grab-keyboard");
         let log = x.dir().join("xfreerdp.log");
         let mut proc = Guarded::spawn("xfreerdp", &mut cmd, &log);
         let pid = proc.pid().to_string();
@@ -89,7 +107,8 @@ impl Session {
             }
             let (_, out, _) = run_bounded(
                 "xdotool search",
-                x.command("xdotool").args(["search", "--onlyvisible", "--pid", &pid]),
+                x.command("xdotool")
+                    .args(["search", "--onlyvisible", "--pid", &pid]),
                 Duration::from_secs(5),
             );
             out.lines().next().map(|w| Some(w.trim().to_owned()))
@@ -122,7 +141,11 @@ impl Session {
 
     /// Polls screenshots (<= `limit`) until `check` accepts one; returns the last
     /// screenshot and whether it was accepted.
-    pub fn wait_for_screen(&mut self, limit: Duration, check: impl Fn(&Image) -> bool) -> (Option<Image>, bool) {
+    pub fn wait_for_screen(
+        &mut self,
+        limit: Duration,
+        check: impl Fn(&Image) -> bool,
+    ) -> (Option<Image>, bool) {
         let deadline = Instant::now() + limit;
         let mut last = None;
         loop {
@@ -140,8 +163,11 @@ impl Session {
     }
 
     fn xdotool(&self, args: &[&str]) {
-        let (status, out, err) =
-            run_bounded("xdotool", self.x.command("xdotool").args(args), Duration::from_secs(60));
+        let (status, out, err) = run_bounded(
+            "xdotool",
+            self.x.command("xdotool").args(args),
+            Duration::from_secs(60),
+        );
         assert!(
             status.map(|s| s.success()).unwrap_or(false),
             "xdotool {args:?} failed ({status:?}): {out}{err}"
@@ -153,7 +179,13 @@ impl Session {
     pub fn point_at(&self, x: u32, y: u32) {
         // windowfocus --sync can wait forever without a window manager; plain is enough.
         self.xdotool(&["windowfocus", &self.window]);
-        self.xdotool(&["mousemove", "--window", &self.window, &x.to_string(), &y.to_string()]);
+        self.xdotool(&[
+            "mousemove",
+            "--window",
+            &self.window,
+            &x.to_string(),
+            &y.to_string(),
+        ]);
         std::thread::sleep(Duration::from_millis(300));
     }
 

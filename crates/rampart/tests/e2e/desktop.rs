@@ -15,7 +15,8 @@ const BACKGROUND: &str = "#3366cc";
 /// RemoteFX is lossy.
 const TOLERANCE: u8 = 12;
 /// Points of the root window that no test window covers.
-const BACKGROUND_POINTS: [(usize, usize); 5] = [(20, 20), (1000, 20), (512, 300), (20, 740), (1000, 740)];
+const BACKGROUND_POINTS: [(usize, usize); 5] =
+    [(20, 20), (1000, 20), (512, 300), (20, 740), (1000, 740)];
 
 fn session_tools() {
     require_tool("xsetroot", "x11-xserver-utils");
@@ -23,14 +24,20 @@ fn session_tools() {
 }
 
 fn background_shown(img: &Image) -> bool {
-    BACKGROUND_POINTS.iter().all(|&(x, y)| x < img.width && y < img.height && near(img.pixel(x, y), rgb(BACKGROUND), TOLERANCE))
+    BACKGROUND_POINTS.iter().all(|&(x, y)| {
+        x < img.width && y < img.height && near(img.pixel(x, y), rgb(BACKGROUND), TOLERANCE)
+    })
 }
 
 fn describe_points(img: &Image, points: &[(usize, usize)]) -> String {
     points
         .iter()
         .map(|&(x, y)| {
-            let got: Rgb = if x < img.width && y < img.height { img.pixel(x, y) } else { [0, 0, 0] };
+            let got: Rgb = if x < img.width && y < img.height {
+                img.pixel(x, y)
+            } else {
+                [0, 0, 0]
+            };
             format!("({x},{y})={}", hex(got))
         })
         .collect::<Vec<_>>()
@@ -76,9 +83,19 @@ fn desktop_visible() {
     });
     server.add_user("alice", PASSWORD);
     server.start();
-    let mut session = Session::start(server.port, "alice", PASSWORD, SIZE, Duration::from_secs(30));
+    let mut session = Session::start(
+        server.port,
+        "alice",
+        PASSWORD,
+        SIZE,
+        Duration::from_secs(30),
+    );
     let img = expect_background(&mut session, &server, "desktop_visible");
-    assert_eq!((img.width, img.height), (1024, 768), "client window size differs from /size:1024x768");
+    assert_eq!(
+        (img.width, img.height),
+        (1024, 768),
+        "client window size differs from /size:1024x768"
+    );
     // The xterm (white, at 600,400) is drawn too: wait for it, bounded.
     let xterm_area = (620, 430, 780, 490);
     let (img, ok) = session.wait_for_screen(Duration::from_secs(15), |img| {
@@ -88,7 +105,9 @@ fn desktop_visible() {
         let path = img.as_ref().map(|i| i.save("desktop_visible_xterm"));
         panic!("the session's xterm (white at 600,400) never showed in the client window; screenshot {path:?}");
     }
-    server.expect_event("session_started for alice", |e| e.is("session_started") && e.user == "alice");
+    server.expect_event("session_started for alice", |e| {
+        e.is("session_started") && e.user == "alice"
+    });
     drop(session);
     server.stop_and_check();
 }
@@ -108,7 +127,13 @@ fn typing_arrives() {
     });
     server.add_user("alice", PASSWORD);
     server.start();
-    let mut session = Session::start(server.port, "alice", PASSWORD, SIZE, Duration::from_secs(30));
+    let mut session = Session::start(
+        server.port,
+        "alice",
+        PASSWORD,
+        SIZE,
+        Duration::from_secs(30),
+    );
     // Wait until the xterm is up: white at its centre, blue outside it.
     let xterm_ready = |img: &Image| {
         img.width >= 1000
@@ -125,7 +150,9 @@ fn typing_arrives() {
         );
     }
     // xterm opened the file once `cat` runs; give it the pointer (focus follows it).
-    let _ = crate::process::poll(Duration::from_secs(10), Duration::from_millis(100), || typed.exists().then_some(()));
+    let _ = crate::process::poll(Duration::from_secs(10), Duration::from_millis(100), || {
+        typed.exists().then_some(())
+    });
     session.point_at(200, 150);
     let text = "Hello, World! 123 @#";
     session.type_text(text);
@@ -138,7 +165,10 @@ fn typing_arrives() {
     });
     if got.is_none() {
         let seen = std::fs::read_to_string(&typed);
-        let path = session.screenshot().ok().map(|i| i.save("typing_arrives_after"));
+        let path = session
+            .screenshot()
+            .ok()
+            .map(|i| i.save("typing_arrives_after"));
         panic!(
             "typed line did not arrive within {:?}: want {want:?}, file has {seen:?}; screenshot {path:?}\nserver output:\n{}",
             t0.elapsed(),
@@ -161,14 +191,26 @@ fn two_clients_at_once() {
     server.add_user("carol", PASSWORD);
     server.start();
     let mut bob = Session::start(server.port, "bob", PASSWORD, SIZE, Duration::from_secs(30));
-    let mut carol = Session::start(server.port, "carol", PASSWORD, SIZE, Duration::from_secs(30));
+    let mut carol = Session::start(
+        server.port,
+        "carol",
+        PASSWORD,
+        SIZE,
+        Duration::from_secs(30),
+    );
     expect_background(&mut bob, &server, "two_clients_bob");
     expect_background(&mut carol, &server, "two_clients_carol");
     // Both still connected and still drawn after the other one arrived.
-    assert!(bob.is_running(), "bob's client exited once carol connected:\n{}", bob.log_text());
+    assert!(
+        bob.is_running(),
+        "bob's client exited once carol connected:\n{}",
+        bob.log_text()
+    );
     expect_background(&mut bob, &server, "two_clients_bob_again");
     for user in ["bob", "carol"] {
-        server.expect_event(&format!("session_started for {user}"), |e| e.is("session_started") && e.user == user);
+        server.expect_event(&format!("session_started for {user}"), |e| {
+            e.is("session_started") && e.user == user
+        });
     }
     drop(bob);
     drop(carol);

@@ -20,17 +20,28 @@ impl Xvfb {
         require_tool("Xvfb", "xvfb");
         let mut last = String::new();
         for _ in 0..3 {
-            let dir = tempfile::Builder::new().prefix("rampart-e2e-xvfb.").tempdir().expect("tempdir");
+            let dir = tempfile::Builder::new()
+                .prefix("rampart-e2e-xvfb.")
+                .tempdir()
+                .expect("tempdir");
             let fd_path = dir.path().join("displayfd");
             let log_path = dir.path().join("xvfb.log");
             let fd_out = File::create(&fd_path).expect("displayfd file");
             let log = File::create(&log_path).expect("xvfb log");
             let mut cmd = Command::new("Xvfb");
             // -displayfd 1: the chosen display number is written to stdout.
-            cmd.args(["-displayfd", "1", "-nolisten", "tcp", "-noreset", "-screen", "0"])
-                .arg(format!("{width}x{height}x24"))
-                .stdout(fd_out)
-                .stderr(log);
+            cmd.args([
+                "-displayfd",
+                "1",
+                "-nolisten",
+                "tcp",
+                "-noreset",
+                "-screen",
+                "0",
+            ])
+            .arg(format!("{width}x{height}x24"))
+            .stdout(fd_out)
+            .stderr(log);
             let mut proc = Guarded::spawn_with("Xvfb", &mut cmd, &log_path);
             let number = poll(Duration::from_secs(10), Duration::from_millis(25), || {
                 let text = std::fs::read_to_string(&fd_path).unwrap_or_default();
@@ -45,11 +56,18 @@ impl Xvfb {
             })
             .flatten();
             if let Some(n) = number {
-                return Xvfb { _server: proc, display: format!(":{n}"), dir };
+                return Xvfb {
+                    _server: proc,
+                    display: format!(":{n}"),
+                    dir,
+                };
             }
             last = proc.log_text();
         }
-        panic!("Xvfb did not start in 3 tries; its log:\n{}", tail(&last, 20));
+        panic!(
+            "Xvfb did not start in 3 tries; its log:\n{}",
+            tail(&last, 20)
+        );
     }
 
     /// A scratch directory that lives as long as this display.
@@ -60,7 +78,9 @@ impl Xvfb {
     /// A command with DISPLAY set to this X server.
     pub fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(program);
-        cmd.env("DISPLAY", &self.display).env_remove("XAUTHORITY").env_remove("WAYLAND_DISPLAY");
+        cmd.env("DISPLAY", &self.display)
+            .env_remove("XAUTHORITY")
+            .env_remove("WAYLAND_DISPLAY");
         cmd
     }
 }

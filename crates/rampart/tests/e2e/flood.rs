@@ -20,8 +20,11 @@ const HOLD: Duration = Duration::from_secs(12);
 const RSS_LIMIT_KIB: u64 = 300 * 1024;
 /// Garbage comes from these sources (5 peers each: at the per-IP pending cap of 5);
 /// the legitimate client connects from 127.0.0.1.
-const GARBAGE_SOURCES: [Ipv4Addr; 3] =
-    [Ipv4Addr::new(127, 0, 0, 2), Ipv4Addr::new(127, 0, 0, 3), Ipv4Addr::new(127, 0, 0, 4)];
+const GARBAGE_SOURCES: [Ipv4Addr; 3] = [
+    Ipv4Addr::new(127, 0, 0, 2),
+    Ipv4Addr::new(127, 0, 0, 3),
+    Ipv4Addr::new(127, 0, 0, 4),
+];
 const KINDS: [Garbage; 5] = [
     Garbage::RandomBytes,
     Garbage::TruncatedConnectionRequest,
@@ -47,7 +50,12 @@ fn garbage_peers_do_not_stall_login() {
     let mut baseline = Duration::ZERO;
     for _ in 0..2 {
         let a = auth_only(server.port, "alice", PASSWORD, "nla", limit);
-        assert!(a.succeeded(), "baseline login failed: {}\nserver output:\n{}", a.summary(), server.log_tail());
+        assert!(
+            a.succeeded(),
+            "baseline login failed: {}\nserver output:\n{}",
+            a.summary(),
+            server.log_tail()
+        );
         baseline = baseline.max(a.elapsed);
     }
 
@@ -73,12 +81,17 @@ fn garbage_peers_do_not_stall_login() {
     for (i, &source) in GARBAGE_SOURCES.iter().enumerate() {
         for (j, &kind) in KINDS.iter().enumerate() {
             let seed = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul((i * KINDS.len() + j + 1) as u64);
-            peers.push(std::thread::spawn(move || (source, garbage::run(kind, source, target, HOLD, seed))));
+            peers.push(std::thread::spawn(move || {
+                (source, garbage::run(kind, source, target, HOLD, seed))
+            }));
         }
     }
     std::thread::sleep(Duration::from_secs(1));
     let during = auth_only(server.port, "alice", PASSWORD, "nla", limit);
-    let reports: Vec<_> = peers.into_iter().map(|p| p.join().expect("garbage peer thread")).collect();
+    let reports: Vec<_> = peers
+        .into_iter()
+        .map(|p| p.join().expect("garbage peer thread"))
+        .collect();
     stop.store(true, Ordering::Relaxed);
     sampler.join().expect("rss sampler");
 
@@ -104,13 +117,27 @@ fn garbage_peers_do_not_stall_login() {
         during.elapsed,
         baseline
     );
-    assert!(server.is_running(), "server died during the flood:\n{}", server.log_tail());
-    assert!(accepts_connections(server.port), "server stopped accepting connections after the flood");
+    assert!(
+        server.is_running(),
+        "server died during the flood:\n{}",
+        server.log_tail()
+    );
+    assert!(
+        accepts_connections(server.port),
+        "server stopped accepting connections after the flood"
+    );
     let after = auth_only(server.port, "alice", PASSWORD, "nla", limit);
-    assert!(after.succeeded(), "login after the flood failed: {}", after.summary());
+    assert!(
+        after.succeeded(),
+        "login after the flood failed: {}",
+        after.summary()
+    );
 
     let peak_kib = peak.load(Ordering::Relaxed);
-    assert!(peak_kib > 0, "could not read the server's memory from /proc");
+    assert!(
+        peak_kib > 0,
+        "could not read the server's memory from /proc"
+    );
     assert!(
         peak_kib < RSS_LIMIT_KIB,
         "server process tree RSS peaked at {} MiB during the flood (limit {} MiB)",
@@ -119,7 +146,10 @@ fn garbage_peers_do_not_stall_login() {
     );
 
     // Every garbage peer was cut off by the server (deadline, byte budget or parse error).
-    let not_closed: Vec<_> = reports.iter().filter(|(_, r)| r.connected && r.closed_by_server_after.is_none()).collect();
+    let not_closed: Vec<_> = reports
+        .iter()
+        .filter(|(_, r)| r.connected && r.closed_by_server_after.is_none())
+        .collect();
     assert!(
         not_closed.is_empty(),
         "the server left garbage peers open for {HOLD:?} (handshake_timeout_secs = {HANDSHAKE_TIMEOUT_SECS}):\n{not_closed:#?}"
@@ -137,19 +167,29 @@ fn garbage_peers_do_not_stall_login() {
         "an endless pre-auth TSRequest was not cut off by max_preauth_bytes within {budget_limit:?}:\n{slow:#?}"
     );
     let connected = reports.iter().filter(|(_, r)| r.connected).count();
-    assert!(connected > 0, "no garbage peer could connect:\n{peers_text}");
+    assert!(
+        connected > 0,
+        "no garbage peer could connect:\n{peers_text}"
+    );
 
     // The audit trail names them: one handshake_aborted / connection_closed per peer.
     let garbage_ips: Vec<String> = GARBAGE_SOURCES.iter().map(|ip| ip.to_string()).collect();
     let is_garbage_end = |e: &audit::Event| {
-        (e.is("handshake_aborted") || e.is("connection_closed")) && garbage_ips.iter().any(|ip| ip == e.peer_ip())
+        (e.is("handshake_aborted") || e.is("connection_closed"))
+            && garbage_ips.iter().any(|ip| ip == e.peer_ip())
     };
     let count_peers = |events: &[audit::Event]| {
         // One connection = one server connection id (or one peer ip:port).
         let mut peers: Vec<&str> = events
             .iter()
             .filter(|e| is_garbage_end(e))
-            .map(|e| if e.connection.is_empty() { e.peer.as_str() } else { e.connection.as_str() })
+            .map(|e| {
+                if e.connection.is_empty() {
+                    e.peer.as_str()
+                } else {
+                    e.connection.as_str()
+                }
+            })
             .collect();
         peers.sort_unstable();
         peers.dedup();

@@ -66,13 +66,26 @@ fn closed(s: &mut TcpStream) -> bool {
     match s.read(&mut buf) {
         Ok(0) => true,
         Ok(_) => false,
-        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => false,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+            ) =>
+        {
+            false
+        }
         Err(_) => true,
     }
 }
 
 /// Runs one peer from `source` against `server` for at most `hold`.
-pub fn run(kind: Garbage, source: Ipv4Addr, server: SocketAddr, hold: Duration, seed: u64) -> PeerReport {
+pub fn run(
+    kind: Garbage,
+    source: Ipv4Addr,
+    server: SocketAddr,
+    hold: Duration,
+    seed: u64,
+) -> PeerReport {
     let name = match kind {
         Garbage::RandomBytes => "random-bytes",
         Garbage::TruncatedConnectionRequest => "truncated-x224-cr",
@@ -80,8 +93,15 @@ pub fn run(kind: Garbage, source: Ipv4Addr, server: SocketAddr, hold: Duration, 
         Garbage::HalfOpen => "half-open",
         Garbage::TlsThenEndlessTsRequest => "tls-then-endless-tsrequest",
     };
-    let mut report = PeerReport { kind: name, connected: false, bytes_sent: 0, closed_by_server_after: None };
-    let Ok(mut s) = connect_from(source, server) else { return report };
+    let mut report = PeerReport {
+        kind: name,
+        connected: false,
+        bytes_sent: 0,
+        closed_by_server_after: None,
+    };
+    let Ok(mut s) = connect_from(source, server) else {
+        return report;
+    };
     report.connected = true;
     let t0 = Instant::now();
     if matches!(kind, Garbage::TlsThenEndlessTsRequest) {
@@ -90,7 +110,11 @@ pub fn run(kind: Garbage, source: Ipv4Addr, server: SocketAddr, hold: Duration, 
     }
     let mut noise = Noise(seed | 1);
     let _ = s.set_write_timeout(Some(Duration::from_millis(200)));
-    let poll_every = if matches!(kind, Garbage::HybridThenStream) { 2 } else { 50 };
+    let poll_every = if matches!(kind, Garbage::HybridThenStream) {
+        2
+    } else {
+        50
+    };
     let _ = s.set_read_timeout(Some(Duration::from_millis(poll_every)));
     let send = |s: &mut TcpStream, data: &[u8], report: &mut PeerReport| -> bool {
         match s.write(data) {
@@ -98,7 +122,14 @@ pub fn run(kind: Garbage, source: Ipv4Addr, server: SocketAddr, hold: Duration, 
                 report.bytes_sent += n as u64;
                 true
             }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => true,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
+            {
+                true
+            }
             Err(_) => false,
         }
     };
@@ -181,14 +212,22 @@ mod tls {
             Ok(HandshakeSignatureValid::assertion())
         }
         fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms.supported_schemes()
+            rustls::crypto::aws_lc_rs::default_provider()
+                .signature_verification_algorithms
+                .supported_schemes()
         }
     }
 
     /// X.224 CR for HYBRID, read the 19-byte Connection Confirm, TLS handshake, then
     /// a TSRequest header announcing 0x7fffffff bytes followed by noise until the
     /// server hangs up or `hold` passes.
-    pub fn endless_tsrequest(mut tcp: TcpStream, t0: Instant, hold: Duration, seed: u64, report: &mut PeerReport) {
+    pub fn endless_tsrequest(
+        mut tcp: TcpStream,
+        t0: Instant,
+        hold: Duration,
+        seed: u64,
+        report: &mut PeerReport,
+    ) {
         let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
         let _ = tcp.set_write_timeout(Some(Duration::from_secs(5)));
         let mut cc = [0u8; 19];
@@ -197,12 +236,14 @@ mod tls {
             return;
         }
         report.bytes_sent += 19;
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-            .with_safe_default_protocol_versions()
-            .expect("tls versions")
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate))
-            .with_no_client_auth();
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("tls versions")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate))
+        .with_no_client_auth();
         let name = ServerName::try_from("rampart-garbage-peer").expect("server name");
         let conn = rustls::ClientConnection::new(Arc::new(config), name).expect("tls client");
         let mut tls = rustls::StreamOwned::new(conn, tcp);
@@ -229,7 +270,12 @@ mod tls {
                     report.closed_by_server_after = Some(t0.elapsed());
                     return;
                 }
-                Err(e) if !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {
+                Err(e)
+                    if !matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                    ) =>
+                {
                     report.closed_by_server_after = Some(t0.elapsed());
                     return;
                 }

@@ -30,7 +30,9 @@ fn nla_login_ok() {
         attempt.summary(),
         server.log_tail()
     );
-    server.expect_event("auth_succeeded for alice", |e| e.is("auth_succeeded") && e.user == "alice");
+    server.expect_event("auth_succeeded for alice", |e| {
+        e.is("auth_succeeded") && e.user == "alice"
+    });
     server.stop_and_check();
 }
 
@@ -55,7 +57,11 @@ fn refused_with_reason(user: &str, password: &str, reason: &str) {
         "a bad credential produced auth_succeeded:\n{}",
         audit::describe(&server.events())
     );
-    assert!(server.is_running(), "server died after a refused login:\n{}", server.log_tail());
+    assert!(
+        server.is_running(),
+        "server died after a refused login:\n{}",
+        server.log_tail()
+    );
     server.stop_and_check();
 }
 
@@ -80,7 +86,11 @@ fn tls_and_rdp_security_refused() {
             "/sec:{sec} was not refused: {}",
             attempt.summary()
         );
-        assert!(server.is_running(), "server died after /sec:{sec}:\n{}", server.log_tail());
+        assert!(
+            server.is_running(),
+            "server died after /sec:{sec}:\n{}",
+            server.log_tail()
+        );
     }
     server.expect_event("negotiation_refused", |e| e.is("negotiation_refused"));
     let attempt = auth_only(server.port, "alice", PASSWORD, "nla", LIMIT);

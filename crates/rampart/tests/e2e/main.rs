@@ -12,7 +12,12 @@
 
 // A test reports failure by panicking; the workspace's no-panic lints are for the
 // server's code, which these helpers are not.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod account;
 mod audit;
@@ -20,8 +25,8 @@ mod client;
 mod display;
 mod garbage;
 mod nmap;
-mod proctree;
 mod process;
+mod proctree;
 mod screen;
 mod server;
 

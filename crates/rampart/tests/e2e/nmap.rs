@@ -16,7 +16,9 @@ impl EnumEncryption {
     /// The verdict nmap printed for a security layer ("SUCCESS", "FAILED", "FAILED (..)", "Unknown").
     pub fn layer(&self, name: &str) -> Option<String> {
         let prefix = format!("{name}: ");
-        self.lines.iter().find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
+        self.lines
+            .iter()
+            .find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
     }
 
     /// Encryption-method lines nmap marked SUCCESS (RC4 / FIPS: Standard RDP Security).
@@ -45,7 +47,10 @@ pub fn enum_encryption(port: u16) -> EnumEncryption {
         status.map(|s| s.success()).unwrap_or(false),
         "nmap failed or timed out ({status:?}):\n{out}\n{err}"
     );
-    EnumEncryption { lines: parse(&out), raw: out }
+    EnumEncryption {
+        lines: parse(&out),
+        raw: out,
+    }
 }
 
 /// The lines of the `rdp-enum-encryption` block of nmap's port table.
@@ -53,14 +58,26 @@ pub fn parse(out: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut inside = false;
     for line in out.lines() {
-        if line.starts_with("| rdp-enum-encryption") || line.starts_with("|_rdp-enum-encryption") {
+        if let Some(rest) = line
+            .strip_prefix("| rdp-enum-encryption:")
+            .or_else(|| line.strip_prefix("|_rdp-enum-encryption:"))
+        {
+            // A one-line block ("|_rdp-enum-encryption: Packet too short") is an error.
+            if !rest.trim().is_empty() {
+                lines.push(rest.trim().to_owned());
+            }
+            if line.starts_with("|_") {
+                break;
+            }
             inside = true;
             continue;
         }
         if !inside {
             continue;
         }
-        let Some(body) = line.strip_prefix("|_").or_else(|| line.strip_prefix('|')) else { break };
+        let Some(body) = line.strip_prefix("|_").or_else(|| line.strip_prefix('|')) else {
+            break;
+        };
         lines.push(body.trim().to_owned());
         if line.starts_with("|_") {
             break;
@@ -75,8 +92,21 @@ fn parses_nmap_script_block() {
                |     CredSSP (NLA): SUCCESS\n|     CredSSP with Early User Auth: SUCCESS\n|     Native RDP: FAILED (HYBRID_REQUIRED_BY_SERVER)\n\
                |     RDSTLS: FAILED (HYBRID_REQUIRED_BY_SERVER)\n|     SSL: FAILED (HYBRID_REQUIRED_BY_SERVER)\n|   RDP Encryption level: Unknown\n\
                |     40-bit RC4: FAILURE\n|_    128-bit RC4: SUCCESS\nFinal times\n";
-    let e = EnumEncryption { lines: parse(out), raw: out.to_owned() };
+    let e = EnumEncryption {
+        lines: parse(out),
+        raw: out.to_owned(),
+    };
     assert_eq!(e.layer("CredSSP (NLA)").as_deref(), Some("SUCCESS"));
-    assert_eq!(e.layer("SSL").as_deref(), Some("FAILED (HYBRID_REQUIRED_BY_SERVER)"));
-    assert_eq!(e.accepted_encryption_methods(), vec!["128-bit RC4: SUCCESS".to_owned()]);
+    assert_eq!(
+        e.layer("SSL").as_deref(),
+        Some("FAILED (HYBRID_REQUIRED_BY_SERVER)")
+    );
+    assert_eq!(
+        e.accepted_encryption_methods(),
+        vec!["128-bit RC4: SUCCESS".to_owned()]
+    );
+    assert_eq!(
+        parse("PORT STATE\n|_rdp-enum-encryption: Packet too short\nFinal\n"),
+        vec!["Packet too short".to_owned()]
+    );
 }

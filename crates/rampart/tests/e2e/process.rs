@@ -43,7 +43,12 @@ impl Guarded {
             .stdin(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name} ({cmd:?}): {e}"));
-        Guarded { name: name.to_owned(), child, status: None, log: log.to_owned() }
+        Guarded {
+            name: name.to_owned(),
+            child,
+            status: None,
+            log: log.to_owned(),
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -91,7 +96,11 @@ impl Guarded {
         }
         signal(self.pid(), Signal::KILL);
         if self.wait_for_exit(Duration::from_secs(5)).is_none() {
-            eprintln!("warning: {} (pid {}) survived SIGKILL for 5 s", self.name, self.pid());
+            eprintln!(
+                "warning: {} (pid {}) survived SIGKILL for 5 s",
+                self.name,
+                self.pid()
+            );
         }
         false
     }
@@ -112,7 +121,11 @@ pub fn signal(pid: u32, sig: Signal) {
 
 /// Runs a short-lived command to completion within `limit` (killed after that);
 /// returns (exit status or None on timeout, stdout, stderr).
-pub fn run_bounded(name: &str, cmd: &mut Command, limit: Duration) -> (Option<ExitStatus>, String, String) {
+pub fn run_bounded(
+    name: &str,
+    cmd: &mut Command,
+    limit: Duration,
+) -> (Option<ExitStatus>, String, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let out_path = dir.path().join("stdout");
     let err_path = dir.path().join("stderr");
@@ -123,12 +136,17 @@ pub fn run_bounded(name: &str, cmd: &mut Command, limit: Duration) -> (Option<Ex
     if status.is_none() {
         child.stop(Duration::from_secs(1));
     }
-    let read = |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+    let read =
+        |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
     (status, read(&out_path), read(&err_path))
 }
 
 /// Polls `check` every `every` until it returns Some or `limit` has passed.
-pub fn poll<T>(limit: Duration, every: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+pub fn poll<T>(
+    limit: Duration,
+    every: Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> Option<T> {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(v) = check() {

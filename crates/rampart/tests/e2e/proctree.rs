@@ -23,7 +23,13 @@ pub fn tree(root: u32) -> Vec<ProcId> {
     let mut children: HashMap<u32, Vec<ProcId>> = HashMap::new();
     let mut root_id = None;
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
         if let Some((ppid, start)) = stat(pid) {
             if pid == root {
                 root_id = Some((pid, start));
@@ -31,7 +37,9 @@ pub fn tree(root: u32) -> Vec<ProcId> {
             children.entry(ppid).or_default().push((pid, start));
         }
     }
-    let Some(root_id) = root_id else { return Vec::new() };
+    let Some(root_id) = root_id else {
+        return Vec::new();
+    };
     let mut out = vec![root_id];
     let mut i = 0;
     while let Some(&(pid, _)) = out.get(i) {
@@ -90,8 +98,12 @@ pub fn describe(ids: &[ProcId]) -> String {
 pub fn with_env(entry: &str) -> Vec<ProcId> {
     let mut out = Vec::new();
     for dir in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = dir.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
-        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else { continue };
+        let Some(pid) = dir.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
         if env.split(|&b| b == 0).any(|e| e == entry.as_bytes()) {
             if let Some((_, start)) = stat(pid) {
                 if alive((pid, start)) {

@@ -10,7 +10,11 @@ fn nmap_reports_only_credssp() {
     let mut server = Server::new(&Config::default());
     server.start();
     let scan = nmap::enum_encryption(server.port);
-    let context = format!("nmap output:\n{}\nserver output:\n{}", scan.raw, server.log_tail());
+    let context = format!(
+        "nmap output:\n{}\nserver output:\n{}",
+        scan.raw,
+        server.log_tail()
+    );
     assert!(
         scan.lines.first().is_some_and(|l| l == "Security layer"),
         "rdp-enum-encryption printed no Security layer section but {:?}: nmap stops probing when the server \
@@ -18,8 +22,16 @@ fn nmap_reports_only_credssp() {
          protocols it refuses); {context}",
         scan.lines
     );
-    assert_eq!(scan.layer("CredSSP (NLA)").as_deref(), Some("SUCCESS"), "{context}");
-    assert_eq!(scan.layer("CredSSP with Early User Auth").as_deref(), Some("SUCCESS"), "{context}");
+    assert_eq!(
+        scan.layer("CredSSP (NLA)").as_deref(),
+        Some("SUCCESS"),
+        "{context}"
+    );
+    assert_eq!(
+        scan.layer("CredSSP with Early User Auth").as_deref(),
+        Some("SUCCESS"),
+        "{context}"
+    );
     for refused in ["Native RDP", "SSL", "RDSTLS"] {
         let verdict = scan.layer(refused);
         assert!(
@@ -32,6 +44,10 @@ fn nmap_reports_only_credssp() {
         "Standard RDP Security encryption accepted: {:?}; {context}",
         scan.accepted_encryption_methods()
     );
-    assert!(server.is_running(), "server died during the scan:\n{}", server.log_tail());
+    assert!(
+        server.is_running(),
+        "server died during the scan:\n{}",
+        server.log_tail()
+    );
     server.stop_and_check();
 }

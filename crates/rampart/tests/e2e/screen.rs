@@ -44,18 +44,31 @@ impl Image {
         }
         let width: usize = fields[1].parse().map_err(|e| format!("width: {e}"))?;
         let height: usize = fields[2].parse().map_err(|e| format!("height: {e}"))?;
-        let rgb = data.get(pos..pos + width * height * 3).ok_or("truncated PPM pixels")?.to_vec();
+        let rgb = data
+            .get(pos..pos + width * height * 3)
+            .ok_or("truncated PPM pixels")?
+            .to_vec();
         Ok(Image { width, height, rgb })
     }
 
     pub fn pixel(&self, x: usize, y: usize) -> Rgb {
-        assert!(x < self.width && y < self.height, "pixel ({x},{y}) outside {}x{}", self.width, self.height);
+        assert!(
+            x < self.width && y < self.height,
+            "pixel ({x},{y}) outside {}x{}",
+            self.width,
+            self.height
+        );
         let i = (y * self.width + x) * 3;
         [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]
     }
 
     /// Fraction of pixels in the rectangle [x0,x1)x[y0,y1) within `tol` of `want`.
-    pub fn fraction_near(&self, (x0, y0, x1, y1): (usize, usize, usize, usize), want: Rgb, tol: u8) -> f64 {
+    pub fn fraction_near(
+        &self,
+        (x0, y0, x1, y1): (usize, usize, usize, usize),
+        want: Rgb,
+        tol: u8,
+    ) -> f64 {
         let (x1, y1) = (x1.min(self.width), y1.min(self.height));
         let mut hits = 0usize;
         let mut total = 0usize;
@@ -88,7 +101,9 @@ impl Image {
 
 /// Every channel within `tol`.
 pub fn near(got: Rgb, want: Rgb, tol: u8) -> bool {
-    got.iter().zip(want.iter()).all(|(g, w)| g.abs_diff(*w) <= tol)
+    got.iter()
+        .zip(want.iter())
+        .all(|(g, w)| g.abs_diff(*w) <= tol)
 }
 
 pub fn hex(c: Rgb) -> String {
@@ -100,14 +115,17 @@ pub fn capture(x: &Xvfb, window: &str) -> Result<Image, String> {
     require_tool("import", "imagemagick");
     let (status, _, err) = run_bounded(
         "import",
-        x.command("import").args(["-window", window, "-depth", "8"]).arg(format!("ppm:{}", x.dir().join("shot.ppm").display())),
+        x.command("import")
+            .args(["-window", window, "-depth", "8"])
+            .arg(format!("ppm:{}", x.dir().join("shot.ppm").display())),
         Duration::from_secs(15),
     );
     match status {
         Some(s) if s.success() => {}
         other => return Err(format!("import -window {window} failed ({other:?}): {err}")),
     }
-    let data = std::fs::read(x.dir().join("shot.ppm")).map_err(|e| format!("read screenshot: {e}"))?;
+    let data =
+        std::fs::read(x.dir().join("shot.ppm")).map_err(|e| format!("read screenshot: {e}"))?;
     Image::from_ppm(&data)
 }
 

@@ -83,12 +83,26 @@ impl Server {
     /// Writes the config into a fresh temp dir; enroll users, then [`Server::start`].
     pub fn new(config: &Config) -> Server {
         ensure_unix_user();
-        let dir = tempfile::Builder::new().prefix("rampart-e2e-server.").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("rampart-e2e-server.")
+            .tempdir()
+            .expect("tempdir");
         std::fs::create_dir(dir.path().join("state")).expect("state dir");
-        let unique = dir.path().file_name().and_then(|n| n.to_str()).unwrap_or("x").replace(['.', '-'], "_");
+        let unique = dir
+            .path()
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("x")
+            .replace(['.', '-'], "_");
         let mark = format!("RAMPART_E2E_MARK={unique}");
-        std::fs::write(dir.path().join("rampart.toml"), config.to_toml(&mark)).expect("write config");
-        Server { dir, mark, port: 0, proc: None }
+        std::fs::write(dir.path().join("rampart.toml"), config.to_toml(&mark))
+            .expect("write config");
+        Server {
+            dir,
+            mark,
+            port: 0,
+            proc: None,
+        }
     }
 
     pub fn state_dir(&self) -> PathBuf {
@@ -106,14 +120,24 @@ impl Server {
     /// Runs `rampart user add` (password on stdin); returns (success, output).
     pub fn try_add_user(&self, name: &str, password: &str) -> (bool, String) {
         let mut cmd = Command::new(BIN);
-        cmd.args(["user", "add", name, "--unix-user", ensure_unix_user(), "--password-stdin", "--state-dir"])
-            .arg(self.state_dir())
-            .arg("--config")
-            .arg(self.config_path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+        cmd.args([
+            "user",
+            "add",
+            name,
+            "--unix-user",
+            ensure_unix_user(),
+            "--password-stdin",
+            "--state-dir",
+        ])
+        .arg(self.state_dir())
+        .arg("--config")
+        .arg(self.config_path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
         if let Some(mut stdin) = child.stdin.take() {
             let _ = writeln!(stdin, "{password}");
         }
@@ -128,7 +152,11 @@ impl Server {
         let out = child.wait_with_output().expect("wait for rampart user add");
         let _ = tx.send(());
         let _ = killer.join();
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         (out.status.success(), text)
     }
 
@@ -178,10 +206,16 @@ impl Server {
                     proc.exited(),
                     tail(&last_log, 40)
                 ),
-                None => panic!("rampart serve did not print `{ready}` within 60 s; its output:\n{}", tail(&last_log, 40)),
+                None => panic!(
+                    "rampart serve did not print `{ready}` within 60 s; its output:\n{}",
+                    tail(&last_log, 40)
+                ),
             }
         }
-        panic!("rampart serve could not bind a free port in 3 tries:\n{}", tail(&last_log, 40));
+        panic!(
+            "rampart serve could not bind a free port in 3 tries:\n{}",
+            tail(&last_log, 40)
+        );
     }
 
     pub fn pid(&self) -> u32 {
@@ -211,7 +245,9 @@ impl Server {
 
     /// Waits (bounded) for an audit event matching `pred`.
     pub fn wait_event(&self, limit: Duration, pred: impl Fn(&Event) -> bool) -> Option<Event> {
-        poll(limit, Duration::from_millis(200), || self.events().into_iter().find(|e| pred(e)))
+        poll(limit, Duration::from_millis(200), || {
+            self.events().into_iter().find(|e| pred(e))
+        })
     }
 
     /// Asserts an audit event matching `pred` shows up within 10 s.
@@ -238,7 +274,11 @@ impl Server {
     pub fn stop_and_check(&mut self) {
         let Some(proc) = self.proc.take() else { return };
         let (exited, leftovers) = self.stop_family(proc, Duration::from_secs(10));
-        assert!(exited, "rampart serve did not exit within 10 s of SIGTERM; output:\n{}", self.log_tail());
+        assert!(
+            exited,
+            "rampart serve did not exit within 10 s of SIGTERM; output:\n{}",
+            self.log_tail()
+        );
         assert!(
             leftovers.is_empty(),
             "processes started by the server outlived it by 10 s (killed now): {}",
@@ -252,13 +292,19 @@ impl Server {
         let family = proctree::tree(proc.pid());
         let exited = proc.stop(grace);
         let remaining = || {
-            let mut alive: Vec<_> = family.iter().copied().filter(|&id| proctree::alive(id)).collect();
+            let mut alive: Vec<_> = family
+                .iter()
+                .copied()
+                .filter(|&id| proctree::alive(id))
+                .collect();
             alive.extend(self.session_processes());
             alive.sort_unstable();
             alive.dedup();
             alive
         };
-        let _ = poll(grace, Duration::from_millis(100), || remaining().is_empty().then_some(()));
+        let _ = poll(grace, Duration::from_millis(100), || {
+            remaining().is_empty().then_some(())
+        });
         let leftovers = remaining();
         kill_all(&leftovers);
         (exited, leftovers)
@@ -296,5 +342,6 @@ pub fn free_port() -> u16 {
 
 /// Whether `port` on 127.0.0.1 accepts a TCP connection (3 s connect timeout).
 pub fn accepts_connections(port: u16) -> bool {
-    std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(3)).is_ok()
+    std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(3))
+        .is_ok()
 }
