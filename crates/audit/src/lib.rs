@@ -47,6 +47,14 @@ pub enum EventKind {
     UserAdded,
     UserDeleted,
     PasswordChanged,
+    /// The guard banned a source automatically (repeated authentication failures); `peer`
+    /// is the source's address (port 0), `reason` says how long and why.
+    SourceBanned,
+    /// An administrator banned a source network (`rampart ban add`); `reason` names the
+    /// network and the end.
+    BanAdded,
+    /// An administrator lifted a ban (`rampart ban del`); `reason` names the network.
+    BanRemoved,
 }
 
 impl EventKind {
@@ -67,6 +75,9 @@ impl EventKind {
             Self::UserAdded => "user_added",
             Self::UserDeleted => "user_deleted",
             Self::PasswordChanged => "password_changed",
+            Self::SourceBanned => "source_banned",
+            Self::BanAdded => "ban_added",
+            Self::BanRemoved => "ban_removed",
         }
     }
 
@@ -84,6 +95,8 @@ impl EventKind {
             Self::SessionResumed => Some(4778),
             Self::SessionDisconnected => Some(4779),
             Self::ConnectionAccepted => Some(1149),
+            // "A user account was locked out": the closest Windows event to a source ban.
+            Self::SourceBanned => Some(4740),
             _ => None,
         }
     }
@@ -105,6 +118,9 @@ pub const ALL_KINDS: &[EventKind] = &[
     EventKind::UserAdded,
     EventKind::UserDeleted,
     EventKind::PasswordChanged,
+    EventKind::SourceBanned,
+    EventKind::BanAdded,
+    EventKind::BanRemoved,
 ];
 
 /// Whether the thing the event describes went the way its subject wanted.
@@ -257,6 +273,10 @@ mod tests {
         assert_eq!(EventKind::AuthSucceeded.windows_event_id(), Some(4624));
         assert_eq!(EventKind::AuthFailed.windows_event_id(), Some(4625));
         assert_eq!(EventKind::ConnectionRefused.windows_event_id(), None);
+        assert_eq!(EventKind::SourceBanned.windows_event_id(), Some(4740));
+        assert_eq!(EventKind::SourceBanned.code(), "source_banned");
+        assert_eq!(EventKind::BanAdded.code(), "ban_added");
+        assert_eq!(EventKind::BanRemoved.code(), "ban_removed");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The one place that touches SQLite: users, their credential material, and audit events.
+//! The one place that touches SQLite: users, their credential material, audit events and
+//! source bans.
 //!
 //! Invariants:
 //! - The database file is mode 0600 and owned by the user running Rampart: it holds NT
@@ -50,6 +51,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_time ON events (time);
     CREATE INDEX events_kind ON events (kind, id);
     CREATE INDEX events_user ON events (user COLLATE NOCASE, id);",
+    // 2: bans on source networks (automatic and manual); the server polls this table, so
+    // `rampart ban add/del` reaches a running server.
+    "CREATE TABLE bans (
+        net         TEXT NOT NULL PRIMARY KEY,
+        until_ms    INTEGER NOT NULL,
+        repeat      INTEGER NOT NULL CHECK (repeat >= 0),
+        reason      TEXT NOT NULL,
+        created_ms  INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// Errors from the store. Messages are one lowercase sentence.
@@ -135,6 +145,18 @@ impl Default for EventFilter {
             limit: 1000,
         }
     }
+}
+
+/// A stored ban on a source network. The network is kept as text in its canonical
+/// `addr/prefix` form (the caller parses it, e.g. with `rampart_policy::IpNet`); `repeat` is 0
+/// for a ban an administrator made, 1, 2, ... for automatic bans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BanRecord {
+    pub net: String,
+    pub until: UnixMillis,
+    pub repeat: u32,
+    pub reason: String,
+    pub created: UnixMillis,
 }
 
 /// The SQLite store.
@@ -341,6 +363,72 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         events.reverse();
         Ok(events)
+    }
+}
+
+impl Store {
+    /// Creates or replaces the ban on `net` (one row per network: a new ban on the same
+    /// network replaces the old one, as a repeat ban should). `created` is `now`.
+    pub fn put_ban(
+        &mut self,
+        net: &str,
+        until: UnixMillis,
+        repeat: u32,
+        reason: &str,
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO bans (net, until_ms, repeat, reason, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (net) DO UPDATE SET
+                until_ms = excluded.until_ms, repeat = excluded.repeat,
+                reason = excluded.reason, created_ms = excluded.created_ms",
+            params![net, until.0, repeat, reason, now.0],
+        )?;
+        Ok(())
+    }
+
+    /// Removes the ban on exactly `net`; whether there was one.
+    pub fn delete_ban(&mut self, net: &str) -> Result<bool, StoreError> {
+        let changed = self.conn.execute("DELETE FROM bans WHERE net = ?1", params![net])?;
+        Ok(changed > 0)
+    }
+
+    /// Every stored ban, ended ones included (they carry the repeat count that doubles the
+    /// next ban), soonest to end first.
+    pub fn bans(&self) -> Result<Vec<BanRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT net, until_ms, repeat, reason, created_ms FROM bans ORDER BY until_ms, net")?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, i64>(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (net, until, repeat, reason, created) = row?;
+            let repeat = u32::try_from(repeat)
+                .map_err(|_| StoreError::Corrupt(format!("repeat count {repeat} of ban {net:?} is out of range")))?;
+            Ok(BanRecord {
+                net,
+                until: UnixMillis(until),
+                repeat,
+                reason,
+                created: UnixMillis(created),
+            })
+        })
+        .collect()
+    }
+
+    /// Deletes bans that ended before `before` (callers pass `now` minus the time a repeat
+    /// count is remembered); returns how many.
+    pub fn delete_bans_ended_before(&mut self, before: UnixMillis) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM bans WHERE until_ms < ?1", params![before.0])?)
     }
 }
 
@@ -692,6 +780,81 @@ mod tests {
         }
         let err = Store::open(&path).unwrap_err();
         assert!(matches!(err, StoreError::SchemaTooNew { found: 99, .. }), "{err:?}");
+    }
+
+    #[test]
+    fn bans_put_replace_delete() {
+        let (_dir, _path, mut store) = temp_store();
+        assert!(store.bans().unwrap().is_empty());
+        store.put_ban("10.0.0.1/32", UnixMillis(2000), 1, "5 failures", UnixMillis(1)).unwrap();
+        store.put_ban("fd00::/64", UnixMillis(1000), 0, "manual (cli uid 0)", UnixMillis(2)).unwrap();
+        let bans = store.bans().unwrap();
+        assert_eq!(
+            bans,
+            vec![
+                BanRecord {
+                    net: "fd00::/64".into(),
+                    until: UnixMillis(1000),
+                    repeat: 0,
+                    reason: "manual (cli uid 0)".into(),
+                    created: UnixMillis(2),
+                },
+                BanRecord {
+                    net: "10.0.0.1/32".into(),
+                    until: UnixMillis(2000),
+                    repeat: 1,
+                    reason: "5 failures".into(),
+                    created: UnixMillis(1),
+                },
+            ]
+        );
+        // A repeat ban replaces the row.
+        store.put_ban("10.0.0.1/32", UnixMillis(9000), 2, "5 failures", UnixMillis(5)).unwrap();
+        let bans = store.bans().unwrap();
+        assert_eq!(bans.len(), 2);
+        assert_eq!((bans[1].until, bans[1].repeat, bans[1].created), (UnixMillis(9000), 2, UnixMillis(5)));
+        assert!(store.delete_ban("fd00::/64").unwrap());
+        assert!(!store.delete_ban("fd00::/64").unwrap());
+        assert_eq!(store.bans().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn bans_survive_a_restart_and_old_ones_can_be_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        {
+            let mut store = Store::open(&path).unwrap();
+            store.put_ban("10.0.0.1/32", UnixMillis(100), 3, "auto", UnixMillis(1)).unwrap();
+            store.put_ban("10.0.0.2/32", UnixMillis(500), 1, "auto", UnixMillis(1)).unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        let bans = store.bans().unwrap();
+        assert_eq!(bans.len(), 2);
+        assert_eq!(bans[0].repeat, 3);
+        assert_eq!(store.delete_bans_ended_before(UnixMillis(200)).unwrap(), 1);
+        assert_eq!(store.bans().unwrap()[0].net, "10.0.0.2/32");
+    }
+
+    #[test]
+    fn an_old_database_gains_the_bans_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        {
+            // A version-1 database, as the first release made it.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO users (name, unix_user, nt_hash, created, password_changed)
+                 VALUES ('alice', 'alice', zeroblob(16), 1, 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        assert!(store.get_user("alice").unwrap().is_some());
+        store.put_ban("10.0.0.1/32", UnixMillis(1), 0, "manual", UnixMillis(1)).unwrap();
+        assert_eq!(store.bans().unwrap().len(), 1);
     }
 
     #[test]
