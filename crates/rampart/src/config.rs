@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
+use rampart_policy::{GuardConfig, IpNet, IpNetError};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -26,6 +27,19 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub session: SessionConfig,
     pub shadow: ShadowConfig,
+    pub guard: GuardSettings,
+}
+
+/// `[guard]`: the brute-force guard and the source lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardSettings {
+    /// The pure policy's tunables, allowlist included. With `dangerous_allow_any_source` the
+    /// allowlist is every address (`0.0.0.0/0`, `::/0`).
+    pub policy: GuardConfig,
+    /// Every source may connect: warn about it at start-up.
+    pub dangerous_allow_any_source: bool,
+    /// Append fail2ban-style lines for authentication failures to this file.
+    pub fail2ban_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +90,11 @@ pub const MAX_DIMENSION: u16 = 4096;
 pub const MIN_PREAUTH_BYTES: u64 = 16 * 1024;
 /// Longest handshake deadline accepted: past this the limit stops bounding anything.
 pub const MAX_HANDSHAKE_TIMEOUT_SECS: u64 = 300;
+/// Longest failure window, ban and ban cap accepted: 30 days.
+pub const MAX_GUARD_SECS: u64 = 30 * 24 * 60 * 60;
+/// Shortest IPv6 network the guard may count and ban a source under: wider would let one
+/// attacker ban a whole provider's customers.
+pub const MIN_IPV6_BAN_PREFIX: u8 = 48;
 
 impl Default for Config {
     fn default() -> Self {
@@ -111,6 +130,14 @@ impl Default for Config {
                 display: None,
                 // Watching is the common helpdesk case; control must be asked for.
                 view_only: true,
+            },
+            guard: GuardSettings {
+                // The defaults and their reasons live with the policy
+                // (`rampart_policy::GuardConfig::default`): 5 failures in 10 min ban for
+                // 15 min, doubling up to 24 h; private address space only.
+                policy: GuardConfig::default(),
+                dangerous_allow_any_source: false,
+                fail2ban_log: None,
             },
         }
     }
@@ -241,6 +268,8 @@ struct RawConfig {
     session: RawSession,
     #[serde(default)]
     shadow: RawShadow,
+    #[serde(default)]
+    guard: RawGuard,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -283,6 +312,21 @@ struct RawSession {
 struct RawShadow {
     display: Option<Spanned<String>>,
     view_only: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGuard {
+    max_failures: Option<Spanned<u32>>,
+    failure_window_secs: Option<Spanned<u64>>,
+    ban_secs: Option<Spanned<u64>>,
+    max_ban_secs: Option<Spanned<u64>>,
+    account_max_failures: Option<u32>,
+    ipv6_ban_prefix: Option<Spanned<u8>>,
+    allow: Option<Spanned<Vec<Spanned<String>>>>,
+    deny: Option<Vec<Spanned<String>>>,
+    dangerous_allow_any_source: Option<Spanned<bool>>,
+    fail2ban_log: Option<Spanned<String>>,
 }
 
 /// Validates one optional spanned value, keeping the default when absent.
@@ -439,6 +483,8 @@ impl RawConfig {
             view_only: sh.view_only.unwrap_or(d.shadow.view_only),
         };
 
+        let guard = self.guard.into_settings(doc, d.guard)?;
+
         Ok(Config {
             server,
             tls: TlsConfig {
@@ -448,8 +494,122 @@ impl RawConfig {
             limits,
             session,
             shadow,
+            guard,
         })
     }
+}
+
+impl RawGuard {
+    fn into_settings(self, doc: &Doc<'_>, d: GuardSettings) -> anyhow::Result<GuardSettings> {
+        let dp = d.policy;
+        let secs = |key: &str, raw: Option<Spanned<u64>>, default: Duration| {
+            typed(doc, "guard", key, raw, default, |v| {
+                if (1..=MAX_GUARD_SECS).contains(&v) {
+                    Ok(Duration::from_secs(v))
+                } else {
+                    Err(format!("must be between 1 and {MAX_GUARD_SECS} seconds"))
+                }
+            })
+        };
+        let failures = typed(doc, "guard", "max_failures", self.max_failures, dp.failures, at_least_one)?;
+        let window = secs("failure_window_secs", self.failure_window_secs, dp.window)?;
+        let ban_span = self.ban_secs.as_ref().map(Spanned::span);
+        let ban = secs("ban_secs", self.ban_secs, dp.ban)?;
+        let max_ban_span = self.max_ban_secs.as_ref().map(Spanned::span);
+        let max_ban = secs("max_ban_secs", self.max_ban_secs, dp.max_ban)?;
+        if max_ban < ban {
+            // Blame the key the file set (a default cannot be wrong).
+            return Err(match (max_ban_span, ban_span) {
+                (Some(span), _) => doc.invalid("guard", "max_ban_secs", span, "must be at least ban_secs"),
+                (None, Some(span)) => doc.invalid(
+                    "guard",
+                    "ban_secs",
+                    span,
+                    format!("must be at most max_ban_secs ({})", max_ban.as_secs()),
+                ),
+                (None, None) => anyhow!("{}: ban_secs exceeds max_ban_secs", doc.path.display()),
+            });
+        }
+        let ipv6_prefix = typed(doc, "guard", "ipv6_ban_prefix", self.ipv6_ban_prefix, dp.ipv6_prefix, |v| {
+            if (MIN_IPV6_BAN_PREFIX..=128).contains(&v) {
+                Ok(v)
+            } else {
+                Err(format!("must be between {MIN_IPV6_BAN_PREFIX} and 128"))
+            }
+        })?;
+
+        let nets = |key: &str, items: Vec<Spanned<String>>| -> anyhow::Result<Vec<IpNet>> {
+            items
+                .into_iter()
+                .map(|item| {
+                    let span = item.span();
+                    parse_net(item.get_ref()).map_err(|why| doc.invalid("guard", key, span, why))
+                })
+                .collect()
+        };
+        let deny = match self.deny {
+            Some(items) => nets("deny", items)?,
+            None => dp.deny,
+        };
+        let dangerous = self.dangerous_allow_any_source.as_ref().is_some_and(|b| *b.get_ref());
+        let allow = match self.allow {
+            None if dangerous => vec![IpNet::ANY_V4, IpNet::ANY_V6],
+            None => dp.allow,
+            Some(list) => {
+                let span = list.span();
+                let items = list.into_inner();
+                match (items.is_empty(), dangerous) {
+                    (true, true) => vec![IpNet::ANY_V4, IpNet::ANY_V6],
+                    (true, false) => {
+                        return Err(doc.invalid(
+                            "guard",
+                            "allow",
+                            span,
+                            "an empty allowlist would refuse every source; list the networks \
+                             clients connect from, or set dangerous_allow_any_source = true to \
+                             let any address try to log in",
+                        ));
+                    }
+                    (false, true) => {
+                        return Err(doc.invalid(
+                            "guard",
+                            "allow",
+                            span,
+                            "dangerous_allow_any_source = true admits every source, so the \
+                             allowlist would be ignored; set allow = [] or drop \
+                             dangerous_allow_any_source",
+                        ));
+                    }
+                    (false, false) => nets("allow", items)?,
+                }
+            }
+        };
+        let fail2ban_log = typed(doc, "guard", "fail2ban_log", self.fail2ban_log, d.fail2ban_log, optional_path)?;
+
+        Ok(GuardSettings {
+            policy: GuardConfig {
+                failures,
+                window,
+                ban,
+                max_ban,
+                account_failures: self.account_max_failures.unwrap_or(dp.account_failures),
+                ipv6_prefix,
+                allow,
+                deny,
+                ..dp
+            },
+            dangerous_allow_any_source: dangerous,
+            fail2ban_log,
+        })
+    }
+}
+
+/// A network (`"10.0.0.0/8"`) or a single address, as the guard's lists and bans take it.
+pub fn parse_net(v: &str) -> Result<IpNet, String> {
+    v.parse::<IpNet>().map_err(|err| match err {
+        IpNetError::BadAddress(_) => err.to_string(),
+        _ => format!("{v:?}: {err}"),
+    })
 }
 
 pub fn parse_listen(v: &str) -> Result<SocketAddr, String> {
@@ -713,6 +873,99 @@ view_only = false
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rampart.example.toml");
         let cfg = Config::load(Some(&path)).unwrap();
         assert_eq!(cfg, Config::default());
+    }
+
+    #[test]
+    fn guard_defaults_and_values() {
+        let d = Config::default().guard;
+        assert_eq!(d.policy, GuardConfig::default());
+        assert_eq!(d.policy.failures, 5);
+        assert_eq!(d.policy.window, Duration::from_secs(600));
+        assert_eq!(d.policy.ban, Duration::from_secs(900));
+        assert_eq!(d.policy.max_ban, Duration::from_secs(86_400));
+        assert_eq!(d.policy.allow, rampart_policy::default_allowlist());
+        assert!(!d.dangerous_allow_any_source);
+        assert_eq!(d.fail2ban_log, None);
+
+        let cfg = parse(
+            r#"
+[guard]
+max_failures = 3
+failure_window_secs = 60
+ban_secs = 120
+max_ban_secs = 3600
+account_max_failures = 0
+ipv6_ban_prefix = 128
+allow = ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7"]
+deny = ["10.6.6.0/24"]
+fail2ban_log = "/var/log/rampart-auth.log"
+"#,
+        )
+        .unwrap()
+        .guard;
+        let p = &cfg.policy;
+        assert_eq!(p.failures, 3);
+        assert_eq!(p.window, Duration::from_secs(60));
+        assert_eq!(p.ban, Duration::from_secs(120));
+        assert_eq!(p.max_ban, Duration::from_secs(3600));
+        assert_eq!(p.account_failures, 0);
+        assert_eq!(p.ipv6_prefix, 128);
+        let text = |nets: &[IpNet]| nets.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(text(&p.allow), ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"]);
+        assert_eq!(text(&p.deny), ["10.6.6.0/24"]);
+        assert_eq!(cfg.fail2ban_log, Some(PathBuf::from("/var/log/rampart-auth.log")));
+        assert!(!cfg.dangerous_allow_any_source);
+    }
+
+    #[test]
+    fn bad_networks_name_file_line_and_key() {
+        assert_eq!(
+            err("[guard]\nallow = [\n  \"10.0.0.0/8\",\n  \"10.0.0.1/8\",\n]\n"),
+            "/etc/rampart/rampart.toml:4: bad value for \"allow\" in [guard]: \"10.0.0.1/8\": host bits are set; \
+             did you mean \"10.0.0.0/8\"?"
+        );
+        assert_eq!(
+            err("[guard]\n\ndeny = [\"example.com\"]\n"),
+            "/etc/rampart/rampart.toml:3: bad value for \"deny\" in [guard]: \"example.com\" is not an IP address \
+             or network such as \"10.0.0.0/8\""
+        );
+        let msg = err("[guard]\ndeny = [\"::/129\"]\n");
+        assert!(msg.contains(":2: bad value for \"deny\" in [guard]: \"::/129\": prefix length 129"), "{msg}");
+    }
+
+    #[test]
+    fn bad_guard_values_name_line_and_key() {
+        let msg = err("[guard]\nmax_failures = 0\n");
+        assert!(msg.contains(":2: bad value for \"max_failures\" in [guard]: must be at least 1"), "{msg}");
+        let msg = err("[guard]\nban_secs = 0\n");
+        assert!(msg.contains(":2: bad value for \"ban_secs\" in [guard]"), "{msg}");
+        let msg = err("[guard]\nban_secs = 600\nmax_ban_secs = 60\n");
+        assert!(msg.contains(":3: bad value for \"max_ban_secs\" in [guard]: must be at least ban_secs"), "{msg}");
+        let msg = err("[guard]\nban_secs = 100000\n");
+        assert!(msg.contains(":2: bad value for \"ban_secs\" in [guard]: must be at most max_ban_secs"), "{msg}");
+        let msg = err("[guard]\nipv6_ban_prefix = 16\n");
+        assert!(msg.contains(":2: bad value for \"ipv6_ban_prefix\" in [guard]"), "{msg}");
+        let msg = err("[guard]\nfail2ban_log = \"relative.log\"\n");
+        assert!(msg.contains(":2: bad value for \"fail2ban_log\" in [guard]"), "{msg}");
+        let msg = err("[guard]\nmax_failure = 5\n");
+        assert!(msg.contains(":2: unknown key \"max_failure\" in [guard]"), "{msg}");
+    }
+
+    #[test]
+    fn any_source_only_through_the_dangerous_key() {
+        let msg = err("[guard]\nallow = []\n");
+        assert!(msg.contains(":2: bad value for \"allow\" in [guard]: an empty allowlist"), "{msg}");
+        assert!(msg.contains("dangerous_allow_any_source"), "{msg}");
+        let any = vec![IpNet::ANY_V4, IpNet::ANY_V6];
+        let cfg = parse("[guard]\nallow = []\ndangerous_allow_any_source = true\n").unwrap();
+        assert!(cfg.guard.dangerous_allow_any_source);
+        assert_eq!(cfg.guard.policy.allow, any);
+        let cfg = parse("[guard]\ndangerous_allow_any_source = true\n").unwrap();
+        assert_eq!(cfg.guard.policy.allow, any);
+        let msg = err("[guard]\nallow = [\"10.0.0.0/8\"]\ndangerous_allow_any_source = true\n");
+        assert!(msg.contains(":2: bad value for \"allow\" in [guard]: dangerous_allow_any_source"), "{msg}");
+        let cfg = parse("[guard]\ndangerous_allow_any_source = false\n").unwrap();
+        assert_eq!(cfg.guard, Config::default().guard);
     }
 
     #[test]

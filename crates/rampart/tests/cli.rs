@@ -326,3 +326,96 @@ fn options_are_accepted_before_the_user_subcommand_too() {
         .arg("list");
     assert_ok(&run_with_stdin(cmd, None));
 }
+
+#[test]
+fn ban_add_list_del() {
+    let env = Env::new();
+    let out = env.run(&["ban", "list"], None);
+    assert_ok(&out);
+    assert_eq!(stdout(&out).trim(), "no bans");
+
+    let out = env.run(&["ban", "add", "203.0.113.7", "--for", "2h", "--reason", "scanner"], None);
+    assert_ok(&out);
+    assert!(stdout(&out).starts_with("banned 203.0.113.7/32 until "), "{}", stdout(&out));
+    // Default 24 h.
+    assert_ok(&env.run(&["ban", "add", "2001:db8::/48"], None));
+
+    let store = env.store();
+    let bans = store.bans().unwrap();
+    assert_eq!(bans.len(), 2);
+    let first = &bans[0];
+    assert_eq!(first.net, "203.0.113.7/32");
+    assert_eq!(first.repeat, 0);
+    assert!(first.reason.starts_with("manual: scanner (cli uid "), "{}", first.reason);
+    let hours = |b: &rampart_store::BanRecord| (b.until.0 - b.created.0) / 3_600_000;
+    assert_eq!(hours(first), 2);
+    assert_eq!(bans[1].net, "2001:db8::/48");
+    assert_eq!(hours(&bans[1]), 24);
+
+    let out = env.run(&["ban", "list"], None);
+    assert_ok(&out);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("203.0.113.7/32  until 20"), "{text}");
+    assert!(lines[0].contains(" UTC  manual: scanner (cli uid "), "{text}");
+    assert!(lines[1].starts_with("2001:db8::/48   until 20"), "{text}");
+
+    // Deleting takes the same spelling as adding.
+    let out = env.run(&["ban", "del", "::ffff:203.0.113.7"], None);
+    assert_ok(&out);
+    assert_eq!(stdout(&out).trim(), "lifted the ban on 203.0.113.7/32");
+    assert_error(
+        &env.run(&["ban", "del", "203.0.113.7"], None),
+        "error: no ban on 203.0.113.7/32; `rampart ban list` shows the banned networks",
+    );
+    assert_eq!(env.store().bans().unwrap().len(), 1);
+
+    let kinds: Vec<EventKind> = env
+        .store()
+        .events(&EventFilter::default())
+        .unwrap()
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, [EventKind::BanAdded, EventKind::BanAdded, EventKind::BanRemoved]);
+    let events = env.store().events(&EventFilter::default()).unwrap();
+    assert!(
+        events[0].reason.as_deref().unwrap().starts_with("203.0.113.7/32 until "),
+        "{:?}",
+        events[0].reason
+    );
+}
+
+#[test]
+fn ban_rejects_bad_addresses_and_durations() {
+    let env = Env::new();
+    assert_error(
+        &env.run(&["ban", "add", "10.0.0.1/8"], None),
+        "error: \"10.0.0.1/8\": host bits are set; did you mean \"10.0.0.0/8\"?",
+    );
+    assert_error(
+        &env.run(&["ban", "add", "example.com"], None),
+        "error: \"example.com\" is not an IP address or network such as \"10.0.0.0/8\"",
+    );
+    let out = env.run(&["ban", "add", "10.0.0.1", "--for", "1w"], None);
+    assert_eq!(out.status.code(), Some(2), "clap usage error");
+    assert!(stderr(&out).contains("not a duration such as 30m, 2h or 1d"), "{}", stderr(&out));
+    assert!(env.store().bans().unwrap().is_empty());
+}
+
+#[test]
+fn bad_guard_config_names_file_line_and_key() {
+    let env = Env::new();
+    std::fs::write(env.config(), "[guard]\nallow = [\n  \"10.0.0.0/8\",\n  \"fc00::1/7\",\n]\n").unwrap();
+    let out = env.run(&["ban", "list"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{}:4: bad value for \"allow\" in [guard]: \"fc00::1/7\": host bits are set",
+            env.config().display()
+        )),
+        "{err}"
+    );
+}

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config};
 
+mod ban;
 mod password_input;
 mod serve;
 mod unix_accounts;
@@ -26,6 +27,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Manage Rampart users (add, passwd, del, list).
     User(user::UserArgs),
+    /// Manage source bans (list, add, del); a running server picks changes up
+    Ban(ban::BanArgs),
     /// Per-connection worker process, started by `serve`; not for direct use.
     #[command(hide = true)]
     Worker,
@@ -56,6 +59,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(&args),
         Command::User(args) => user::run(args),
+        Command::Ban(args) => ban::run(args),
         Command::Worker => rampart_protocol::worker_main(),
     }
 }

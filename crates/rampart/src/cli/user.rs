@@ -171,7 +171,7 @@ fn audit(store: &mut Store, now: UnixMillis, kind: EventKind, user: &str) -> any
     Ok(())
 }
 
-fn now() -> UnixMillis {
+pub(super) fn now() -> UnixMillis {
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
@@ -192,7 +192,7 @@ fn host_for_hint(cfg: &Config) -> String {
 }
 
 /// `YYYY-MM-DD HH:MM:SS` in UTC.
-fn format_utc(t: UnixMillis) -> String {
+pub(super) fn format_utc(t: UnixMillis) -> String {
     let secs = t.0.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
