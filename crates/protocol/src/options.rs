@@ -17,6 +17,17 @@ pub struct ServeOptions {
     pub desktop: DesktopMode,
     /// Unprivileged account that per-connection workers run as when the supervisor is root.
     pub worker_user: String,
+    pub guard: GuardOptions,
+}
+
+/// The brute-force guard and source filter (bans, back-off, allow/deny lists).
+#[derive(Debug, Clone, Default)]
+pub struct GuardOptions {
+    pub policy: rampart_policy::GuardConfig,
+    /// Every source may connect (allowlist is everything): warned about at every start.
+    pub dangerous_allow_any_source: bool,
+    /// Append a fail2ban-compatible line per authentication failure to this file.
+    pub fail2ban_log: Option<PathBuf>,
 }
 
 /// Pre-authentication bounds. Defaults live in [`Limits::default`] with their reasons.

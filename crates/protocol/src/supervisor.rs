@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use rampart_audit::{Event, EventKind, Outcome, UnixMillis};
 use rampart_desktop::{SessionConfig, SessionManager, UnixAccount};
-use rampart_policy::{Admission, AdmissionLimits, Ticket};
+use rampart_policy::{Admission, AdmissionLimits, Ban, Guard, GuardAction, GuardState, IpNet, Ticket, Verdict};
 use rampart_store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -54,6 +54,33 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     eprintln!("rampart: certificate sha256 fingerprint {fingerprint}");
 
     let run_as = worker_identity(&opts.worker_user)?;
+    if opts.guard.dangerous_allow_any_source {
+        warn!("dangerous_allow_any_source is set: every address on the internet may try to log in");
+        eprintln!("rampart: WARNING: dangerous_allow_any_source is set; the source allowlist is off");
+    }
+    let now = now_millis();
+    let stored_bans = store.bans().context("cannot read bans from the store")?;
+    let guard = Guard::restore(
+        GuardState {
+            bans: stored_bans.iter().filter_map(|b| ban_from_record(b)).collect(),
+            ..Default::default()
+        },
+        opts.guard.policy.clone(),
+    );
+    let active = guard.bans(now).len();
+    if active > 0 {
+        info!(active, "restored bans from the store");
+    }
+    let fail2ban = match &opts.guard.fail2ban_log {
+        Some(path) => Some(Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open fail2ban_log {}", path.display()))?,
+        )),
+        None => None,
+    };
     let sessions = match &opts.desktop {
         DesktopMode::Session(s) => {
             let runtime_dir = opts.state_dir.join("sessions");
@@ -108,6 +135,9 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             next_connection: AtomicU64::new(1),
             run_as,
             shadow,
+            guard: Mutex::new(guard),
+            refusals: Mutex::new(std::collections::HashMap::new()),
+            fail2ban,
             opts,
         });
         supervisor.run(listener).await
@@ -162,6 +192,25 @@ struct Supervisor {
     next_connection: AtomicU64,
     run_as: Option<(u32, u32)>,
     shadow: Option<ShadowTarget>,
+    guard: Mutex<Guard>,
+    /// Last audited refusal per source, so a flood from one banned address costs one
+    /// audit write per interval instead of one per connection.
+    refusals: Mutex<std::collections::HashMap<std::net::IpAddr, (UnixMillis, u32)>>,
+    fail2ban: Option<Mutex<std::fs::File>>,
+}
+
+/// How often a refused source gets an audit event while it keeps knocking.
+const REFUSAL_AUDIT_INTERVAL_MS: i64 = 10_000;
+/// Sources whose refusal counters are tracked at once (bounded memory under a flood).
+const MAX_REFUSAL_ENTRIES: usize = 10_000;
+
+fn ban_from_record(record: &rampart_store::BanRecord) -> Option<Ban> {
+    let net: IpNet = record.net.parse().ok()?;
+    Some(Ban {
+        net,
+        until: record.until,
+        repeat: record.repeat,
+    })
 }
 
 impl Supervisor {
@@ -174,7 +223,9 @@ impl Supervisor {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
                         backoff = Duration::from_millis(10);
-                        Arc::clone(&self).admit(stream, peer).await;
+                        // The accept loop never waits on disk or fork: each connection is
+                        // decided and started on its own task.
+                        tokio::spawn(Arc::clone(&self).admit(stream, peer));
                     }
                     Err(err) => {
                         // EMFILE and friends: back off instead of spinning (mini-redis).
@@ -198,10 +249,13 @@ impl Supervisor {
     }
 
     async fn reap_sessions(self: Arc<Self>) {
-        let Some(_) = &self.sessions else { return };
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         loop {
             tick.tick().await;
+            self.sync_bans().await;
+            if self.sessions.is_none() {
+                continue;
+            }
             let this = Arc::clone(&self);
             let ended = tokio::task::spawn_blocking(move || {
                 this.sessions
@@ -216,6 +270,28 @@ impl Supervisor {
                 self.audit(Event::new(now_millis(), EventKind::SessionEnded, Outcome::Info).with_user(user))
                     .await;
             }
+        }
+    }
+
+    /// Make the guard's ban table equal to the store's (picks up `rampart ban add/del`),
+    /// and forget what has expired.
+    async fn sync_bans(self: &Arc<Self>) {
+        let this = Arc::clone(self);
+        let result = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let now = now_millis();
+            let records = {
+                let store = this.store.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+                store.bans()?
+            };
+            let bans: Vec<Ban> = records.iter().filter_map(ban_from_record).collect();
+            let mut guard = this.guard.lock().map_err(|_| anyhow::anyhow!("guard lock poisoned"))?;
+            guard.sync_bans(&bans, now);
+            guard.prune(now);
+            Ok(())
+        })
+        .await;
+        if let Ok(Err(err)) = result {
+            warn!(error = %format!("{err:#}"), "cannot sync bans");
         }
     }
 
@@ -238,6 +314,30 @@ impl Supervisor {
 
     async fn admit(self: Arc<Self>, stream: TcpStream, peer: SocketAddr) {
         let connection = self.next_connection.fetch_add(1, Ordering::Relaxed);
+        let now = now_millis();
+        let verdict = match self.guard.lock() {
+            Ok(guard) => guard.check_connect(peer.ip(), now),
+            Err(_) => return,
+        };
+        if let Verdict::Refuse(refusal) = verdict {
+            // Dropped before any TLS or process work.
+            drop(stream);
+            if let Some(suppressed) = self.refusal_due(peer.ip(), now) {
+                let mut reason = refusal.to_string();
+                if suppressed > 0 {
+                    reason.push_str(&format!(" ({suppressed} more refused since the last record)"));
+                }
+                warn!(%peer, %reason, "connection refused");
+                self.audit(
+                    Event::new(now, EventKind::ConnectionRefused, Outcome::Failure)
+                        .with_peer(peer)
+                        .with_connection(connection)
+                        .with_reason(reason),
+                )
+                .await;
+            }
+            return;
+        }
         let decision = match self.admission.lock() {
             Ok(mut a) => a.admit(peer.ip()),
             Err(_) => return,
@@ -273,6 +373,7 @@ impl Supervisor {
                         ticket: Some(ticket),
                         looked_up: None,
                         lookups: 0,
+                        backoff: None,
                         user: None,
                         had_session: false,
                     };
@@ -296,6 +397,34 @@ impl Supervisor {
                         .with_reason("internal error: cannot start worker"),
                 )
                 .await;
+            }
+        }
+    }
+
+    /// Whether a refusal from `ip` should be audited now; `Some(n)` with the number of
+    /// refusals not audited since the last record.
+    fn refusal_due(&self, ip: std::net::IpAddr, now: UnixMillis) -> Option<u32> {
+        let mut table = self.refusals.lock().ok()?;
+        if table.len() >= MAX_REFUSAL_ENTRIES && !table.contains_key(&ip) {
+            table.retain(|_, (last, _)| now.0 - last.0 < REFUSAL_AUDIT_INTERVAL_MS);
+            if table.len() >= MAX_REFUSAL_ENTRIES {
+                table.clear();
+            }
+        }
+        match table.get_mut(&ip) {
+            Some((last, suppressed)) if now.0 - last.0 < REFUSAL_AUDIT_INTERVAL_MS => {
+                *suppressed = suppressed.saturating_add(1);
+                None
+            }
+            Some((last, suppressed)) => {
+                let n = *suppressed;
+                *last = now;
+                *suppressed = 0;
+                Some(n)
+            }
+            None => {
+                table.insert(ip, (now, 0));
+                Some(0)
             }
         }
     }
@@ -360,6 +489,8 @@ struct Connection {
     /// Canonical name of the user the worker asked about, if that user exists.
     looked_up: Option<(String, String)>,
     lookups: u32,
+    /// The last lookup was refused because of the (user, source) back-off.
+    backoff: Option<Duration>,
     /// Set only when the worker reported success for the user it looked up.
     user: Option<(String, String)>,
     had_session: bool,
@@ -448,7 +579,14 @@ impl Connection {
         match msg {
             ToSupervisor::LookupUser { user, domain: _ } => {
                 self.lookups += 1;
-                let found = if self.lookups > MAX_LOOKUPS_PER_CONNECTION || self.user.is_some() {
+                self.backoff = self
+                    .sup
+                    .guard
+                    .lock()
+                    .ok()
+                    .and_then(|g| g.backoff(self.peer.ip(), &user, now_millis()));
+                let found = if self.lookups > MAX_LOOKUPS_PER_CONNECTION || self.user.is_some() || self.backoff.is_some() {
+                    // Verification then fails exactly like an unknown user.
                     None
                 } else {
                     self.lookup(&user).await
@@ -473,6 +611,16 @@ impl Connection {
                     }
                 };
                 let mut ev = self.event(kind, outcome).with_domain(report.domain.clone());
+                if let (false, Some(wait)) = (success, self.backoff) {
+                    // No credential was checked, but hammering during the back-off is itself
+                    // what a guesser does: it counts toward the source's ban.
+                    let ev = ev
+                        .with_user(named.clone().unwrap_or_default())
+                        .with_reason(format!("back-off: retry in {} s", wait.as_secs().max(1)));
+                    self.sup.audit(ev).await;
+                    self.punish(named.as_deref()).await;
+                    return Step::Continue;
+                }
                 if success {
                     // Only a success for the user we looked up counts.
                     match (&self.looked_up, &named) {
@@ -483,6 +631,9 @@ impl Connection {
                                 a.authenticated(ticket);
                             }
                             info!(peer = %self.peer, user = %canonical, "nla succeeded");
+                            if let Ok(mut guard) = self.sup.guard.lock() {
+                                guard.record_success(self.peer.ip(), canonical, now_millis());
+                            }
                         }
                         _ => {
                             warn!(peer = %self.peer, "worker claimed success for a user it did not look up");
@@ -501,7 +652,11 @@ impl Connection {
                 if let Some(reason) = reason {
                     ev = ev.with_reason(reason);
                 }
+                let failed_user = (!success).then(|| ev.user.clone()).flatten();
                 self.sup.audit(ev).await;
+                if !success {
+                    self.punish(failed_user.as_deref()).await;
+                }
                 Step::Continue
             }
             ToSupervisor::OpenSession { width, height } => {
@@ -526,6 +681,49 @@ impl Connection {
                 let ev = self.event(kind, outcome).with_reason(reason);
                 self.sup.audit(ev).await;
                 Step::Stop
+            }
+        }
+    }
+
+    /// Count a failed authentication against the source; ban it when the policy says so.
+    async fn punish(&self, user: Option<&str>) {
+        let now = now_millis();
+        let ip = self.peer.ip();
+        if let Some(file) = &self.sup.fail2ban {
+            let line = rampart_policy::fail2ban_line(now, std::process::id(), user, ip);
+            if let Ok(mut f) = file.lock() {
+                let _ = std::io::Write::write_all(&mut *f, format!("{line}\n").as_bytes());
+            }
+        }
+        let actions = match self.sup.guard.lock() {
+            Ok(mut guard) => guard.record_failure(ip, user, now),
+            Err(_) => return,
+        };
+        for action in actions {
+            match action {
+                GuardAction::Banned { net, until, repeat } => {
+                    let minutes = (until.0 - now.0) / 60_000;
+                    warn!(%net, minutes, repeat, "source banned after repeated authentication failures");
+                    let sup = Arc::clone(&self.sup);
+                    let net_text = net.to_string();
+                    let stored = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                        let mut store = sup.store.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+                        store.put_ban(&net_text, until, repeat, "repeated authentication failures", now)?;
+                        Ok(())
+                    })
+                    .await;
+                    if !matches!(stored, Ok(Ok(()))) {
+                        error!(%net, "ban not stored; it holds until restart only");
+                    }
+                    let ev = self
+                        .event(EventKind::SourceBanned, Outcome::Failure)
+                        .with_reason(format!("{net} banned for {minutes} min (ban #{repeat})"));
+                    self.sup.audit(ev).await;
+                }
+                GuardAction::AccountLocked { user, until } => {
+                    let minutes = (until.0 - now.0) / 60_000;
+                    warn!(%user, minutes, "account locked for sources that never logged in as it");
+                }
             }
         }
     }

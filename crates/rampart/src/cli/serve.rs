@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use rampart_protocol::{DesktopMode, Limits, ServeOptions, SessionOptions};
+use rampart_protocol::{DesktopMode, GuardOptions, Limits, ServeOptions, SessionOptions};
 
 use super::CommonArgs;
 use crate::config::{self, Config};
@@ -66,6 +66,11 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
         },
         desktop,
         worker_user: cfg.server.worker_user.clone(),
+        guard: GuardOptions {
+            policy: cfg.guard.policy.clone(),
+            dangerous_allow_any_source: cfg.guard.dangerous_allow_any_source,
+            fail2ban_log: cfg.guard.fail2ban_log.clone(),
+        },
     }
 }
 
