@@ -3,4 +3,4 @@
 # (crates/rampart/tests/e2e, needs root and the packages .ci/run installs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-exec cargo test --workspace -- --test-threads=2 "$@"
+exec cargo test --workspace --no-fail-fast -- --test-threads=2 "$@"

@@ -134,11 +134,11 @@ fn typing_arrives() {
         SIZE,
         Duration::from_secs(30),
     );
-    // Wait until the xterm is up: white at its centre, blue outside it.
+    // Wait until the xterm is up (white where it is). The background is
+    // desktop_visible's business: this test is about keys.
     let xterm_ready = |img: &Image| {
         img.width >= 1000
             && img.fraction_near((100, 100, 300, 200), [255, 255, 255], TOLERANCE) > 0.9
-            && near(img.pixel(1000, 740), rgb(BACKGROUND), TOLERANCE)
     };
     let (img, ok) = session.wait_for_screen(Duration::from_secs(20), xterm_ready);
     if !ok {
