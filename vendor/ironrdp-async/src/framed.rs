@@ -254,7 +254,18 @@ where
     S: FramedWrite + FramedRead,
 {
     buf.clear();
-    let written = single_sequence_step_read(framed, sequence, buf).await?;
+    let written = match single_sequence_step_read(framed, sequence, buf).await {
+        Ok(written) => written,
+        Err(e) => {
+            // Rampart patch: a step that encodes a reply and then fails (the acceptor's
+            // RDP_NEG_FAILURE for a refused security protocol) must still send that reply,
+            // or the client sees a bare hang-up instead of "the server requires NLA".
+            if buf.filled_len() > 0 {
+                let _ = framed.write_all(buf.filled()).await;
+            }
+            return Err(e);
+        }
+    };
     single_sequence_step_write(framed, buf, written).await
 }
 
