@@ -156,6 +156,43 @@ impl Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct UnixMillis(pub i64);
 
+impl UnixMillis {
+    /// The UTC calendar time, to the second: (year, month, day, hour, minute, second).
+    pub fn utc(self) -> (i64, i64, i64, i64, i64, i64) {
+        let secs = self.0.div_euclid(1000);
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        (y, m, d, sod / 3600, (sod % 3600) / 60, sod % 60)
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS` in UTC, for people.
+    pub fn format_utc(self) -> String {
+        let (y, m, d, h, mi, s) = self.utc();
+        format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339, UTC), for machines.
+    pub fn rfc3339(self) -> String {
+        let (y, m, d, h, mi, s) = self.utc();
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    }
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z.saturating_add(719_468);
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe.saturating_add(era.saturating_mul(400)).saturating_add(i64::from(m <= 2));
+    (y, m, d)
+}
+
 impl fmt::Display for UnixMillis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
@@ -266,6 +303,14 @@ mod tests {
             assert_eq!(EventKind::from_code(kind.code()), Some(*kind));
         }
         assert_eq!(EventKind::from_code("nope"), None);
+    }
+
+    #[test]
+    fn utc_formatting() {
+        assert_eq!(UnixMillis(0).format_utc(), "1970-01-01 00:00:00");
+        assert_eq!(UnixMillis(1_700_000_000_123).format_utc(), "2023-11-14 22:13:20");
+        assert_eq!(UnixMillis(951_782_400_999).rfc3339(), "2000-02-29T00:00:00Z");
+        assert_eq!(UnixMillis(-1000).format_utc(), "1969-12-31 23:59:59");
     }
 
     #[test]
