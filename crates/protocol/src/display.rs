@@ -110,6 +110,9 @@ impl DesktopLink {
                 }
             }
         };
+        // Remember the grant first: the supervisor grants one session per connection, so a
+        // retry after a failed connect below must reuse it rather than ask again.
+        state.target = Some(target.clone());
         let capture = Capture::connect(&target).context("connecting to the desktop")?;
         let (w, h) = capture.size();
         state.size = DesktopSize { width: w, height: h };
@@ -120,7 +123,6 @@ impl DesktopLink {
             }
         }
         state.capture = Some(capture);
-        state.target = Some(target.clone());
         Ok(target)
     }
 
