@@ -120,6 +120,7 @@ async fn run(tcp: std::net::TcpStream, init: &WorkerInit, channel: SharedChannel
         gate: gate.clone(),
         authenticated: Mutex::new(None),
         failed: std::sync::atomic::AtomicBool::new(false),
+        named_at: Mutex::new(None),
     });
     let link = Arc::new(DesktopLink::new(Arc::clone(&channel), init));
     let display = WorkerDisplay::new(Arc::clone(&link), Arc::clone(&hook) as Arc<dyn AuthenticatedUser>);
@@ -212,7 +213,13 @@ struct NlaHook {
     gate: AuthGate,
     authenticated: Mutex<Option<String>>,
     failed: std::sync::atomic::AtomicBool,
+    /// When the client named its user: failures are answered `FAILURE_ANSWER_DELAY` after it.
+    named_at: Mutex<Option<std::time::Instant>>,
 }
+
+/// A failed NLA attempt is answered this long after the client named its user, whatever the
+/// reason (unknown user, wrong password, back-off): no timing oracle, and a slower guesser.
+const FAILURE_ANSWER_DELAY: std::time::Duration = std::time::Duration::from_millis(1000);
 
 impl NlaHook {
     fn failed_attempt(&self) -> bool {
@@ -228,6 +235,9 @@ impl AuthenticatedUser for NlaHook {
 
 impl CredentialStore for NlaHook {
     fn nt_hash(&self, user: &str, domain: Option<&str>) -> Option<[u8; 16]> {
+        if let Ok(mut at) = self.named_at.lock() {
+            *at = Some(std::time::Instant::now());
+        }
         let request = ToSupervisor::LookupUser {
             user: user.to_owned(),
             domain: domain.map(str::to_owned),
@@ -247,6 +257,17 @@ impl CredentialStore for NlaHook {
             Err(err) => {
                 warn!(%err, "user lookup failed");
                 None
+            }
+        }
+    }
+
+    fn before_failure_reply(&self) {
+        let named_at = self.named_at.lock().ok().and_then(|at| *at);
+        if let Some(at) = named_at {
+            let elapsed = at.elapsed();
+            if elapsed < FAILURE_ANSWER_DELAY {
+                // This process serves one connection: blocking here delays no one else.
+                std::thread::sleep(FAILURE_ANSWER_DELAY - elapsed);
             }
         }
     }

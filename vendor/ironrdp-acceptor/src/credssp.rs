@@ -40,6 +40,8 @@ pub type CredsspProcessGenerator<'a> =
 pub struct CredsspSequence<'a> {
     server: CredSspServer<CredentialsProxyImpl<'a>>,
     state: CredsspState,
+    // Rampart patch: the per-user store, when there is one.
+    store: Option<std::sync::Arc<dyn CredentialStore>>,
 }
 
 // --- Rampart patch (see vendor/PATCHES.md): per-user credential lookup. ---
@@ -58,6 +60,11 @@ pub trait CredentialStore: Send + Sync + core::fmt::Debug {
 
     /// Called once per CredSSP exchange that ends, successfully or not.
     fn on_attempt(&self, attempt: CredsspAttempt);
+
+    /// Called just before a failure is sent to the client, so that the store can pad the
+    /// answer to a constant time (no timing oracle between outcomes). Blocking is fine:
+    /// the caller serves one connection.
+    fn before_failure_reply(&self) {}
 }
 
 /// How a CredSSP exchange ended.
@@ -226,12 +233,17 @@ impl<'a> CredsspSequence<'a> {
         public_key: Vec<u8>,
     ) -> ConnectorResult<Self> {
         let client_computer_name = client_computer_name.into_inner();
-        Self::init_with_proxy(
-            CredentialsProxyImpl::Store { store, record },
+        let mut sequence = Self::init_with_proxy(
+            CredentialsProxyImpl::Store {
+                store: std::sync::Arc::clone(&store),
+                record,
+            },
             client_computer_name,
             public_key,
             None,
-        )
+        )?;
+        sequence.store = Some(store);
+        Ok(sequence)
     }
 
     fn init_with_proxy(
@@ -257,6 +269,7 @@ impl<'a> CredsspSequence<'a> {
         let sequence = Self {
             server,
             state: CredsspState::Ongoing,
+            store: None,
         };
 
         Ok(sequence)
@@ -288,10 +301,24 @@ impl<'a> CredsspSequence<'a> {
         let (ts_request, next_state) = match result {
             Ok(ServerState::ReplyNeeded(ts_request)) => (Some(ts_request), CredsspState::Ongoing),
             Ok(ServerState::Finished(_id)) => (None, CredsspState::Finished),
-            Err(err) => (
-                err.ts_request.map(|ts_request| *ts_request),
-                CredsspState::ServerError(err.error),
-            ),
+            Err(err) => {
+                let mut ts_request = err.ts_request.map(|ts_request| *ts_request);
+                if let Some(store) = &self.store {
+                    // Rampart patch: a proof that did not verify is a logon failure, which
+                    // clients turn into "wrong user name or password"; sspi reports it as
+                    // SEC_E_MESSAGE_ALTERED, which they show as a generic error.
+                    if matches!(
+                        err.error.error_type,
+                        sspi::ErrorKind::MessageAltered | sspi::ErrorKind::LogonDenied
+                    ) {
+                        if let Some(req) = ts_request.as_mut() {
+                            req.error_code = Some(sspi::credssp::NStatusCode::LOGON_FAILURE);
+                        }
+                    }
+                    store.before_failure_reply();
+                }
+                (ts_request, CredsspState::ServerError(err.error))
+            }
         };
 
         self.state = next_state;
