@@ -32,6 +32,7 @@ mod server;
 
 mod desktop;
 mod flood;
+mod guard;
 mod login;
 mod scan;
 
