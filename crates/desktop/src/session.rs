@@ -295,6 +295,10 @@ impl SessionManager {
             .arg(format!("{width}x{height}x{}", self.config.depth))
             .arg("-nolisten")
             .arg("tcp")
+            // Without it the server resets whenever its last client disconnects: a session
+            // command that sets the background and exits before anything else connects (and
+            // every reconnect gap) would lose the desktop's state.
+            .arg("-noreset")
             .env_clear()
             .env("PATH", SESSION_PATH)
             .env("HOME", &account.home)
