@@ -386,8 +386,10 @@ impl Guard {
     }
 
     /// How long an attempt for `user` from `ip` must still wait; `None`: it may proceed.
-    /// The caller refuses (with the usual constant delay) an attempt made before then, and
-    /// does not count the refusal as a failure: nothing was checked.
+    /// The caller refuses (with the usual constant delay) an attempt made before then. The
+    /// supervisor does pass that refusal to `record_failure`: no password was checked, but
+    /// hammering during the back-off is what a guesser does, so it counts toward the
+    /// source's ban (and lengthens the back-off).
     pub fn backoff(&self, ip: IpAddr, user: &str, now: UnixMillis) -> Option<Duration> {
         let ip = canonical(ip);
         let user = user_key(user);
