@@ -64,7 +64,7 @@ random_password() { # four random 5-letter syllable words and two digits, e.g. "
 }
 
 USERS="$(/usr/local/bin/rampart user list --state-dir "$STATE_DIR" --config "$CONFIG")"
-if [[ "$USERS" != "No users"* ]]; then
+if ! grep -qi "^no users" <<<"$USERS"; then
     echo "quickstart: users already enrolled; not creating another:"
     echo "$USERS"
 else
