@@ -62,7 +62,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let stored_bans = store.bans().context("cannot read bans from the store")?;
     let guard = Guard::restore(
         GuardState {
-            bans: stored_bans.iter().filter_map(|b| ban_from_record(b)).collect(),
+            bans: stored_bans.iter().filter_map(ban_from_record).collect(),
             ..Default::default()
         },
         opts.guard.policy.clone(),

@@ -9,6 +9,9 @@
 //! Bounded: a fixed number of cases from a fixed seed (override with
 //! `RAMPART_FAULT_SEED` / `RAMPART_FAULT_CASES` to explore further).
 
+// Test code: a panic is how a case reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
