@@ -5,6 +5,12 @@ use std::fmt;
 use std::net::IpAddr;
 
 use crate::ip_net::canonical;
+use crate::UnixMillis;
+
+/// Sources whose connection rate is tracked at once; past it, idle entries are dropped.
+const MAX_RATE_ENTRIES: usize = 10_000;
+/// The rate window: connections are counted per source per second.
+const RATE_WINDOW_MS: i64 = 1000;
 
 /// Caps enforced at accept, before any TLS work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +18,10 @@ pub struct AdmissionLimits {
     pub max_pending_per_ip: u32,
     pub max_pending_total: u32,
     pub max_connections_total: u32,
+    /// Live connections (authenticated or not) from one source.
+    pub max_connections_per_ip: u32,
+    /// New connections one source may open per second (0: no limit).
+    pub max_connection_rate_per_ip: u32,
 }
 
 /// Why a connection was refused at accept.
@@ -23,6 +33,10 @@ pub enum Refusal {
     PendingTotal,
     /// `max_connections_total` connections exist.
     ConnectionsTotal,
+    /// This source already has `max_connections_per_ip` live connections.
+    ConnectionsPerIp,
+    /// This source opened `max_connection_rate_per_ip` connections within the last second.
+    RatePerIp,
 }
 
 impl fmt::Display for Refusal {
@@ -31,6 +45,8 @@ impl fmt::Display for Refusal {
             Self::PendingPerIp => "too many pending handshakes from this address",
             Self::PendingTotal => "too many pending handshakes",
             Self::ConnectionsTotal => "too many connections",
+            Self::ConnectionsPerIp => "too many connections from this address",
+            Self::RatePerIp => "connection rate from this address too high",
         })
     }
 }
@@ -59,6 +75,9 @@ pub struct Admission {
     pending_by_ip: HashMap<IpAddr, u32>,
     pending_total: u32,
     connections: u32,
+    connections_by_ip: HashMap<IpAddr, u32>,
+    /// Per source: start of the current one-second window and connections opened in it.
+    rate_by_ip: HashMap<IpAddr, (UnixMillis, u32)>,
 }
 
 impl Admission {
@@ -68,14 +87,23 @@ impl Admission {
             pending_by_ip: HashMap::new(),
             pending_total: 0,
             connections: 0,
+            connections_by_ip: HashMap::new(),
+            rate_by_ip: HashMap::new(),
         }
     }
 
-    /// Decide on a new TCP connection from `ip`.
-    pub fn admit(&mut self, ip: IpAddr) -> Result<Ticket, Refusal> {
+    /// Decide on a new TCP connection from `ip` at `now`. A refused attempt still counts
+    /// toward the source's rate, so hammering keeps it refused.
+    pub fn admit(&mut self, ip: IpAddr, now: UnixMillis) -> Result<Ticket, Refusal> {
         let ip = canonical(ip);
+        if !self.within_rate(ip, now) {
+            return Err(Refusal::RatePerIp);
+        }
         if self.connections >= self.limits.max_connections_total {
             return Err(Refusal::ConnectionsTotal);
+        }
+        if self.connections_by_ip.get(&ip).copied().unwrap_or(0) >= self.limits.max_connections_per_ip {
+            return Err(Refusal::ConnectionsPerIp);
         }
         if self.pending_total >= self.limits.max_pending_total {
             return Err(Refusal::PendingTotal);
@@ -87,7 +115,30 @@ impl Admission {
         self.pending_by_ip.insert(ip, per_ip + 1);
         self.pending_total += 1;
         self.connections += 1;
+        *self.connections_by_ip.entry(ip).or_insert(0) += 1;
         Ok(Ticket { ip, pending: true })
+    }
+
+    /// Counts this attempt in the source's one-second window; false past the limit.
+    fn within_rate(&mut self, ip: IpAddr, now: UnixMillis) -> bool {
+        let limit = self.limits.max_connection_rate_per_ip;
+        if limit == 0 {
+            return true;
+        }
+        if self.rate_by_ip.len() >= MAX_RATE_ENTRIES && !self.rate_by_ip.contains_key(&ip) {
+            self.rate_by_ip.retain(|_, (start, _)| now.0.saturating_sub(start.0) < RATE_WINDOW_MS);
+            if self.rate_by_ip.len() >= MAX_RATE_ENTRIES {
+                // Still full of live windows: a spray from many sources. Forget them rather
+                // than grow; the other caps still hold.
+                self.rate_by_ip.clear();
+            }
+        }
+        let entry = self.rate_by_ip.entry(ip).or_insert((now, 0));
+        if now.0.saturating_sub(entry.0 .0) >= RATE_WINDOW_MS || now.0 < entry.0 .0 {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        entry.1 <= limit
     }
 
     /// The connection passed authentication: it no longer counts as pending.
@@ -104,6 +155,12 @@ impl Admission {
             self.release_pending(ticket.ip);
         }
         self.connections = self.connections.saturating_sub(1);
+        if let Some(n) = self.connections_by_ip.get_mut(&ticket.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.connections_by_ip.remove(&ticket.ip);
+            }
+        }
     }
 
     pub fn pending_total(&self) -> u32 {
@@ -138,8 +195,12 @@ mod tests {
             max_pending_per_ip: 2,
             max_pending_total: 3,
             max_connections_total: 4,
+            max_connections_per_ip: 3,
+            max_connection_rate_per_ip: 0,
         }
     }
+
+    const T0: UnixMillis = UnixMillis(1_000_000);
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
@@ -148,44 +209,44 @@ mod tests {
     #[test]
     fn per_ip_cap_refuses_only_that_ip() {
         let mut a = Admission::new(limits());
-        let _t1 = a.admit(ip("10.0.0.1")).unwrap();
-        let _t2 = a.admit(ip("10.0.0.1")).unwrap();
-        assert_eq!(a.admit(ip("10.0.0.1")), Err(Refusal::PendingPerIp));
-        assert!(a.admit(ip("10.0.0.2")).is_ok());
+        let _t1 = a.admit(ip("10.0.0.1"), T0).unwrap();
+        let _t2 = a.admit(ip("10.0.0.1"), T0).unwrap();
+        assert_eq!(a.admit(ip("10.0.0.1"), T0), Err(Refusal::PendingPerIp));
+        assert!(a.admit(ip("10.0.0.2"), T0).is_ok());
     }
 
     #[test]
     fn global_pending_cap() {
         let mut a = Admission::new(limits());
         for i in 1..=3 {
-            a.admit(ip(&format!("10.0.0.{i}"))).unwrap();
+            a.admit(ip(&format!("10.0.0.{i}")), T0).unwrap();
         }
-        assert_eq!(a.admit(ip("10.0.0.9")), Err(Refusal::PendingTotal));
+        assert_eq!(a.admit(ip("10.0.0.9"), T0), Err(Refusal::PendingTotal));
     }
 
     #[test]
     fn authenticated_connections_free_their_pending_slot_but_count_as_live() {
         let mut a = Admission::new(limits());
-        let mut t1 = a.admit(ip("10.0.0.1")).unwrap();
-        let mut t2 = a.admit(ip("10.0.0.1")).unwrap();
+        let mut t1 = a.admit(ip("10.0.0.1"), T0).unwrap();
+        let mut t2 = a.admit(ip("10.0.0.1"), T0).unwrap();
         a.authenticated(&mut t1);
         a.authenticated(&mut t1); // idempotent
         assert_eq!(a.pending_from(ip("10.0.0.1")), 1);
-        let mut t3 = a.admit(ip("10.0.0.1")).unwrap();
+        let mut t3 = a.admit(ip("10.0.0.1"), T0).unwrap();
         a.authenticated(&mut t2);
         a.authenticated(&mut t3);
-        let _t4 = a.admit(ip("10.0.0.2")).unwrap();
+        let _t4 = a.admit(ip("10.0.0.2"), T0).unwrap();
         assert_eq!(a.connections(), 4);
-        assert_eq!(a.admit(ip("10.0.0.3")), Err(Refusal::ConnectionsTotal));
+        assert_eq!(a.admit(ip("10.0.0.3"), T0), Err(Refusal::ConnectionsTotal));
         a.closed(t1);
-        assert!(a.admit(ip("10.0.0.3")).is_ok());
+        assert!(a.admit(ip("10.0.0.3"), T0).is_ok());
     }
 
     #[test]
     fn closing_releases_everything_exactly_once() {
         let mut a = Admission::new(limits());
-        let t1 = a.admit(ip("10.0.0.1")).unwrap();
-        let mut t2 = a.admit(ip("10.0.0.1")).unwrap();
+        let t1 = a.admit(ip("10.0.0.1"), T0).unwrap();
+        let mut t2 = a.admit(ip("10.0.0.1"), T0).unwrap();
         a.authenticated(&mut t2);
         a.closed(t1);
         a.closed(t2);
@@ -197,9 +258,66 @@ mod tests {
     #[test]
     fn mapped_ipv6_counts_as_ipv4() {
         let mut a = Admission::new(limits());
-        let _t1 = a.admit(ip("::ffff:10.0.0.1")).unwrap();
-        let _t2 = a.admit(ip("10.0.0.1")).unwrap();
-        assert_eq!(a.admit(ip("::ffff:10.0.0.1")), Err(Refusal::PendingPerIp));
+        let _t1 = a.admit(ip("::ffff:10.0.0.1"), T0).unwrap();
+        let _t2 = a.admit(ip("10.0.0.1"), T0).unwrap();
+        assert_eq!(a.admit(ip("::ffff:10.0.0.1"), T0), Err(Refusal::PendingPerIp));
         assert_eq!(a.pending_from(ip("10.0.0.1")), 2);
+    }
+
+    #[test]
+    fn per_ip_connection_cap_counts_authenticated_connections_too() {
+        let mut a = Admission::new(AdmissionLimits {
+            max_connections_total: 100,
+            max_pending_total: 100,
+            max_pending_per_ip: 100,
+            ..limits()
+        });
+        let mut tickets = Vec::new();
+        for _ in 0..3 {
+            let mut t = a.admit(ip("10.0.0.1"), T0).unwrap();
+            a.authenticated(&mut t);
+            tickets.push(t);
+        }
+        assert_eq!(a.admit(ip("10.0.0.1"), T0), Err(Refusal::ConnectionsPerIp));
+        assert!(a.admit(ip("10.0.0.2"), T0).is_ok());
+        a.closed(tickets.pop().unwrap());
+        assert!(a.admit(ip("10.0.0.1"), T0).is_ok());
+    }
+
+    #[test]
+    fn connection_rate_is_per_source_per_second() {
+        let mut a = Admission::new(AdmissionLimits {
+            max_connections_total: 100,
+            max_pending_total: 100,
+            max_pending_per_ip: 100,
+            max_connections_per_ip: 100,
+            max_connection_rate_per_ip: 3,
+        });
+        for _ in 0..3 {
+            let t = a.admit(ip("10.0.0.1"), T0).unwrap();
+            a.closed(t);
+        }
+        assert_eq!(a.admit(ip("10.0.0.1"), UnixMillis(T0.0 + 999)), Err(Refusal::RatePerIp));
+        // Another source has its own budget.
+        assert!(a.admit(ip("10.0.0.2"), UnixMillis(T0.0 + 999)).is_ok());
+        // A new second, a new budget.
+        assert!(a.admit(ip("10.0.0.1"), UnixMillis(T0.0 + 1000)).is_ok());
+    }
+
+    #[test]
+    fn rate_table_stays_bounded() {
+        let mut a = Admission::new(AdmissionLimits {
+            max_connections_total: u32::MAX,
+            max_pending_total: u32::MAX,
+            max_pending_per_ip: u32::MAX,
+            max_connections_per_ip: u32::MAX,
+            max_connection_rate_per_ip: 10,
+        });
+        for i in 0..(MAX_RATE_ENTRIES as u32 + 50) {
+            let addr = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            let t = a.admit(addr, T0).unwrap();
+            a.closed(t);
+        }
+        assert!(a.rate_by_ip.len() <= MAX_RATE_ENTRIES);
     }
 }

@@ -41,6 +41,10 @@ pub struct Limits {
     pub max_pending_total: u32,
     /// Worker processes alive at once (authenticated or not).
     pub max_connections_total: u32,
+    /// Live connections from one source (authenticated or not).
+    pub max_connections_per_ip: u32,
+    /// New connections one source may open per second (0: no limit).
+    pub max_connection_rate_per_ip: u32,
     /// Bytes a peer may send before it has authenticated.
     pub max_preauth_bytes: u64,
 }
@@ -55,6 +59,10 @@ impl Default for Limits {
             max_pending_per_ip: 5,
             max_pending_total: 64,
             max_connections_total: 256,
+            // gnome-remote-desktop's per-peer figures: a person needs a couple of
+            // connections and a handful of attempts per second at most.
+            max_connections_per_ip: 5,
+            max_connection_rate_per_ip: 10,
             // The whole NLA handshake of mstsc/FreeRDP is under 16 KiB; 64 KiB is generous and
             // keeps a garbage-streaming peer from making the worker buffer anything large.
             max_preauth_bytes: 64 * 1024,

@@ -131,6 +131,8 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
                 max_pending_per_ip: limits.max_pending_per_ip,
                 max_pending_total: limits.max_pending_total,
                 max_connections_total: limits.max_connections_total,
+                max_connections_per_ip: limits.max_connections_per_ip,
+                max_connection_rate_per_ip: limits.max_connection_rate_per_ip,
             })),
             next_connection: AtomicU64::new(1),
             run_as,
@@ -339,7 +341,7 @@ impl Supervisor {
             return;
         }
         let decision = match self.admission.lock() {
-            Ok(mut a) => a.admit(peer.ip()),
+            Ok(mut a) => a.admit(peer.ip(), now),
             Err(_) => return,
         };
         let ticket = match decision {

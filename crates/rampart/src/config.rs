@@ -64,6 +64,8 @@ pub struct LimitsConfig {
     pub max_pending_per_ip: u32,
     pub max_pending_total: u32,
     pub max_connections_total: u32,
+    pub max_connections_per_ip: u32,
+    pub max_connection_rate_per_ip: u32,
     pub max_preauth_bytes: u64,
 }
 
@@ -116,6 +118,9 @@ impl Default for Config {
                 max_pending_per_ip: 5,
                 max_pending_total: 64,
                 max_connections_total: 256,
+                // gnome-remote-desktop's per-peer figures.
+                max_connections_per_ip: 5,
+                max_connection_rate_per_ip: 10,
                 // A whole NLA handshake from mstsc or FreeRDP is under 16 KiB.
                 max_preauth_bytes: 64 * 1024,
             },
@@ -294,6 +299,8 @@ struct RawLimits {
     max_pending_per_ip: Option<Spanned<u32>>,
     max_pending_total: Option<Spanned<u32>>,
     max_connections_total: Option<Spanned<u32>>,
+    max_connections_per_ip: Option<Spanned<u32>>,
+    max_connection_rate_per_ip: Option<Spanned<u32>>,
     max_preauth_bytes: Option<Spanned<u64>>,
 }
 
@@ -420,6 +427,22 @@ impl RawConfig {
                 l.max_connections_total,
                 d.limits.max_connections_total,
                 at_least_one,
+            )?,
+            max_connections_per_ip: typed(
+                doc,
+                "limits",
+                "max_connections_per_ip",
+                l.max_connections_per_ip,
+                d.limits.max_connections_per_ip,
+                at_least_one,
+            )?,
+            max_connection_rate_per_ip: typed(
+                doc,
+                "limits",
+                "max_connection_rate_per_ip",
+                l.max_connection_rate_per_ip,
+                d.limits.max_connection_rate_per_ip,
+                Ok,
             )?,
             max_preauth_bytes: typed(
                 doc,
@@ -734,6 +757,8 @@ mod tests {
         assert_eq!(d.limits.max_pending_per_ip, limits.max_pending_per_ip);
         assert_eq!(d.limits.max_pending_total, limits.max_pending_total);
         assert_eq!(d.limits.max_connections_total, limits.max_connections_total);
+        assert_eq!(d.limits.max_connections_per_ip, limits.max_connections_per_ip);
+        assert_eq!(d.limits.max_connection_rate_per_ip, limits.max_connection_rate_per_ip);
         assert_eq!(d.limits.max_preauth_bytes, limits.max_preauth_bytes);
         let session = rampart_protocol::SessionOptions::default();
         assert_eq!(d.session.default_command, session.default_command);

@@ -62,6 +62,8 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
             max_pending_per_ip: cfg.limits.max_pending_per_ip,
             max_pending_total: cfg.limits.max_pending_total,
             max_connections_total: cfg.limits.max_connections_total,
+            max_connections_per_ip: cfg.limits.max_connections_per_ip,
+            max_connection_rate_per_ip: cfg.limits.max_connection_rate_per_ip,
             max_preauth_bytes: cfg.limits.max_preauth_bytes,
         },
         desktop,
