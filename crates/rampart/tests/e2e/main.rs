@@ -35,6 +35,7 @@ mod flood;
 mod guard;
 mod login;
 mod scan;
+mod slowloris;
 
 use std::sync::{Mutex, MutexGuard};
 
