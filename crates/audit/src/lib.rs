@@ -55,6 +55,11 @@ pub enum EventKind {
     BanAdded,
     /// An administrator lifted a ban (`rampart ban del`); `reason` names the network.
     BanRemoved,
+    /// An administrator opened the port outside the access windows (`rampart access open`);
+    /// `reason` names the sources and the end.
+    AccessOpened,
+    /// An administrator withdrew every access grant (`rampart access close`).
+    AccessClosed,
 }
 
 impl EventKind {
@@ -78,6 +83,8 @@ impl EventKind {
             Self::SourceBanned => "source_banned",
             Self::BanAdded => "ban_added",
             Self::BanRemoved => "ban_removed",
+            Self::AccessOpened => "access_opened",
+            Self::AccessClosed => "access_closed",
         }
     }
 
@@ -121,6 +128,8 @@ pub const ALL_KINDS: &[EventKind] = &[
     EventKind::SourceBanned,
     EventKind::BanAdded,
     EventKind::BanRemoved,
+    EventKind::AccessOpened,
+    EventKind::AccessClosed,
 ];
 
 /// Whether the thing the event describes went the way its subject wanted.

@@ -10,12 +10,19 @@
 //!   and an account lockout that never applies to a user's known-good sources.
 //! - [`IpNet`]: the CIDR networks those lists and bans are made of.
 //! - [`fail2ban_line`]: the optional fail2ban-compatible failure line.
+//! - [`AccessSchedule`], [`decide`]: access windows (when the port is open at all) and
+//!   just-in-time grants.
 
+mod access;
 mod admission;
 mod fail2ban;
 mod guard;
 mod ip_net;
 
+pub use access::{
+    decide, next_review, user_allowed, AccessError, AccessGrant, AccessSchedule, AccessState, AccessWindow, AccessZone,
+    MAX_WINDOWS,
+};
 pub use admission::{Admission, AdmissionLimits, Refusal, Ticket};
 pub use fail2ban::fail2ban_line;
 pub use guard::{

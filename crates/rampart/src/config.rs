@@ -6,13 +6,14 @@
 //! reasons for them live here, in [`Config::default`]; `docs/config.md` and
 //! `rampart.example.toml` describe the same keys.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
-use rampart_policy::{GuardConfig, IpNet, IpNetError};
+use rampart_policy::{AccessSchedule, AccessWindow, AccessZone, GuardConfig, IpNet, IpNetError};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -28,6 +29,24 @@ pub struct Config {
     pub session: SessionConfig,
     pub shadow: ShadowConfig,
     pub guard: GuardSettings,
+    pub access: AccessConfig,
+}
+
+/// `[access]`: the access windows, global and per user, in one time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccessConfig {
+    /// When the port is open; `None` (no windows configured): always.
+    pub schedule: Option<AccessSchedule>,
+    /// Per-user windows (`[access.users]`), keyed by the lowercased user name: user names
+    /// are case-insensitive, as in the store. Use [`AccessConfig::user_schedule`].
+    pub users: HashMap<String, AccessSchedule>,
+}
+
+impl AccessConfig {
+    /// The windows of `user` (any case), if they have their own.
+    pub fn user_schedule(&self, user: &str) -> Option<&AccessSchedule> {
+        self.users.get(&user.to_ascii_lowercase())
+    }
 }
 
 /// `[guard]`: the brute-force guard and the source lists.
@@ -144,6 +163,9 @@ impl Default for Config {
                 dangerous_allow_any_source: false,
                 fail2ban_log: None,
             },
+            // No windows: the port is open all the time, as before access windows existed;
+            // the source allowlist already limits who may connect.
+            access: AccessConfig::default(),
         }
     }
 }
@@ -275,6 +297,8 @@ struct RawConfig {
     shadow: RawShadow,
     #[serde(default)]
     guard: RawGuard,
+    #[serde(default)]
+    access: RawAccess,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -334,6 +358,15 @@ struct RawGuard {
     deny: Option<Vec<Spanned<String>>>,
     dangerous_allow_any_source: Option<Spanned<bool>>,
     fail2ban_log: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccess {
+    windows: Option<Spanned<Vec<Spanned<String>>>>,
+    timezone: Option<Spanned<String>>,
+    #[serde(default)]
+    users: HashMap<String, Spanned<Vec<Spanned<String>>>>,
 }
 
 /// Validates one optional spanned value, keeping the default when absent.
@@ -507,6 +540,7 @@ impl RawConfig {
         };
 
         let guard = self.guard.into_settings(doc, d.guard)?;
+        let access = self.access.into_config(doc)?;
 
         Ok(Config {
             server,
@@ -518,6 +552,67 @@ impl RawConfig {
             session,
             shadow,
             guard,
+            access,
+        })
+    }
+}
+
+impl RawAccess {
+    fn into_config(self, doc: &Doc<'_>) -> anyhow::Result<AccessConfig> {
+        let zone = typed(doc, "access", "timezone", self.timezone, AccessZone::utc(), |v| {
+            v.parse::<AccessZone>().map_err(|err| err.to_string())
+        })?;
+        let windows = |table: &str, key: &str, items: Vec<Spanned<String>>| -> anyhow::Result<Vec<AccessWindow>> {
+            items
+                .into_iter()
+                .map(|item| {
+                    let span = item.span();
+                    item.get_ref()
+                        .parse::<AccessWindow>()
+                        .map_err(|why| doc.invalid(table, key, span, why))
+                })
+                .collect()
+        };
+        let schedule = |table: &str, key: &str, list: Spanned<Vec<Spanned<String>>>| -> anyhow::Result<AccessSchedule> {
+            let span = list.span();
+            let parsed = windows(table, key, list.into_inner())?;
+            AccessSchedule::new(parsed, zone.clone()).map_err(|why| doc.invalid(table, key, span, why))
+        };
+        let global = match self.windows {
+            // No windows: always open.
+            None => None,
+            Some(list) if list.get_ref().is_empty() => None,
+            Some(list) => Some(schedule("access", "windows", list)?),
+        };
+        // In file order, so the first offending entry is the one reported.
+        let mut users: Vec<_> = self.users.into_iter().collect();
+        users.sort_by_key(|(_, list)| list.span().start);
+        let mut by_name = HashMap::new();
+        for (name, list) in users {
+            let span = list.span();
+            if list.get_ref().is_empty() {
+                return Err(doc.invalid(
+                    "access.users",
+                    &name,
+                    span,
+                    "an empty list; remove the entry to give the user no windows of their own",
+                ));
+            }
+            let key = name.to_ascii_lowercase();
+            if by_name.contains_key(&key) {
+                return Err(doc.invalid(
+                    "access.users",
+                    &name,
+                    span,
+                    "a second entry for the same user (user names are case-insensitive)",
+                ));
+            }
+            let parsed = schedule("access.users", &name, list)?;
+            by_name.insert(key, parsed);
+        }
+        Ok(AccessConfig {
+            schedule: global,
+            users: by_name,
         })
     }
 }
@@ -991,6 +1086,74 @@ fail2ban_log = "/var/log/rampart-auth.log"
         assert!(msg.contains(":2: bad value for \"allow\" in [guard]: dangerous_allow_any_source"), "{msg}");
         let cfg = parse("[guard]\ndangerous_allow_any_source = false\n").unwrap();
         assert_eq!(cfg.guard, Config::default().guard);
+    }
+
+    #[test]
+    fn access_defaults_and_values() {
+        assert_eq!(Config::default().access, AccessConfig::default());
+        assert_eq!(Config::default().access.schedule, None);
+        assert_eq!(parse("[access]\nwindows = []\n").unwrap().access, AccessConfig::default());
+
+        let cfg = parse(
+            r#"
+[access]
+windows = ["Mon-Fri 08:00-18:00", "Sat 10:00-12:00"]
+timezone = "Europe/Berlin"
+
+[access.users]
+alice = ["Mon-Fri 09:00-17:00"]
+"Bob.Smith" = ["always"]
+"#,
+        )
+        .unwrap()
+        .access;
+        let schedule = cfg.schedule.clone().unwrap();
+        assert_eq!(schedule.to_string(), "Mon-Fri 08:00-18:00, Sat 10:00-12:00 (Europe/Berlin)");
+        assert_eq!(
+            cfg.user_schedule("ALICE").unwrap().to_string(),
+            "Mon-Fri 09:00-17:00 (Europe/Berlin)",
+            "user windows use the section's time zone; names any case"
+        );
+        assert!(cfg.user_schedule("bob.smith").is_some());
+        assert!(cfg.user_schedule("carol").is_none());
+        // 2024-01-08 is a Monday; 07:00 UTC is 08:00 in Berlin.
+        let monday_8 = rampart_audit::UnixMillis(1_704_697_200_000);
+        assert!(schedule.is_open(monday_8));
+        assert!(!cfg.user_schedule("alice").unwrap().is_open(monday_8));
+
+        let cfg = parse("[access]\ntimezone = \"+01:00\"\nwindows = [\"*\"]\n").unwrap().access;
+        assert_eq!(cfg.schedule.unwrap().zone().name(), "+01:00");
+    }
+
+    #[test]
+    fn bad_access_values_name_file_line_and_key() {
+        assert_eq!(
+            err("[access]\nwindows = [\n  \"Mon-Fri 08:00-18:00\",\n  \"Mon-Fry 08:00-18:00\",\n]\n"),
+            "/etc/rampart/rampart.toml:4: bad value for \"windows\" in [access]: \"Mon-Fry\" is not a day or day \
+             range such as \"Mon\", \"Mon-Fri\" or \"Sat,Sun\""
+        );
+        let msg = err("[access]\nwindows = [\"Mon 08:00-25:00\"]\n");
+        assert!(
+            msg.contains(":2: bad value for \"windows\" in [access]: \"08:00-25:00\" is not a time range"),
+            "{msg}"
+        );
+        let msg = err("[access]\nwindows = [\"Mon 08:00-08:00\"]\n");
+        assert!(msg.contains(":2: bad value for \"windows\" in [access]: \"08:00-08:00\" starts when it ends"), "{msg}");
+        let msg = err("[access]\nwindows = [\"Mon\"]\n\ntimezone = \"Europe/Berlinn\"\n");
+        assert!(
+            msg.contains(":4: bad value for \"timezone\" in [access]: \"Europe/Berlinn\" is not a time zone"),
+            "{msg}"
+        );
+        let msg = err("[access]\nwindow = []\n");
+        assert!(msg.contains(":2: unknown key \"window\" in [access]"), "{msg}");
+        let msg = err("[access.users]\nalice = [\"Mon 9-17\"]\n");
+        assert!(msg.contains(":2: bad value for \"alice\" in [access.users]: \"9-17\""), "{msg}");
+        let msg = err("[access.users]\nalice = []\n");
+        assert!(msg.contains(":2: bad value for \"alice\" in [access.users]: an empty list"), "{msg}");
+        let msg = err("[access.users]\nalice = [\"always\"]\nAlice = [\"always\"]\n");
+        assert!(msg.contains(":3: bad value for \"Alice\" in [access.users]: a second entry"), "{msg}");
+        let msg = err("[access.users]\nalice = \"Mon 09:00-17:00\"\n");
+        assert!(msg.contains(":2: bad value for \"alice\""), "{msg}");
     }
 
     #[test]

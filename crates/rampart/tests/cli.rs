@@ -419,3 +419,117 @@ fn bad_guard_config_names_file_line_and_key() {
         "{err}"
     );
 }
+
+/// A config whose only access window is two days from today, so the port is closed now.
+fn closed_now_config(env: &Env) {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 86_400;
+    // 1970-01-01 was a Thursday (3 with Monday as 0).
+    let day = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][usize::try_from((days + 3 + 2) % 7).unwrap()];
+    std::fs::write(
+        env.config(),
+        format!("[access]\nwindows = [\"{day} 10:00-11:00\"]\ntimezone = \"UTC\"\n\n[access.users]\nalice = [\"{day} 10:00-10:30\"]\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn access_status_without_windows_is_open() {
+    let env = Env::new();
+    let out = env.run(&["access", "status"], None);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(text.starts_with("port: open (no access windows configured)\n"), "{text}");
+    assert!(text.contains("windows: none (always open)\ngrants: none\nnext change: none\n"), "{text}");
+}
+
+#[test]
+fn access_open_close_status() {
+    let env = Env::new();
+    closed_now_config(&env);
+    let out = env.run(&["access", "status", "--user", "Alice"], None);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(text.starts_with("port: closed until 20"), "{text}");
+    assert!(text.contains(" 10:00:00 UTC\n"), "{text}");
+    assert!(text.contains("\nwindows: "), "{text}");
+    assert!(text.contains(" 10:00-11:00 (UTC)\n"), "{text}");
+    assert!(text.contains("\ngrants: none\n"), "{text}");
+    assert!(text.contains("\nnext change: 20"), "{text}");
+    assert!(text.contains("UTC, then open\n"), "{text}");
+    assert!(text.contains("\nuser Alice: may not log in now (windows: "), "{text}");
+
+    let out = env.run(&["access", "open", "--for", "2h", "--from", "192.0.2.0/24", "--reason", "vendor"], None);
+    assert_ok(&out);
+    assert!(stdout(&out).starts_with("opened access for 192.0.2.0/24 until "), "{}", stdout(&out));
+    assert!(stderr(&out).contains("not inside the source allowlist"), "{}", stderr(&out));
+    let text = stdout(&env.run(&["access", "status"], None));
+    assert!(text.starts_with("port: open for 192.0.2.0/24 only (access grant)\n"), "{text}");
+    assert!(text.contains("\n  192.0.2.0/24  until 20"), "{text}");
+    assert!(text.contains(" UTC  manual: vendor (cli uid "), "{text}");
+
+    let out = env.run(&["access", "open", "--for", "30m"], None);
+    assert_ok(&out);
+    assert!(stdout(&out).starts_with("opened access for every allowed source until "), "{}", stdout(&out));
+    let text = stdout(&env.run(&["access", "status"], None));
+    assert!(text.starts_with("port: open (access grant)\n"), "{text}");
+    assert!(text.contains("\n  any           until 20"), "{text}");
+    assert!(text.contains("UTC, then open for 192.0.2.0/24 only\n"), "{text}");
+    let grants = env.store().access_grants(rampart_audit::UnixMillis(0)).unwrap();
+    assert_eq!(grants.len(), 2);
+    assert_eq!(grants[0].net, None);
+    assert_eq!((grants[0].until.0 - grants[0].created.0) / 60_000, 30);
+    assert_eq!(grants[1].net.as_deref(), Some("192.0.2.0/24"));
+    assert_eq!((grants[1].until.0 - grants[1].created.0) / 60_000, 120);
+
+    let out = env.run(&["access", "close"], None);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).starts_with("withdrew 2 access grants; the port is now closed until 20"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&env.run(&["access", "status"], None)).starts_with("port: closed until "));
+    let out = env.run(&["access", "close"], None);
+    assert!(stdout(&out).starts_with("no access grants were in force; "), "{}", stdout(&out));
+
+    let events = env.store().events(&EventFilter::default()).unwrap();
+    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [EventKind::AccessOpened, EventKind::AccessOpened, EventKind::AccessClosed, EventKind::AccessClosed]
+    );
+    assert!(
+        events[0].reason.as_deref().unwrap().starts_with("192.0.2.0/24 until "),
+        "{:?}",
+        events[0].reason
+    );
+    assert!(events[2].reason.as_deref().unwrap().starts_with("2 grant(s) withdrawn; cli uid "));
+}
+
+#[test]
+fn access_rejects_bad_sources_durations_and_windows() {
+    let env = Env::new();
+    assert_error(
+        &env.run(&["access", "open", "--for", "2h", "--from", "10.0.0.1/8"], None),
+        "error: \"10.0.0.1/8\": host bits are set; did you mean \"10.0.0.0/8\"?",
+    );
+    let out = env.run(&["access", "open", "--for", "8d"], None);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("the duration must be at most 7d"), "{}", stderr(&out));
+    let out = env.run(&["access", "open"], None);
+    assert!(!out.status.success(), "--for is required");
+    assert!(env.store().access_grants(rampart_audit::UnixMillis(0)).unwrap().is_empty());
+
+    std::fs::write(env.config(), "[access]\nwindows = [\"Mon-Fri 8-18\"]\n").unwrap();
+    let out = env.run(&["access", "status"], None);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("rampart.toml:2: bad value for \"windows\" in [access]: \"8-18\" is not a time range"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,5 +1,5 @@
-//! The one place that touches SQLite: users, their credential material, audit events and
-//! source bans.
+//! The one place that touches SQLite: users, their credential material, audit events,
+//! source bans and just-in-time access grants.
 //!
 //! Invariants:
 //! - The database file is mode 0600 and owned by the user running Rampart: it holds NT
@@ -60,6 +60,16 @@ const MIGRATIONS: &[&str] = &[
         reason      TEXT NOT NULL,
         created_ms  INTEGER NOT NULL
     ) STRICT;",
+    // 3: just-in-time access grants (`rampart access open`); the server polls this table to
+    // open its port outside the access windows. `net` NULL: every source.
+    "CREATE TABLE access_grants (
+        id          INTEGER PRIMARY KEY,
+        net         TEXT NULL,
+        until_ms    INTEGER NOT NULL,
+        created_ms  INTEGER NOT NULL,
+        reason      TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX access_grants_until ON access_grants (until_ms);",
 ];
 
 /// Errors from the store. Messages are one lowercase sentence.
@@ -157,6 +167,17 @@ pub struct BanRecord {
     pub repeat: u32,
     pub reason: String,
     pub created: UnixMillis,
+}
+
+/// A just-in-time access grant: the port is open until `until` for `net` (`addr/prefix`
+/// form, parsed by the caller) or, when `net` is `None`, for every source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessGrantRecord {
+    pub id: i64,
+    pub net: Option<String>,
+    pub until: UnixMillis,
+    pub created: UnixMillis,
+    pub reason: String,
 }
 
 /// The SQLite store.
@@ -429,6 +450,56 @@ impl Store {
         Ok(self
             .conn
             .execute("DELETE FROM bans WHERE until_ms < ?1", params![before.0])?)
+    }
+}
+
+impl Store {
+    /// Records a grant opening the port until `until` for `net` (`None`: every source);
+    /// returns its id. Grants add up: each one stands until it ends or is cleared.
+    pub fn put_access_grant(
+        &mut self,
+        net: Option<&str>,
+        until: UnixMillis,
+        now: UnixMillis,
+        reason: &str,
+    ) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO access_grants (net, until_ms, created_ms, reason) VALUES (?1, ?2, ?3, ?4)",
+            params![net, until.0, now.0, reason],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The grants still in force at `now` (`until` after `now`), soonest to end first.
+    pub fn access_grants(&self, now: UnixMillis) -> Result<Vec<AccessGrantRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, net, until_ms, created_ms, reason FROM access_grants
+             WHERE until_ms > ?1 ORDER BY until_ms, id",
+        )?;
+        let rows = stmt.query_map(params![now.0], |row| {
+            Ok(AccessGrantRecord {
+                id: row.get(0)?,
+                net: row.get(1)?,
+                until: UnixMillis(row.get(2)?),
+                created: UnixMillis(row.get(3)?),
+                reason: row.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Deletes every grant, ended or not (`rampart access close`); returns how many were
+    /// still in force at `now`.
+    pub fn clear_access_grants(&mut self, now: UnixMillis) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let active: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM access_grants WHERE until_ms > ?1",
+            params![now.0],
+            |row| row.get(0),
+        )?;
+        tx.execute("DELETE FROM access_grants", [])?;
+        tx.commit()?;
+        Ok(usize::try_from(active).unwrap_or(0))
     }
 }
 
@@ -855,6 +926,90 @@ mod tests {
         assert!(store.get_user("alice").unwrap().is_some());
         store.put_ban("10.0.0.1/32", UnixMillis(1), 0, "manual", UnixMillis(1)).unwrap();
         assert_eq!(store.bans().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn access_grants_put_list_clear() {
+        let (_dir, _path, mut store) = temp_store();
+        assert!(store.access_grants(UnixMillis(0)).unwrap().is_empty());
+        let a = store
+            .access_grants_put(Some("192.0.2.0/24"), 5000, 100, "ops ticket 7");
+        let b = store.access_grants_put(None, 3000, 200, "");
+        let ended = store.access_grants_put(Some("10.0.0.1/32"), 150, 100, "short");
+        assert!(a != b && b != ended);
+        let grants = store.access_grants(UnixMillis(150)).unwrap();
+        assert_eq!(
+            grants,
+            vec![
+                AccessGrantRecord {
+                    id: b,
+                    net: None,
+                    until: UnixMillis(3000),
+                    created: UnixMillis(200),
+                    reason: String::new(),
+                },
+                AccessGrantRecord {
+                    id: a,
+                    net: Some("192.0.2.0/24".into()),
+                    until: UnixMillis(5000),
+                    created: UnixMillis(100),
+                    reason: "ops ticket 7".into(),
+                },
+            ],
+            "active only (until is exclusive), soonest to end first"
+        );
+        assert_eq!(store.access_grants(UnixMillis(149)).unwrap().len(), 3);
+        assert_eq!(store.access_grants(UnixMillis(3000)).unwrap().len(), 1);
+        assert!(store.access_grants(UnixMillis(5000)).unwrap().is_empty());
+        assert_eq!(store.clear_access_grants(UnixMillis(150)).unwrap(), 2, "the ended one is not counted");
+        assert!(store.access_grants(UnixMillis(0)).unwrap().is_empty(), "ended ones are deleted too");
+        assert_eq!(store.clear_access_grants(UnixMillis(150)).unwrap(), 0);
+    }
+
+    impl Store {
+        fn access_grants_put(&mut self, net: Option<&str>, until: i64, now: i64, reason: &str) -> i64 {
+            self.put_access_grant(net, UnixMillis(until), UnixMillis(now), reason).unwrap()
+        }
+    }
+
+    #[test]
+    fn access_grants_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        {
+            let mut store = Store::open(&path).unwrap();
+            store.put_access_grant(Some("2001:db8::/48"), UnixMillis(900), UnixMillis(1), "x").unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        let grants = store.access_grants(UnixMillis(10)).unwrap();
+        assert_eq!(grants.len(), 1);
+        assert_eq!(grants[0].net.as_deref(), Some("2001:db8::/48"));
+        assert_eq!(grants[0].until, UnixMillis(900));
+        assert_eq!(store.clear_access_grants(UnixMillis(10)).unwrap(), 1);
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert!(store.access_grants(UnixMillis(10)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_version_2_database_gains_the_access_grants_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(MIGRATIONS[1]).unwrap();
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.execute(
+                "INSERT INTO bans (net, until_ms, repeat, reason, created_ms) VALUES ('10.0.0.1/32', 5, 0, 'm', 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(store.bans().unwrap().len(), 1);
+        store.put_access_grant(None, UnixMillis(10), UnixMillis(1), "").unwrap();
+        assert_eq!(store.access_grants(UnixMillis(1)).unwrap().len(), 1);
     }
 
     #[test]

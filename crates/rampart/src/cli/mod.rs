@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config};
 
+mod access;
 mod ban;
 mod password_input;
 mod serve;
@@ -29,6 +30,8 @@ enum Command {
     User(user::UserArgs),
     /// Manage source bans (list, add, del); a running server picks changes up
     Ban(ban::BanArgs),
+    /// Open the port outside the access windows for a while (open, close, status)
+    Access(access::AccessArgs),
     /// Per-connection worker process, started by `serve`; not for direct use.
     #[command(hide = true)]
     Worker,
@@ -60,6 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&args),
         Command::User(args) => user::run(args),
         Command::Ban(args) => ban::run(args),
+        Command::Access(args) => access::run(args),
         Command::Worker => rampart_protocol::worker_main(),
     }
 }
