@@ -14,6 +14,6 @@ mod supervisor;
 pub mod tls;
 mod worker;
 
-pub use options::{DesktopMode, GuardOptions, Limits, ServeOptions, SessionOptions};
+pub use options::{AccessOptions, DesktopMode, GuardOptions, Limits, ServeOptions, SessionOptions};
 pub use supervisor::serve;
 pub use worker::worker_main;

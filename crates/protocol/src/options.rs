@@ -18,6 +18,16 @@ pub struct ServeOptions {
     /// Unprivileged account that per-connection workers run as when the supervisor is root.
     pub worker_user: String,
     pub guard: GuardOptions,
+    pub access: AccessOptions,
+}
+
+/// When the port is open at all, and when each user may log in.
+#[derive(Debug, Clone, Default)]
+pub struct AccessOptions {
+    /// `None`: always open (no windows configured).
+    pub schedule: Option<rampart_policy::AccessSchedule>,
+    /// Per-user windows, keyed by the lowercased user name.
+    pub users: std::collections::HashMap<String, rampart_policy::AccessSchedule>,
 }
 
 /// The brute-force guard and source filter (bans, back-off, allow/deny lists).

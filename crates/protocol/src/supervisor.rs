@@ -17,7 +17,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use rampart_audit::{Event, EventKind, Outcome, UnixMillis};
 use rampart_desktop::{SessionConfig, SessionManager, UnixAccount};
-use rampart_policy::{Admission, AdmissionLimits, Ban, Guard, GuardAction, GuardState, IpNet, Ticket, Verdict};
+use rampart_policy::{
+    AccessGrant, AccessState, Admission, AdmissionLimits, Ban, Guard, GuardAction, GuardState, IpNet, Ticket, Verdict,
+};
 use rampart_store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -70,6 +72,10 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let active = guard.bans(now).len();
     if active > 0 {
         info!(active, "restored bans from the store");
+    }
+    let grants = grants_from_store(&store, now);
+    if let Some(schedule) = &opts.access.schedule {
+        info!(%schedule, "access windows");
     }
     let fail2ban = match &opts.guard.fail2ban_log {
         Some(path) => Some(Mutex::new(
@@ -137,6 +143,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             run_as,
             shadow,
             guard: Mutex::new(guard),
+            grants: Mutex::new(grants),
             refusals: Mutex::new(std::collections::HashMap::new()),
             fail2ban,
             opts,
@@ -194,6 +201,8 @@ struct Supervisor {
     run_as: Option<(u32, u32)>,
     shadow: Option<ShadowTarget>,
     guard: Mutex<Guard>,
+    /// Just-in-time access grants (`rampart access open`), synced from the store.
+    grants: Mutex<Vec<AccessGrant>>,
     /// Last audited refusal per source, so a flood from one banned address costs one
     /// audit write per interval instead of one per connection.
     refusals: Mutex<std::collections::HashMap<std::net::IpAddr, (UnixMillis, u32)>>,
@@ -204,6 +213,25 @@ struct Supervisor {
 const REFUSAL_AUDIT_INTERVAL_MS: i64 = 10_000;
 /// Sources whose refusal counters are tracked at once (bounded memory under a flood).
 const MAX_REFUSAL_ENTRIES: usize = 10_000;
+
+fn grants_from_store(store: &Store, now: UnixMillis) -> Vec<AccessGrant> {
+    match store.access_grants(now) {
+        Ok(records) => records
+            .iter()
+            .filter_map(|r| {
+                let net = match &r.net {
+                    Some(text) => Some(text.parse::<IpNet>().ok()?),
+                    None => None,
+                };
+                Some(AccessGrant { net, until: r.until })
+            })
+            .collect(),
+        Err(err) => {
+            warn!(%err, "cannot read access grants");
+            Vec::new()
+        }
+    }
+}
 
 fn ban_from_record(record: &rampart_store::BanRecord) -> Option<Ban> {
     let net: IpNet = record.net.parse().ok()?;
@@ -271,6 +299,7 @@ impl Supervisor {
         }
         info!("shutting down");
         reaper.abort();
+        self.flush_refusals().await;
         if let Some(sessions) = &self.sessions {
             if let Ok(mut s) = sessions.lock() {
                 s.shutdown_all();
@@ -279,9 +308,15 @@ impl Supervisor {
         Ok(())
     }
 
-    /// Whether the listening socket should be open at `now` (access windows and grants).
-    fn port_open(&self, _now: UnixMillis) -> bool {
-        true
+    /// The access decision at `now` (windows and grants).
+    fn access_state(&self, now: UnixMillis) -> AccessState {
+        let grants = self.grants.lock().map(|g| g.clone()).unwrap_or_default();
+        rampart_policy::decide(self.opts.access.schedule.as_ref(), &grants, now)
+    }
+
+    /// Whether the listening socket should be open at `now`.
+    fn port_open(&self, now: UnixMillis) -> bool {
+        self.access_state(now).is_listening()
     }
 
     async fn reap_sessions(self: Arc<Self>) {
@@ -320,6 +355,13 @@ impl Supervisor {
                 store.bans()?
             };
             let bans: Vec<Ban> = records.iter().filter_map(ban_from_record).collect();
+            let grants = {
+                let store = this.store.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+                grants_from_store(&store, now)
+            };
+            if let Ok(mut g) = this.grants.lock() {
+                *g = grants;
+            }
             let mut guard = this.guard.lock().map_err(|_| anyhow::anyhow!("guard lock poisoned"))?;
             guard.sync_bans(&bans, now);
             guard.prune(now);
@@ -355,23 +397,16 @@ impl Supervisor {
             Ok(guard) => guard.check_connect(peer.ip(), now),
             Err(_) => return,
         };
-        if let Verdict::Refuse(refusal) = verdict {
+        let outside_window = matches!(verdict, Verdict::Allow) && !self.access_state(now).admits(peer.ip());
+        let refusal_text = match &verdict {
+            Verdict::Refuse(refusal) => Some(refusal.to_string()),
+            Verdict::Allow if outside_window => Some("outside the access windows and grants".to_owned()),
+            Verdict::Allow => None,
+        };
+        if let Some(refusal) = refusal_text {
             // Dropped before any TLS or process work.
             drop(stream);
-            if let Some(suppressed) = self.refusal_due(peer.ip(), now) {
-                let mut reason = refusal.to_string();
-                if suppressed > 0 {
-                    reason.push_str(&format!(" ({suppressed} more refused since the last record)"));
-                }
-                warn!(%peer, %reason, "connection refused");
-                self.audit(
-                    Event::new(now, EventKind::ConnectionRefused, Outcome::Failure)
-                        .with_peer(peer)
-                        .with_connection(connection)
-                        .with_reason(reason),
-                )
-                .await;
-            }
+            self.refused(peer, connection, refusal, now).await;
             return;
         }
         let decision = match self.admission.lock() {
@@ -382,14 +417,7 @@ impl Supervisor {
             Ok(ticket) => ticket,
             Err(refusal) => {
                 drop(stream);
-                warn!(%peer, reason = %refusal, "connection refused");
-                self.audit(
-                    Event::new(now_millis(), EventKind::ConnectionRefused, Outcome::Failure)
-                        .with_peer(peer)
-                        .with_connection(connection)
-                        .with_reason(refusal.to_string()),
-                )
-                .await;
+                self.refused(peer, connection, refusal.to_string(), now).await;
                 return;
             }
         };
@@ -410,6 +438,7 @@ impl Supervisor {
                         looked_up: None,
                         lookups: 0,
                         backoff: None,
+                        outside_user_window: false,
                         user: None,
                         had_session: false,
                     };
@@ -434,6 +463,45 @@ impl Supervisor {
                 )
                 .await;
             }
+        }
+    }
+
+    /// Audit a refusal at accept, at most once per source per interval (with the count of
+    /// those not recorded since), so a flood costs one write per interval, not per connection.
+    async fn refused(self: &Arc<Self>, peer: SocketAddr, connection: u64, mut reason: String, now: UnixMillis) {
+        let Some(suppressed) = self.refusal_due(peer.ip(), now) else {
+            return;
+        };
+        if suppressed > 0 {
+            reason.push_str(&format!(" ({suppressed} more refused since the last record)"));
+        }
+        warn!(%peer, %reason, "connection refused");
+        self.audit(
+            Event::new(now, EventKind::ConnectionRefused, Outcome::Failure)
+                .with_peer(peer)
+                .with_connection(connection)
+                .with_reason(reason),
+        )
+        .await;
+    }
+
+    /// At shutdown: record the refusals not yet on record, so the trail keeps every one.
+    async fn flush_refusals(self: &Arc<Self>) {
+        let pending: Vec<(std::net::IpAddr, u32)> = match self.refusals.lock() {
+            Ok(mut table) => table
+                .drain()
+                .filter(|(_, (_, n))| *n > 0)
+                .map(|(ip, (_, n))| (ip, n))
+                .collect(),
+            Err(_) => return,
+        };
+        for (ip, n) in pending {
+            self.audit(
+                Event::new(now_millis(), EventKind::ConnectionRefused, Outcome::Failure)
+                    .with_peer(SocketAddr::new(ip, 0))
+                    .with_reason(format!("{n} more refused since the last record (at shutdown)")),
+            )
+            .await;
         }
     }
 
@@ -527,6 +595,8 @@ struct Connection {
     lookups: u32,
     /// The last lookup was refused because of the (user, source) back-off.
     backoff: Option<Duration>,
+    /// The last lookup named a user outside their own access windows.
+    outside_user_window: bool,
     /// Set only when the worker reported success for the user it looked up.
     user: Option<(String, String)>,
     had_session: bool,
@@ -621,7 +691,13 @@ impl Connection {
                     .lock()
                     .ok()
                     .and_then(|g| g.backoff(self.peer.ip(), &user, now_millis()));
-                let found = if self.lookups > MAX_LOOKUPS_PER_CONNECTION || self.user.is_some() || self.backoff.is_some() {
+                let user_schedule = self.sup.opts.access.users.get(&user.to_ascii_lowercase());
+                self.outside_user_window = !rampart_policy::user_allowed(user_schedule, now_millis());
+                let found = if self.lookups > MAX_LOOKUPS_PER_CONNECTION
+                    || self.user.is_some()
+                    || self.backoff.is_some()
+                    || self.outside_user_window
+                {
                     // Verification then fails exactly like an unknown user.
                     None
                 } else {
@@ -647,6 +723,14 @@ impl Connection {
                     }
                 };
                 let mut ev = self.event(kind, outcome).with_domain(report.domain.clone());
+                if !success && self.outside_user_window {
+                    // Not a guess: the user may not log in now at all.
+                    let ev = ev
+                        .with_user(named.clone().unwrap_or_default())
+                        .with_reason("outside the user's access windows");
+                    self.sup.audit(ev).await;
+                    return Step::Continue;
+                }
                 if let (false, Some(wait)) = (success, self.backoff) {
                     // No credential was checked, but hammering during the back-off is itself
                     // what a guesser does: it counts toward the source's ban.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use rampart_protocol::{DesktopMode, GuardOptions, Limits, ServeOptions, SessionOptions};
+use rampart_protocol::{AccessOptions, DesktopMode, GuardOptions, Limits, ServeOptions, SessionOptions};
 
 use super::CommonArgs;
 use crate::config::{self, Config};
@@ -72,6 +72,10 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
             policy: cfg.guard.policy.clone(),
             dangerous_allow_any_source: cfg.guard.dangerous_allow_any_source,
             fail2ban_log: cfg.guard.fail2ban_log.clone(),
+        },
+        access: AccessOptions {
+            schedule: cfg.access.schedule.clone(),
+            users: cfg.access.users.clone(),
         },
     }
 }

@@ -33,6 +33,7 @@ mod server;
 mod desktop;
 mod flood;
 mod guard;
+mod access;
 mod login;
 mod scan;
 mod slowloris;

@@ -25,6 +25,8 @@ pub struct Config {
     pub handshake_timeout_secs: u32,
     pub max_pending_per_ip: u32,
     pub max_preauth_bytes: u32,
+    /// Appended verbatim to the generated config (whole extra sections).
+    pub extra_toml: String,
 }
 
 impl Default for Config {
@@ -34,6 +36,7 @@ impl Default for Config {
             handshake_timeout_secs: 10,
             max_pending_per_ip: 5,
             max_preauth_bytes: 65536,
+            extra_toml: String::new(),
         }
     }
 }
@@ -45,11 +48,12 @@ impl Config {
         format!(
             "[server]\nworker_user = \"nobody\"\n\n\
              [limits]\nhandshake_timeout_secs = {}\nmax_pending_per_ip = {}\nmax_preauth_bytes = {}\n\n\
-             [session]\ndefault_command = {}\nuse_xsession = false\n",
+             [session]\ndefault_command = {}\nuse_xsession = false\n\n{}",
             self.handshake_timeout_secs,
             self.max_pending_per_ip,
             self.max_preauth_bytes,
             toml_string(&format!("export {mark}; {}", self.default_command)),
+            self.extra_toml,
         )
     }
 }
@@ -166,7 +170,8 @@ impl Server {
     }
 
     /// Starts `rampart serve` on a free 127.0.0.1 port and waits (<= 60 s) for
-    /// `rampart: listening on 127.0.0.1:PORT`.
+    /// `rampart: listening on 127.0.0.1:PORT` (or, when an access schedule keeps the
+    /// port closed, for the line saying so).
     pub fn start(&mut self) {
         assert!(self.proc.is_none(), "server already started");
         let mut last_log = String::new();
@@ -183,8 +188,10 @@ impl Server {
                 .env("RUST_BACKTRACE", "1");
             let mut proc = Guarded::spawn("rampart serve", &mut cmd, &self.log_path());
             let ready = format!("rampart: listening on 127.0.0.1:{port}");
+            let ready_closed = format!("port 127.0.0.1:{port} closed");
             let up = poll(Duration::from_secs(60), Duration::from_millis(50), || {
-                if proc.log_text().contains(&ready) {
+                let log = proc.log_text();
+                if log.contains(&ready) || log.contains(&ready_closed) {
                     Some(true)
                 } else if !proc.is_running() {
                     Some(false)
