@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use rampart_audit::{Event, EventKind, Outcome, UnixMillis};
+use rampart_audit::{EventKind, UnixMillis};
 use rampart_policy::{decide, next_review, user_allowed, AccessGrant, AccessState, IpNet};
 use rampart_store::{AccessGrantRecord, Store};
 
 use super::ban::parse_duration;
 use super::user::{format_utc, now};
+use super::admin_change::{actor, one_line, record};
 use super::{create_state_dir, CommonArgs};
 use crate::config::{parse_net, AccessConfig, Config};
 
@@ -91,7 +92,7 @@ fn open(
     store.put_access_grant(net_text.as_deref(), until, now, &reason)?;
     let sources = net_text.as_deref().unwrap_or("every allowed source");
     let ends = format_utc(until);
-    audit(store, now, EventKind::AccessOpened, format!("{sources} until {ends} UTC; {reason}"))?;
+    record(store, now, EventKind::AccessOpened, None, format!("{sources} until {ends} UTC; {reason}"))?;
     println!("opened access for {sources} until {ends} UTC");
     if cfg.access.schedule.is_none() {
         eprintln!("note: no access windows are configured ([access] windows), so the port is open all the time anyway");
@@ -113,10 +114,11 @@ fn open(
 
 fn close(store: &mut Store, cfg: &Config, now: UnixMillis) -> anyhow::Result<()> {
     let withdrawn = store.clear_access_grants(now)?;
-    audit(
+    record(
         store,
         now,
         EventKind::AccessClosed,
+        None,
         format!("{withdrawn} grant(s) withdrawn; {}", actor()),
     )?;
     let state = decide(cfg.access.schedule.as_ref(), &[], now);
@@ -222,23 +224,6 @@ fn covers(outer: IpNet, inner: IpNet) -> bool {
     outer.contains(inner.addr()) && (outer.prefix() <= inner.prefix() || outer.is_ipv4() != inner.is_ipv4())
 }
 
-/// Who made the change: events have no actor field yet (see `user.rs`).
-fn actor() -> String {
-    format!("cli uid {}", rustix::process::getuid().as_raw())
-}
-
-/// Keeps a reason on one line of the status.
-fn one_line(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
-}
-
-fn audit(store: &mut Store, now: UnixMillis, kind: EventKind, reason: String) -> anyhow::Result<()> {
-    let event = Event::new(now, kind, Outcome::Success).with_reason(reason);
-    store
-        .append_event(&event)
-        .context("the change was made but its audit event could not be written")?;
-    Ok(())
-}
 
 /// Like `ban --for`, at most 7d.
 fn parse_grant_duration(v: &str) -> Result<Duration, String> {

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use rampart_audit::{Event, EventKind, Outcome, UnixMillis};
+use rampart_audit::{EventKind, UnixMillis};
 use rampart_policy::IpNet;
 use rampart_store::Store;
 
 use super::user::{format_utc, now};
+use super::admin_change::{actor, one_line, record};
 use super::{create_state_dir, CommonArgs};
 use crate::config::parse_net;
 
@@ -91,7 +92,7 @@ fn add(
     };
     store.put_ban(&net.to_string(), until, 0, &reason, now)?;
     let ends = format_utc(until);
-    audit(store, now, EventKind::BanAdded, format!("{net} until {ends} UTC; {reason}"))?;
+    record(store, now, EventKind::BanAdded, None, format!("{net} until {ends} UTC; {reason}"))?;
     println!("banned {net} until {ends} UTC");
     if net.contains(std::net::Ipv4Addr::LOCALHOST.into()) || net.contains(std::net::Ipv6Addr::LOCALHOST.into()) {
         eprintln!("warning: {net} covers this machine's loopback address");
@@ -109,7 +110,7 @@ fn delete(store: &mut Store, net: &str, now: UnixMillis) -> anyhow::Result<()> {
         };
         bail!("no ban on {net}; `rampart ban list` shows the banned networks{hint}");
     }
-    audit(store, now, EventKind::BanRemoved, format!("{net}; {}", actor()))?;
+    record(store, now, EventKind::BanRemoved, None, format!("{net}; {}", actor()))?;
     println!("lifted the ban on {net}");
     Ok(())
 }
@@ -118,23 +119,6 @@ fn parse_address(v: &str) -> anyhow::Result<IpNet> {
     parse_net(v).map_err(|why| anyhow::anyhow!("{why}"))
 }
 
-/// Who made the change: events have no actor field yet (see `user.rs`).
-fn actor() -> String {
-    format!("cli uid {}", rustix::process::getuid().as_raw())
-}
-
-/// Keeps a reason on one line of the list.
-fn one_line(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
-}
-
-fn audit(store: &mut Store, now: UnixMillis, kind: EventKind, reason: String) -> anyhow::Result<()> {
-    let event = Event::new(now, kind, Outcome::Success).with_reason(reason);
-    store
-        .append_event(&event)
-        .context("the change was made but its audit event could not be written")?;
-    Ok(())
-}
 
 /// `30s`, `30m`, `2h`, `1d`: a positive whole number and a unit.
 pub fn parse_duration(v: &str) -> Result<Duration, String> {

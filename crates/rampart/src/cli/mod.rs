@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{self, Config};
 
 mod access;
+mod admin_change;
 mod ban;
 mod password_input;
 mod serve;

@@ -4,11 +4,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use rampart_audit::{Event, EventKind, Outcome, UnixMillis};
+use rampart_audit::{EventKind, UnixMillis};
 use rampart_auth::{validate_user_name, NtHash, PasswordPolicy};
 use rampart_store::{NewUser, Store};
 
 use super::password_input::{read_new_password, PasswordSource};
+use super::admin_change::{actor, record};
 use super::{create_state_dir, unix_accounts, CommonArgs};
 use crate::config::Config;
 
@@ -97,7 +98,7 @@ fn add(
         nt_hash: NtHash::from_password(&password),
         now,
     })?;
-    audit(store, now, EventKind::UserAdded, name)?;
+    record(store, now, EventKind::UserAdded, Some(name), actor())?;
 
     println!("added user {name:?} (sessions run as unix user {:?})", account.name);
     if account.uid == 0 {
@@ -122,7 +123,7 @@ fn passwd(store: &mut Store, name: &str, source: PasswordSource) -> anyhow::Resu
     }
     let now = now();
     store.set_nt_hash(&user.name, &hash, now)?;
-    audit(store, now, EventKind::PasswordChanged, &user.name)?;
+    record(store, now, EventKind::PasswordChanged, Some(&user.name), actor())?;
     println!("changed the password of {:?}", user.name);
     Ok(())
 }
@@ -132,7 +133,7 @@ fn delete(store: &mut Store, name: &str) -> anyhow::Result<()> {
         bail!("no such user {name:?}");
     };
     store.delete_user(&user.name)?;
-    audit(store, now(), EventKind::UserDeleted, &user.name)?;
+    record(store, now(), EventKind::UserDeleted, Some(&user.name), actor())?;
     println!("deleted user {:?}", user.name);
     Ok(())
 }
@@ -155,19 +156,6 @@ fn list(store: &Store) -> anyhow::Result<()> {
             format_utc(u.password_changed)
         );
     }
-    Ok(())
-}
-
-/// Records an admin change. The acting Unix uid goes in the reason: events have no actor
-/// field yet, and "who did this" is the first question about an admin change.
-fn audit(store: &mut Store, now: UnixMillis, kind: EventKind, user: &str) -> anyhow::Result<()> {
-    let uid = rustix::process::getuid().as_raw();
-    let event = Event::new(now, kind, Outcome::Success)
-        .with_user(user)
-        .with_reason(format!("cli uid {uid}"));
-    store
-        .append_event(&event)
-        .context("the change was made but its audit event could not be written")?;
     Ok(())
 }
 
