@@ -27,8 +27,7 @@ use crate::client::auth_only;
 use crate::exclusive;
 use crate::garbage::connection_request;
 use crate::process::{poll, require_tool, run_bounded, signal, tail, Guarded};
-use crate::proctree;
-use crate::server::{free_port, Config, Server, BIN, PASSWORD};
+use crate::server::{Config, Server, BIN, PASSWORD};
 
 /// `[guard] max_failures`, written into the server's config (also the default).
 const MAX_FAILURES: usize = 5;
@@ -55,7 +54,7 @@ fn hydra_gets_banned_while_another_source_logs_in() {
 
     // Field order: the namespace is deleted last (after hydra and the server).
     let ns = NetNs::create();
-    let server = Server::new(&Config::default());
+    let mut server = Server::new(&Config::default());
     // The guard section: the thresholds under test, and only the two sources used
     // here may connect (the server listens on every interface for this test).
     let guard = format!(
@@ -65,8 +64,8 @@ fn hydra_gets_banned_while_another_source_logs_in() {
     );
     append(&server.config_path(), &guard);
     server.add_user(USER, PASSWORD);
-    let mut serve = serve_on_all_interfaces(&server);
-    let port = serve.port;
+    server.start_on("0.0.0.0");
+    let port = server.port;
     let target = SocketAddr::from((ns.host_ip, port));
     let attacker = ns.ns_ip.to_string();
 
@@ -301,7 +300,7 @@ fn hydra_gets_banned_while_another_source_logs_in() {
         "processes left in namespace {} after hydra ended: {leftovers:?}",
         ns.name
     );
-    serve.stop_and_check(&server);
+    server.stop_and_check();
     assert!(
         server.session_processes().is_empty(),
         "session processes outlived the server"
@@ -331,94 +330,6 @@ fn stored_ban(db: &Path, net: &str) -> Option<i64> {
     .ok()
 }
 
-/// `rampart serve` on 0.0.0.0:PORT with `server`'s config and state dir. The suite's
-/// [`Server::start`] binds 127.0.0.1 only, which the namespace cannot reach; this
-/// is the same start on every interface (the config's allowlist narrows who may
-/// connect to loopback and the test's /30).
-struct Serve {
-    proc: Guarded,
-    port: u16,
-}
-
-fn serve_on_all_interfaces(server: &Server) -> Serve {
-    // Where `Server::log_text` reads, so the suite's log_tail() shows this server.
-    let log = server
-        .state_dir()
-        .parent()
-        .map(|d| d.join("server.log"))
-        .unwrap_or_else(|| PathBuf::from("/nonexistent"));
-    let mut last_log = String::new();
-    for _attempt in 0..3 {
-        let port = free_port();
-        let mut cmd = Command::new(BIN);
-        cmd.arg("serve")
-            .arg("--listen")
-            .arg(format!("0.0.0.0:{port}"))
-            .arg("--state-dir")
-            .arg(server.state_dir())
-            .arg("--config")
-            .arg(server.config_path())
-            .env("RUST_BACKTRACE", "1");
-        let mut proc = Guarded::spawn("rampart serve", &mut cmd, &log);
-        let ready = format!("rampart: listening on 0.0.0.0:{port}");
-        let up = poll(Duration::from_secs(60), Duration::from_millis(50), || {
-            if proc.log_text().contains(&ready) {
-                Some(true)
-            } else if !proc.is_running() {
-                Some(false)
-            } else {
-                None
-            }
-        });
-        last_log = proc.log_text();
-        match up {
-            Some(true) => return Serve { proc, port },
-            Some(false) if last_log.to_lowercase().contains("in use") => continue,
-            Some(false) => panic!(
-                "rampart serve exited before listening ({:?}):\n{}",
-                proc.exited(),
-                tail(&last_log, 40)
-            ),
-            None => panic!(
-                "rampart serve did not print `{ready}` within 60 s:\n{}",
-                tail(&last_log, 40)
-            ),
-        }
-    }
-    panic!(
-        "rampart serve could not bind a free port in 3 tries:\n{}",
-        tail(&last_log, 40)
-    );
-}
-
-impl Serve {
-    /// SIGTERM; the server and every process it started must be gone within 10 s.
-    fn stop_and_check(&mut self, server: &Server) {
-        let family = proctree::tree(self.proc.pid());
-        let exited = self.proc.stop(Duration::from_secs(10));
-        assert!(
-            exited,
-            "rampart serve did not exit within 10 s of SIGTERM:\n{}",
-            server.log_tail()
-        );
-        let gone = poll(Duration::from_secs(10), Duration::from_millis(100), || {
-            family.iter().all(|&id| !proctree::alive(id)).then_some(())
-        });
-        let left: Vec<_> = family
-            .iter()
-            .copied()
-            .filter(|&id| proctree::alive(id))
-            .collect();
-        for &(pid, _) in &left {
-            signal(pid, rustix::process::Signal::KILL);
-        }
-        assert!(
-            gone.is_some(),
-            "processes of the server outlived it by 10 s (killed now): {}",
-            proctree::describe(&left)
-        );
-    }
-}
 
 /// A network namespace with a veth pair to the root namespace; deleted on drop
 /// (after killing, by PID, whatever still runs inside it).

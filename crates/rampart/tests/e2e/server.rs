@@ -173,6 +173,12 @@ impl Server {
     /// `rampart: listening on 127.0.0.1:PORT` (or, when an access schedule keeps the
     /// port closed, for the line saying so).
     pub fn start(&mut self) {
+        self.start_on("127.0.0.1");
+    }
+
+    /// Like [`Server::start`], listening on `host` (e.g. `0.0.0.0`, so that a network
+    /// namespace can reach it; the config's allowlist still decides who may connect).
+    pub fn start_on(&mut self, host: &str) {
         assert!(self.proc.is_none(), "server already started");
         let mut last_log = String::new();
         for _attempt in 0..3 {
@@ -180,15 +186,15 @@ impl Server {
             let mut cmd = Command::new(BIN);
             cmd.arg("serve")
                 .arg("--listen")
-                .arg(format!("127.0.0.1:{port}"))
+                .arg(format!("{host}:{port}"))
                 .arg("--state-dir")
                 .arg(self.state_dir())
                 .arg("--config")
                 .arg(self.config_path())
                 .env("RUST_BACKTRACE", "1");
             let mut proc = Guarded::spawn("rampart serve", &mut cmd, &self.log_path());
-            let ready = format!("rampart: listening on 127.0.0.1:{port}");
-            let ready_closed = format!("port 127.0.0.1:{port} closed");
+            let ready = format!("rampart: listening on {host}:{port}");
+            let ready_closed = format!("port {host}:{port} closed");
             let up = poll(Duration::from_secs(60), Duration::from_millis(50), || {
                 let log = proc.log_text();
                 if log.contains(&ready) || log.contains(&ready_closed) {
