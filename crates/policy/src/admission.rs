@@ -22,6 +22,8 @@ pub struct AdmissionLimits {
     pub max_connections_per_ip: u32,
     /// New connections one source may open per second (0: no limit).
     pub max_connection_rate_per_ip: u32,
+    /// New connections all sources together may open per second (0: no limit).
+    pub max_connection_rate_total: u32,
 }
 
 /// Why a connection was refused at accept.
@@ -37,6 +39,8 @@ pub enum Refusal {
     ConnectionsPerIp,
     /// This source opened `max_connection_rate_per_ip` connections within the last second.
     RatePerIp,
+    /// `max_connection_rate_total` connections were opened within the last second.
+    RateTotal,
 }
 
 impl fmt::Display for Refusal {
@@ -47,6 +51,7 @@ impl fmt::Display for Refusal {
             Self::ConnectionsTotal => "too many connections",
             Self::ConnectionsPerIp => "too many connections from this address",
             Self::RatePerIp => "connection rate from this address too high",
+            Self::RateTotal => "connection rate too high",
         })
     }
 }
@@ -78,6 +83,8 @@ pub struct Admission {
     connections_by_ip: HashMap<IpAddr, u32>,
     /// Per source: start of the current one-second window and connections opened in it.
     rate_by_ip: HashMap<IpAddr, (UnixMillis, u32)>,
+    /// The same, for all sources together.
+    rate_total: (UnixMillis, u32),
 }
 
 impl Admission {
@@ -89,6 +96,7 @@ impl Admission {
             connections: 0,
             connections_by_ip: HashMap::new(),
             rate_by_ip: HashMap::new(),
+            rate_total: (UnixMillis(i64::MIN), 0),
         }
     }
 
@@ -98,6 +106,9 @@ impl Admission {
         let ip = canonical(ip);
         if !self.within_rate(ip, now) {
             return Err(Refusal::RatePerIp);
+        }
+        if !self.within_total_rate(now) {
+            return Err(Refusal::RateTotal);
         }
         if self.connections >= self.limits.max_connections_total {
             return Err(Refusal::ConnectionsTotal);
@@ -117,6 +128,21 @@ impl Admission {
         self.connections += 1;
         *self.connections_by_ip.entry(ip).or_insert(0) += 1;
         Ok(Ticket { ip, pending: true })
+    }
+
+    /// Counts this attempt in the global one-second window; false past the limit.
+    fn within_total_rate(&mut self, now: UnixMillis) -> bool {
+        let limit = self.limits.max_connection_rate_total;
+        if limit == 0 {
+            return true;
+        }
+        let (start, count) = &mut self.rate_total;
+        if now.0.saturating_sub(start.0) >= RATE_WINDOW_MS || now.0 < start.0 {
+            *start = now;
+            *count = 0;
+        }
+        *count = count.saturating_add(1);
+        *count <= limit
     }
 
     /// Counts this attempt in the source's one-second window; false past the limit.
@@ -197,6 +223,7 @@ mod tests {
             max_connections_total: 4,
             max_connections_per_ip: 3,
             max_connection_rate_per_ip: 0,
+            max_connection_rate_total: 0,
         }
     }
 
@@ -292,6 +319,7 @@ mod tests {
             max_pending_per_ip: 100,
             max_connections_per_ip: 100,
             max_connection_rate_per_ip: 3,
+            max_connection_rate_total: 0,
         });
         for _ in 0..3 {
             let t = a.admit(ip("10.0.0.1"), T0).unwrap();
@@ -312,6 +340,7 @@ mod tests {
             max_pending_per_ip: u32::MAX,
             max_connections_per_ip: u32::MAX,
             max_connection_rate_per_ip: 10,
+            max_connection_rate_total: 0,
         });
         for i in 0..(MAX_RATE_ENTRIES as u32 + 50) {
             let addr = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
@@ -319,5 +348,23 @@ mod tests {
             a.closed(t);
         }
         assert!(a.rate_by_ip.len() <= MAX_RATE_ENTRIES);
+    }
+
+    #[test]
+    fn global_connection_rate_spans_sources() {
+        let mut a = Admission::new(AdmissionLimits {
+            max_connections_total: 100,
+            max_pending_total: 100,
+            max_pending_per_ip: 100,
+            max_connections_per_ip: 100,
+            max_connection_rate_per_ip: 0,
+            max_connection_rate_total: 2,
+        });
+        for n in 1..=2 {
+            let t = a.admit(ip(&format!("10.0.0.{n}")), T0).unwrap();
+            a.closed(t);
+        }
+        assert_eq!(a.admit(ip("10.0.0.3"), T0), Err(Refusal::RateTotal));
+        assert!(a.admit(ip("10.0.0.3"), UnixMillis(T0.0 + 1000)).is_ok());
     }
 }

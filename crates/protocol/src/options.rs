@@ -55,6 +55,8 @@ pub struct Limits {
     pub max_connections_per_ip: u32,
     /// New connections one source may open per second (0: no limit).
     pub max_connection_rate_per_ip: u32,
+    /// New connections all sources together may open per second (0: no limit).
+    pub max_connection_rate_total: u32,
     /// Bytes a peer may send before it has authenticated.
     pub max_preauth_bytes: u64,
 }
@@ -73,6 +75,9 @@ impl Default for Limits {
             // connections and a handful of attempts per second at most.
             max_connections_per_ip: 5,
             max_connection_rate_per_ip: 10,
+            // Each admitted connection costs a process start; 100 a second is far above
+            // what people do and bounds what a distributed flood can make the host fork.
+            max_connection_rate_total: 100,
             // The whole NLA handshake of mstsc/FreeRDP is under 16 KiB; 64 KiB is generous and
             // keeps a garbage-streaming peer from making the worker buffer anything large.
             max_preauth_bytes: 64 * 1024,

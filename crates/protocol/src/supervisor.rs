@@ -138,6 +138,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
                 max_connections_total: limits.max_connections_total,
                 max_connections_per_ip: limits.max_connections_per_ip,
                 max_connection_rate_per_ip: limits.max_connection_rate_per_ip,
+                max_connection_rate_total: limits.max_connection_rate_total,
             })),
             next_connection: AtomicU64::new(1),
             run_as,

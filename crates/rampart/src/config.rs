@@ -85,6 +85,7 @@ pub struct LimitsConfig {
     pub max_connections_total: u32,
     pub max_connections_per_ip: u32,
     pub max_connection_rate_per_ip: u32,
+    pub max_connection_rate_total: u32,
     pub max_preauth_bytes: u64,
 }
 
@@ -140,6 +141,8 @@ impl Default for Config {
                 // gnome-remote-desktop's per-peer figures.
                 max_connections_per_ip: 5,
                 max_connection_rate_per_ip: 10,
+                // Each admitted connection starts a process.
+                max_connection_rate_total: 100,
                 // A whole NLA handshake from mstsc or FreeRDP is under 16 KiB.
                 max_preauth_bytes: 64 * 1024,
             },
@@ -325,6 +328,7 @@ struct RawLimits {
     max_connections_total: Option<Spanned<u32>>,
     max_connections_per_ip: Option<Spanned<u32>>,
     max_connection_rate_per_ip: Option<Spanned<u32>>,
+    max_connection_rate_total: Option<Spanned<u32>>,
     max_preauth_bytes: Option<Spanned<u64>>,
 }
 
@@ -475,6 +479,14 @@ impl RawConfig {
                 "max_connection_rate_per_ip",
                 l.max_connection_rate_per_ip,
                 d.limits.max_connection_rate_per_ip,
+                Ok,
+            )?,
+            max_connection_rate_total: typed(
+                doc,
+                "limits",
+                "max_connection_rate_total",
+                l.max_connection_rate_total,
+                d.limits.max_connection_rate_total,
                 Ok,
             )?,
             max_preauth_bytes: typed(
@@ -854,6 +866,7 @@ mod tests {
         assert_eq!(d.limits.max_connections_total, limits.max_connections_total);
         assert_eq!(d.limits.max_connections_per_ip, limits.max_connections_per_ip);
         assert_eq!(d.limits.max_connection_rate_per_ip, limits.max_connection_rate_per_ip);
+        assert_eq!(d.limits.max_connection_rate_total, limits.max_connection_rate_total);
         assert_eq!(d.limits.max_preauth_bytes, limits.max_preauth_bytes);
         let session = rampart_protocol::SessionOptions::default();
         assert_eq!(d.session.default_command, session.default_command);

@@ -64,6 +64,7 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
             max_connections_total: cfg.limits.max_connections_total,
             max_connections_per_ip: cfg.limits.max_connections_per_ip,
             max_connection_rate_per_ip: cfg.limits.max_connection_rate_per_ip,
+            max_connection_rate_total: cfg.limits.max_connection_rate_total,
             max_preauth_bytes: cfg.limits.max_preauth_bytes,
         },
         desktop,
