@@ -61,6 +61,20 @@ pub struct Limits {
     pub max_preauth_bytes: u64,
 }
 
+impl Limits {
+    /// The caps the admission policy enforces at accept.
+    pub fn admission(&self) -> rampart_policy::AdmissionLimits {
+        rampart_policy::AdmissionLimits {
+            max_pending_per_ip: self.max_pending_per_ip,
+            max_pending_total: self.max_pending_total,
+            max_connections_total: self.max_connections_total,
+            max_connections_per_ip: self.max_connections_per_ip,
+            max_connection_rate_per_ip: self.max_connection_rate_per_ip,
+            max_connection_rate_total: self.max_connection_rate_total,
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {

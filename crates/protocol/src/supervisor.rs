@@ -18,7 +18,7 @@ use anyhow::Context;
 use rampart_audit::{Event, EventKind, Outcome, UnixMillis};
 use rampart_desktop::{SessionConfig, SessionManager, UnixAccount};
 use rampart_policy::{
-    AccessGrant, AccessState, Admission, AdmissionLimits, Ban, Guard, GuardAction, GuardState, IpNet, Ticket, Verdict,
+    AccessGrant, AccessState, Admission, Ban, Guard, GuardAction, GuardState, IpNet, Ticket, Verdict,
 };
 use rampart_store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -132,14 +132,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             identity,
             store: Mutex::new(store),
             sessions,
-            admission: Mutex::new(Admission::new(AdmissionLimits {
-                max_pending_per_ip: limits.max_pending_per_ip,
-                max_pending_total: limits.max_pending_total,
-                max_connections_total: limits.max_connections_total,
-                max_connections_per_ip: limits.max_connections_per_ip,
-                max_connection_rate_per_ip: limits.max_connection_rate_per_ip,
-                max_connection_rate_total: limits.max_connection_rate_total,
-            })),
+            admission: Mutex::new(Admission::new(limits.admission())),
             next_connection: AtomicU64::new(1),
             run_as,
             shadow,

@@ -77,17 +77,9 @@ pub struct TlsConfig {
     pub private_key: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LimitsConfig {
-    pub handshake_timeout: Duration,
-    pub max_pending_per_ip: u32,
-    pub max_pending_total: u32,
-    pub max_connections_total: u32,
-    pub max_connections_per_ip: u32,
-    pub max_connection_rate_per_ip: u32,
-    pub max_connection_rate_total: u32,
-    pub max_preauth_bytes: u64,
-}
+/// Pre-authentication bounds: the protocol layer's own type, so its defaults (with their
+/// reasons, in `rampart_protocol::Limits::default`) are the config's defaults.
+pub type LimitsConfig = rampart_protocol::Limits;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionConfig {
@@ -130,22 +122,7 @@ impl Default for Config {
                 worker_user: "nobody".to_owned(),
             },
             tls: TlsConfig::default(),
-            limits: LimitsConfig {
-                // A real client finishes TLS + NLA in well under a second on a LAN and in a
-                // couple across the world; 10 s leaves room and bounds slow-loris holders.
-                handshake_timeout: Duration::from_secs(10),
-                // A person opens one or two connections at a time.
-                max_pending_per_ip: 5,
-                max_pending_total: 64,
-                max_connections_total: 256,
-                // gnome-remote-desktop's per-peer figures.
-                max_connections_per_ip: 5,
-                max_connection_rate_per_ip: 10,
-                // Each admitted connection starts a process.
-                max_connection_rate_total: 100,
-                // A whole NLA handshake from mstsc or FreeRDP is under 16 KiB.
-                max_preauth_bytes: 64 * 1024,
-            },
+            limits: LimitsConfig::default(),
             session: SessionConfig {
                 default_command: "x-window-manager & exec x-terminal-emulator".to_owned(),
                 use_xsession: true,

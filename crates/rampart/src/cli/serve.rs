@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use rampart_protocol::{AccessOptions, DesktopMode, GuardOptions, Limits, ServeOptions, SessionOptions};
+use rampart_protocol::{AccessOptions, DesktopMode, GuardOptions, ServeOptions, SessionOptions};
 
 use super::CommonArgs;
 use crate::config::{self, Config};
@@ -57,16 +57,7 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
         state_dir,
         tls_certificate: cfg.tls.certificate.clone(),
         tls_private_key: cfg.tls.private_key.clone(),
-        limits: Limits {
-            handshake_timeout: cfg.limits.handshake_timeout,
-            max_pending_per_ip: cfg.limits.max_pending_per_ip,
-            max_pending_total: cfg.limits.max_pending_total,
-            max_connections_total: cfg.limits.max_connections_total,
-            max_connections_per_ip: cfg.limits.max_connections_per_ip,
-            max_connection_rate_per_ip: cfg.limits.max_connection_rate_per_ip,
-            max_connection_rate_total: cfg.limits.max_connection_rate_total,
-            max_preauth_bytes: cfg.limits.max_preauth_bytes,
-        },
+        limits: cfg.limits,
         desktop,
         worker_user: cfg.server.worker_user.clone(),
         guard: GuardOptions {
@@ -101,7 +92,7 @@ mod tests {
         let opts = serve_options(&Config::default(), &args(None, None, None));
         assert_eq!(opts.listen, "0.0.0.0:3389".parse().unwrap());
         assert_eq!(opts.state_dir, PathBuf::from("/var/lib/rampart"));
-        assert_eq!(opts.limits, Limits::default());
+        assert_eq!(opts.limits, rampart_protocol::Limits::default());
         assert_eq!(opts.worker_user, "nobody");
         assert!(opts.tls_certificate.is_none() && opts.tls_private_key.is_none());
         assert!(matches!(opts.desktop, DesktopMode::Session(_)));
