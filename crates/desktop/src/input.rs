@@ -343,15 +343,14 @@ impl Input {
         self.flush()
     }
 
+    /// The keyboard's LED bits, as the X server reports them.
+    fn led_mask(&mut self) -> Result<u32, DesktopError> {
+        Ok(self.conn.get_keyboard_control().map_err(x11)?.reply().map_err(x11)?.led_mask)
+    }
+
     /// Makes the X lock state match the client's by tapping lock keys that differ.
     pub fn sync_locks(&mut self, caps: bool, num: bool, scroll: bool) -> Result<(), DesktopError> {
-        let leds = self
-            .conn
-            .get_keyboard_control()
-            .map_err(x11)?
-            .reply()
-            .map_err(x11)?
-            .led_mask;
+        let leds = self.led_mask()?;
         for (want, bit, evdev) in [
             (caps, LED_CAPS, EVDEV_CAPSLOCK),
             (num, LED_NUM, EVDEV_NUMLOCK),
@@ -368,13 +367,7 @@ impl Input {
 
     /// The current lock LEDs as (caps, num, scroll).
     pub fn lock_state(&mut self) -> Result<(bool, bool, bool), DesktopError> {
-        let leds = self
-            .conn
-            .get_keyboard_control()
-            .map_err(x11)?
-            .reply()
-            .map_err(x11)?
-            .led_mask;
+        let leds = self.led_mask()?;
         Ok((
             leds & LED_CAPS != 0,
             leds & LED_NUM != 0,
