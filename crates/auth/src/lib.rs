@@ -10,6 +10,8 @@
 use std::fmt;
 
 use md4::{Digest, Md4};
+
+pub mod totp;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// A clear-text password, as typed at enrollment. Zeroized on drop, never printed.
