@@ -317,7 +317,7 @@ impl Supervisor {
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         loop {
             tick.tick().await;
-            self.sync_bans().await;
+            self.sync_from_store().await;
             if self.sessions.is_none() {
                 continue;
             }
@@ -338,49 +338,50 @@ impl Supervisor {
         }
     }
 
-    /// Make the guard's ban table equal to the store's (picks up `rampart ban add/del`),
-    /// and forget what has expired.
-    async fn sync_bans(self: &Arc<Self>) {
+    /// Run `work` on the store, off the async threads (SQLite calls block, and audit writes
+    /// wait for fsync).
+    async fn with_store<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&mut Store) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
         let this = Arc::clone(self);
-        let result = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-            let now = now_millis();
-            let records = {
-                let store = this.store.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
-                store.bans()?
-            };
-            let bans: Vec<Ban> = records.iter().filter_map(ban_from_record).collect();
-            let grants = {
-                let store = this.store.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
-                grants_from_store(&store, now)
-            };
-            if let Ok(mut g) = this.grants.lock() {
-                *g = grants;
+        tokio::task::spawn_blocking(move || {
+            let mut store = this.store.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
+            work(&mut store)
+        })
+        .await
+        .context("store task")?
+    }
+
+    /// Make the guard's ban table and the access grants equal to the store's (picks up
+    /// `rampart ban` and `rampart access` changes), and forget what has expired.
+    async fn sync_from_store(self: &Arc<Self>) {
+        let now = now_millis();
+        let read = self
+            .with_store(move |store| Ok((store.bans()?, grants_from_store(store, now))))
+            .await;
+        let (records, grants) = match read {
+            Ok(read) => read,
+            Err(err) => {
+                warn!(error = %format!("{err:#}"), "cannot sync bans and grants");
+                return;
             }
-            let mut guard = this.guard.lock().map_err(|_| anyhow::anyhow!("guard lock poisoned"))?;
+        };
+        if let Ok(mut g) = self.grants.lock() {
+            *g = grants;
+        }
+        let bans: Vec<Ban> = records.iter().filter_map(ban_from_record).collect();
+        if let Ok(mut guard) = self.guard.lock() {
             guard.sync_bans(&bans, now);
             guard.prune(now);
-            Ok(())
-        })
-        .await;
-        if let Ok(Err(err)) = result {
-            warn!(error = %format!("{err:#}"), "cannot sync bans");
         }
     }
 
-    /// Write one audit event durably (blocking SQLite work off the async threads).
+    /// Write one audit event durably.
     async fn audit(self: &Arc<Self>, event: Event) {
         info!(target: "rampart::audit", "{}", event.to_json_line());
-        let this = Arc::clone(self);
-        let result = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-            let mut store = this.store.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
-            store.append_event(&event)?;
-            Ok(())
-        })
-        .await;
-        match result {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => error!(error = %format!("{err:#}"), "audit event not stored"),
-            Err(err) => error!(%err, "audit task failed"),
+        if let Err(err) = self.with_store(move |store| Ok(store.append_event(&event)?)).await {
+            error!(error = %format!("{err:#}"), "audit event not stored");
         }
     }
 
@@ -818,16 +819,15 @@ impl Connection {
                 GuardAction::Banned { net, until, repeat } => {
                     let minutes = (until.0 - now.0) / 60_000;
                     warn!(%net, minutes, repeat, "source banned after repeated authentication failures");
-                    let sup = Arc::clone(&self.sup);
                     let net_text = net.to_string();
-                    let stored = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-                        let mut store = sup.store.lock().map_err(|_| anyhow::anyhow!("store lock poisoned"))?;
-                        store.put_ban(&net_text, until, repeat, "repeated authentication failures", now)?;
-                        Ok(())
-                    })
-                    .await;
-                    if !matches!(stored, Ok(Ok(()))) {
-                        error!(%net, "ban not stored; it holds until restart only");
+                    let stored = self
+                        .sup
+                        .with_store(move |store| {
+                            Ok(store.put_ban(&net_text, until, repeat, "repeated authentication failures", now)?)
+                        })
+                        .await;
+                    if let Err(err) = stored {
+                        error!(%net, error = %format!("{err:#}"), "ban not stored; it holds until restart only");
                     }
                     let ev = self
                         .event(EventKind::SourceBanned, Outcome::Failure)
@@ -861,22 +861,19 @@ impl Connection {
 
     /// (canonical name, unix user, nt hash hex) of an existing user.
     async fn lookup(&self, user: &str) -> Option<(String, String, String)> {
-        let sup = Arc::clone(&self.sup);
         let user = user.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let store = sup.store.lock().ok()?;
-            match store.get_user(&user) {
-                Ok(Some(rec)) => Some((rec.name, rec.unix_user, hex::encode(rec.nt_hash.as_bytes()))),
-                Ok(None) => None,
-                Err(err) => {
-                    error!(%err, "user lookup failed");
-                    None
-                }
-            }
+        let found = self
+            .sup
+            .with_store(move |store| {
+                Ok(store
+                    .get_user(&user)?
+                    .map(|rec| (rec.name, rec.unix_user, hex::encode(rec.nt_hash.as_bytes()))))
+            })
+            .await;
+        found.unwrap_or_else(|err| {
+            error!(error = %format!("{err:#}"), "user lookup failed");
+            None
         })
-        .await
-        .ok()
-        .flatten()
     }
 
     async fn open_session(&mut self, width: u16, height: u16) -> anyhow::Result<SessionGrant> {
