@@ -23,6 +23,24 @@ fn session_tools() {
     require_tool("xterm", "xterm");
 }
 
+/// A server whose sessions run `default_command`, with `users` enrolled, started.
+fn desktop_server(default_command: String, users: &[&str]) -> Server {
+    let mut server = Server::new(&Config {
+        default_command,
+        ..Config::default()
+    });
+    for user in users {
+        server.add_user(user, PASSWORD);
+    }
+    server.start();
+    server
+}
+
+/// A real xfreerdp session of `user` at `SIZE`.
+fn open_session(server: &Server, user: &str) -> Session {
+    Session::start(server.port, user, PASSWORD, SIZE, Duration::from_secs(30))
+}
+
 fn background_shown(img: &Image) -> bool {
     BACKGROUND_POINTS.iter().all(|&(x, y)| {
         x < img.width && y < img.height && near(img.pixel(x, y), rgb(BACKGROUND), TOLERANCE)
@@ -75,21 +93,11 @@ fn expect_background(session: &mut Session, server: &Server, name: &str) -> Imag
 fn desktop_visible() {
     let _turn = exclusive();
     session_tools();
-    let mut server = Server::new(&Config {
-        default_command: format!(
-            "xsetroot -solid '{BACKGROUND}'; xterm -bg white -fg black -geometry 40x8+600+400 & exec sleep 600"
-        ),
-        ..Config::default()
-    });
-    server.add_user("alice", PASSWORD);
-    server.start();
-    let mut session = Session::start(
-        server.port,
-        "alice",
-        PASSWORD,
-        SIZE,
-        Duration::from_secs(30),
+    let mut server = desktop_server(
+        format!("xsetroot -solid '{BACKGROUND}'; xterm -bg white -fg black -geometry 40x8+600+400 & exec sleep 600"),
+        &["alice"],
     );
+    let mut session = open_session(&server, "alice");
     let img = expect_background(&mut session, &server, "desktop_visible");
     assert_eq!(
         (img.width, img.height),
@@ -118,22 +126,14 @@ fn typing_arrives() {
     session_tools();
     let shared = shared_tempdir();
     let typed = shared.path().join("typed.txt");
-    let mut server = Server::new(&Config {
-        default_command: format!(
+    let mut server = desktop_server(
+        format!(
             "xsetroot -solid '{BACKGROUND}'; exec xterm -bg white -fg black -geometry 80x24+0+0 -e sh -c 'cat > {}'",
             typed.display()
         ),
-        ..Config::default()
-    });
-    server.add_user("alice", PASSWORD);
-    server.start();
-    let mut session = Session::start(
-        server.port,
-        "alice",
-        PASSWORD,
-        SIZE,
-        Duration::from_secs(30),
+        &["alice"],
     );
+    let mut session = open_session(&server, "alice");
     // Wait until the xterm is up (white where it is). The background is
     // desktop_visible's business: this test is about keys.
     let xterm_ready = |img: &Image| {
@@ -183,21 +183,9 @@ fn typing_arrives() {
 fn two_clients_at_once() {
     let _turn = exclusive();
     session_tools();
-    let mut server = Server::new(&Config {
-        default_command: format!("xsetroot -solid '{BACKGROUND}'; exec sleep 600"),
-        ..Config::default()
-    });
-    server.add_user("bob", PASSWORD);
-    server.add_user("carol", PASSWORD);
-    server.start();
-    let mut bob = Session::start(server.port, "bob", PASSWORD, SIZE, Duration::from_secs(30));
-    let mut carol = Session::start(
-        server.port,
-        "carol",
-        PASSWORD,
-        SIZE,
-        Duration::from_secs(30),
-    );
+    let mut server = desktop_server(format!("xsetroot -solid '{BACKGROUND}'; exec sleep 600"), &["bob", "carol"]);
+    let mut bob = open_session(&server, "bob");
+    let mut carol = open_session(&server, "carol");
     expect_background(&mut bob, &server, "two_clients_bob");
     expect_background(&mut carol, &server, "two_clients_carol");
     // Both still connected and still drawn after the other one arrived.
