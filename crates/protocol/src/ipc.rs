@@ -36,7 +36,6 @@ pub struct WorkerInit {
     pub cert_pem: String,
     pub key_pem: String,
     pub max_preauth_bytes: u64,
-    pub handshake_timeout_ms: u64,
     pub default_width: u16,
     pub default_height: u16,
     /// Shadow mode: the display every user shares, and whether input is dropped.

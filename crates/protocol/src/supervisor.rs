@@ -562,7 +562,6 @@ impl Supervisor {
             cert_pem: self.identity.cert_pem.clone(),
             key_pem: self.identity.key_pem.clone(),
             max_preauth_bytes: self.opts.limits.max_preauth_bytes,
-            handshake_timeout_ms: u64::try_from(self.opts.limits.handshake_timeout.as_millis()).unwrap_or(u64::MAX),
             default_width,
             default_height,
             shadow,
