@@ -60,6 +60,18 @@ pub enum EventKind {
     AccessOpened,
     /// An administrator withdrew every access grant (`rampart access close`).
     AccessClosed,
+    /// The second factor (TOTP or recovery code) was accepted after NLA.
+    MfaSucceeded,
+    /// A wrong, replayed or missing second factor, or the prompt timed out.
+    MfaFailed,
+    /// An administrator enrolled (or re-enrolled) a user's TOTP secret.
+    MfaEnrolled,
+    /// An administrator removed a user's TOTP secret.
+    MfaRemoved,
+    /// An administrator locked an account.
+    UserLocked,
+    /// An administrator unlocked an account.
+    UserUnlocked,
 }
 
 impl EventKind {
@@ -85,6 +97,12 @@ impl EventKind {
             Self::BanRemoved => "ban_removed",
             Self::AccessOpened => "access_opened",
             Self::AccessClosed => "access_closed",
+            Self::MfaSucceeded => "mfa_succeeded",
+            Self::MfaFailed => "mfa_failed",
+            Self::MfaEnrolled => "mfa_enrolled",
+            Self::MfaRemoved => "mfa_removed",
+            Self::UserLocked => "user_locked",
+            Self::UserUnlocked => "user_unlocked",
         }
     }
 
@@ -104,6 +122,9 @@ impl EventKind {
             Self::ConnectionAccepted => Some(1149),
             // "A user account was locked out": the closest Windows event to a source ban.
             Self::SourceBanned => Some(4740),
+            // "A user account was disabled" / "enabled".
+            Self::UserLocked => Some(4725),
+            Self::UserUnlocked => Some(4722),
             _ => None,
         }
     }
@@ -130,6 +151,12 @@ pub const ALL_KINDS: &[EventKind] = &[
     EventKind::BanRemoved,
     EventKind::AccessOpened,
     EventKind::AccessClosed,
+    EventKind::MfaSucceeded,
+    EventKind::MfaFailed,
+    EventKind::MfaEnrolled,
+    EventKind::MfaRemoved,
+    EventKind::UserLocked,
+    EventKind::UserUnlocked,
 ];
 
 /// Whether the thing the event describes went the way its subject wanted.

@@ -11,6 +11,8 @@ use std::fmt;
 
 use md4::{Digest, Md4};
 
+pub mod recovery;
+pub mod sealed;
 pub mod totp;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 

@@ -1,8 +1,11 @@
 //! Adapters between IronRDP's display/input traits and the X11 desktop.
 //!
-//! The desktop is reached only after NLA: `request_initial_size` (or `updates`, for clients
-//! that do not offer desktop resize) asks the supervisor to start or resume the
-//! authenticated user's session and then connects capture and input to that display.
+//! The desktop is reached only after NLA and, where required, the second factor:
+//! `request_initial_size` (or `updates`, for clients that do not offer desktop resize) asks
+//! the supervisor to start or resume the authenticated user's session and then connects
+//! capture and input to that display. When a second factor is due, `updates` first runs
+//! the two-step prompt ([`crate::prompt`]) on the same update stream, with keyboard input
+//! routed to it, and asks for the session only once the supervisor accepts a code.
 
 use std::num::{NonZeroU16, NonZeroUsize};
 use std::sync::{Arc, Mutex};
@@ -18,7 +21,8 @@ use rampart_desktop::{Capture, CaptureEvent, Frame, Input, MouseButton, X11Targe
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use crate::ipc::{ToSupervisor, ToWorker, WorkerInit};
+use crate::ipc::{SecondFactorPlan, ToSupervisor, ToWorker, TypedCode, WorkerInit};
+use crate::prompt::{render, CodeEntry, EntryEvent, PromptFrame, PromptView};
 use crate::worker::{AuthenticatedUser, SharedChannel};
 
 /// Frames queued between the capture thread and the encoder. Small on purpose: when the
@@ -28,8 +32,13 @@ const FRAME_QUEUE: usize = 4;
 /// The connection's view of its desktop, shared by the display and input adapters.
 pub(crate) struct DesktopLink {
     channel: SharedChannel,
-    shadow: Option<(X11Target, bool)>,
     state: Mutex<LinkState>,
+    /// While the two-step prompt is up, keyboard events go here instead of the desktop.
+    prompt_keys: Mutex<Option<std::sync::mpsc::Sender<KeyboardEvent>>>,
+    /// Why the worker itself ended the connection (e.g. too many wrong codes).
+    close_reason: Mutex<Option<String>>,
+    /// The supervisor accepted a code: no prompt again, even after a reactivation.
+    prompt_passed: std::sync::atomic::AtomicBool,
 }
 
 struct LinkState {
@@ -42,18 +51,11 @@ struct LinkState {
 
 impl DesktopLink {
     pub(crate) fn new(channel: SharedChannel, init: &WorkerInit) -> Self {
-        let shadow = init.shadow.as_ref().map(|s| {
-            (
-                X11Target {
-                    display: s.display.clone(),
-                    cookie: s.cookie_hex.as_deref().and_then(|h| hex::decode(h).ok()),
-                },
-                s.view_only,
-            )
-        });
         Self {
             channel,
-            shadow,
+            prompt_keys: Mutex::new(None),
+            close_reason: Mutex::new(None),
+            prompt_passed: std::sync::atomic::AtomicBool::new(false),
             state: Mutex::new(LinkState {
                 size: DesktopSize {
                     width: init.default_width,
@@ -76,39 +78,36 @@ impl DesktopLink {
         if let Some(target) = &state.target {
             return Ok(target.clone());
         }
-        let (target, view_only) = match &self.shadow {
-            Some((target, view_only)) => (target.clone(), *view_only),
-            None => {
-                let reply = self
-                    .channel
-                    .lock()
-                    .map_err(|_| anyhow::anyhow!("ipc channel poisoned"))?
-                    .request(&ToSupervisor::OpenSession {
-                        width: wanted.width,
-                        height: wanted.height,
-                    })
-                    .context("asking the supervisor for a session")?;
-                match reply {
-                    ToWorker::Session(grant) => {
-                        let cookie = grant
-                            .cookie_hex
-                            .as_deref()
-                            .map(hex::decode)
-                            .transpose()
-                            .context("session cookie is not hex")?;
-                        info!(display = %grant.display, resumed = grant.resumed, "desktop session granted");
-                        (
-                            X11Target {
-                                display: grant.display,
-                                cookie,
-                            },
-                            false,
-                        )
-                    }
-                    ToWorker::SessionRefused { reason } => bail!("session refused: {reason}"),
-                    other => bail!("unexpected reply to session request: {other:?}"),
-                }
+        // Session and shadow mode alike: the display and its cookie come from the
+        // supervisor, which grants them only after every factor has passed.
+        let reply = self
+            .channel
+            .lock()
+            .map_err(|_| anyhow::anyhow!("ipc channel poisoned"))?
+            .request(&ToSupervisor::OpenSession {
+                width: wanted.width,
+                height: wanted.height,
+            })
+            .context("asking the supervisor for a session")?;
+        let (target, view_only) = match reply {
+            ToWorker::Session(grant) => {
+                let cookie = grant
+                    .cookie_hex
+                    .as_deref()
+                    .map(hex::decode)
+                    .transpose()
+                    .context("session cookie is not hex")?;
+                info!(display = %grant.display, resumed = grant.resumed, "desktop session granted");
+                (
+                    X11Target {
+                        display: grant.display,
+                        cookie,
+                    },
+                    grant.view_only,
+                )
             }
+            ToWorker::SessionRefused { reason } => bail!("session refused: {reason}"),
+            other => bail!("unexpected reply to session request: {other:?}"),
         };
         // Remember the grant first: the supervisor grants one session per connection, so a
         // retry after a failed connect below must reuse it rather than ask again.
@@ -140,6 +139,47 @@ impl DesktopLink {
         }
     }
 
+    /// Sends `event` to the two-step prompt if it is up; returns whether it took it.
+    fn key_to_prompt(&self, event: KeyboardEvent) -> Result<(), KeyboardEvent> {
+        match self.prompt_keys.lock().ok().and_then(|keys| keys.clone()) {
+            Some(keys) => keys.send(event).map_err(|err| err.0),
+            None => Err(event),
+        }
+    }
+
+    fn set_prompt_keys(&self, keys: Option<std::sync::mpsc::Sender<KeyboardEvent>>) {
+        if let Ok(mut slot) = self.prompt_keys.lock() {
+            *slot = keys;
+        }
+    }
+
+    /// Why the worker ended the connection itself, if it did.
+    pub(crate) fn close_reason(&self) -> Option<String> {
+        self.close_reason.lock().ok().and_then(|r| r.clone())
+    }
+
+    fn set_close_reason(&self, reason: &str) {
+        if let Ok(mut slot) = self.close_reason.lock() {
+            *slot = Some(reason.to_owned());
+        }
+    }
+
+    /// Ask the supervisor about one typed code.
+    fn verify_code(&self, code: &str) -> anyhow::Result<crate::ipc::CodeVerdict> {
+        let reply = self
+            .channel
+            .lock()
+            .map_err(|_| anyhow::anyhow!("ipc channel poisoned"))?
+            .request(&ToSupervisor::VerifyCode {
+                code: TypedCode(code.to_owned()),
+            })
+            .context("asking the supervisor to check a code")?;
+        match reply {
+            ToWorker::CodeResult(verdict) => Ok(verdict),
+            other => bail!("unexpected reply to a code: {other:?}"),
+        }
+    }
+
     /// Release keys and buttons this connection still holds down.
     pub(crate) fn release_input(&self) {
         if let Ok(mut state) = self.state.lock() {
@@ -166,6 +206,14 @@ impl WorkerDisplay {
         }
     }
 
+    /// The second factor still to pass on this connection, if any.
+    fn prompt_due(&self) -> Option<SecondFactorPlan> {
+        if self.link.prompt_passed.load(std::sync::atomic::Ordering::SeqCst) {
+            return None;
+        }
+        self.auth.second_factor()
+    }
+
     fn ensure(&mut self, wanted: DesktopSize) -> anyhow::Result<X11Target> {
         if self.auth.user().is_none() {
             bail!("display requested before authentication");
@@ -184,6 +232,15 @@ impl RdpServerDisplay for WorkerDisplay {
     }
 
     async fn request_initial_size(&mut self, client_size: DesktopSize) -> DesktopSize {
+        if self.prompt_due().is_some() {
+            // No session before the second factor: the prompt is drawn at the client's size.
+            let size = DesktopSize {
+                width: client_size.width.clamp(PROMPT_MIN_DIM, PROMPT_MAX_DIM),
+                height: client_size.height.clamp(PROMPT_MIN_DIM, PROMPT_MAX_DIM),
+            };
+            self.announced = Some(size);
+            return size;
+        }
         self.announced = Some(client_size);
         match self.ensure(client_size) {
             Ok(_) => self.link.size(),
@@ -196,6 +253,16 @@ impl RdpServerDisplay for WorkerDisplay {
 
     async fn updates(&mut self) -> anyhow::Result<Box<dyn RdpServerDisplayUpdates>> {
         let wanted = self.announced.unwrap_or_else(|| self.link.size());
+        if let Some(plan) = self.prompt_due() {
+            let user = self.auth.user().context("display requested before authentication")?;
+            let (tx, rx) = mpsc::channel(FRAME_QUEUE);
+            let link = Arc::clone(&self.link);
+            std::thread::Builder::new()
+                .name("prompt".into())
+                .spawn(move || prompt_then_desktop(&link, &plan, &user, wanted, &tx))
+                .context("spawning prompt thread")?;
+            return Ok(Box::new(Updates { rx }));
+        }
         let target = self.ensure(wanted)?;
         let mut capture = match self.link.take_capture() {
             Some(capture) => capture,
@@ -216,6 +283,156 @@ impl RdpServerDisplay for WorkerDisplay {
             .context("spawning capture thread")?;
         Ok(Box::new(Updates { rx }))
     }
+}
+
+/// Prompt sizes (the renderer handles any size in this range).
+const PROMPT_MIN_DIM: u16 = 200;
+const PROMPT_MAX_DIM: u16 = 4096;
+
+/// Runs the two-step prompt on the update stream; on success starts the desktop on the same
+/// stream, otherwise records why and ends the stream (which ends the connection).
+fn prompt_then_desktop(
+    link: &DesktopLink,
+    plan: &SecondFactorPlan,
+    user: &str,
+    size: DesktopSize,
+    tx: &mpsc::Sender<DisplayUpdate>,
+) {
+    let (keys_tx, keys) = std::sync::mpsc::channel();
+    link.set_prompt_keys(Some(keys_tx));
+    let outcome = run_prompt(link, plan, user, size, &keys, tx);
+    link.set_prompt_keys(None);
+    if outcome.is_ok() {
+        link.prompt_passed.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    if let Err(reason) = outcome {
+        info!(%reason, "two-step prompt ended the connection");
+        link.set_close_reason(reason);
+        return;
+    }
+    let mut capture = match link.ensure(size).and_then(|target| match link.take_capture() {
+        Some(capture) => Ok(capture),
+        None => Capture::connect(&target).context("connecting capture to the desktop"),
+    }) {
+        Ok(capture) => capture,
+        Err(err) => {
+            warn!(error = %format!("{err:#}"), "cannot open desktop after the second factor");
+            link.set_close_reason("internal error: cannot open the desktop");
+            return;
+        }
+    };
+    let (w, h) = capture.size();
+    if (DesktopSize { width: w, height: h }) != size && tx.blocking_send(DisplayUpdate::Resize(DesktopSize { width: w, height: h })).is_err() {
+        return;
+    }
+    capture_loop(&mut capture, tx);
+}
+
+/// The prompt itself: draw, read keys, submit codes to the supervisor. `Ok` once a code is
+/// accepted; `Err(reason)` when the connection must close.
+fn run_prompt(
+    link: &DesktopLink,
+    plan: &SecondFactorPlan,
+    user: &str,
+    size: DesktopSize,
+    keys: &std::sync::mpsc::Receiver<KeyboardEvent>,
+    tx: &mpsc::Sender<DisplayUpdate>,
+) -> Result<(), &'static str> {
+    const NOT_ENROLLED: &str = "Two-step verification is not set up for this account. Ask your administrator.";
+    let started = std::time::Instant::now();
+    let timeout = Duration::from_secs(u64::from(plan.timeout_secs));
+    let mut entry = CodeEntry::new();
+    let mut attempts_left = plan.attempts;
+    let mut notice: Option<String> = (!plan.enrolled).then(|| NOT_ENROLLED.to_owned());
+    let mut shown: Option<PromptFrame> = None;
+    loop {
+        let left = timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err("two-step prompt timed out");
+        }
+        let view = PromptView {
+            user,
+            typed: entry.len(),
+            attempts_left,
+            notice: notice.as_deref(),
+            seconds_left: u32::try_from(left.as_secs() + u64::from(left.subsec_nanos() > 0)).unwrap_or(u32::MAX),
+        };
+        let frame = render(&view, size.width, size.height);
+        if let Some(update) = changed_rows(shown.as_ref(), &frame) {
+            if tx.blocking_send(update).is_err() {
+                return Err("client disconnected at the two-step prompt");
+            }
+        }
+        shown = Some(frame);
+        // Redraw at least every second for the countdown.
+        let tick = Duration::from_nanos(u64::from(left.subsec_nanos())).max(Duration::from_millis(50));
+        let event = match keys.recv_timeout(tick.min(left)) {
+            Ok(event) => event,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Err("input closed at the two-step prompt"),
+        };
+        let EntryEvent::Submit(code) = entry.key(&event) else {
+            continue;
+        };
+        let verdict = link.verify_code(&code).map_err(|err| {
+            warn!(error = %format!("{err:#}"), "code check failed");
+            "internal error: code check failed"
+        })?;
+        if verdict.accepted {
+            return Ok(());
+        }
+        if !plan.enrolled {
+            continue;
+        }
+        attempts_left = verdict.attempts_left;
+        if attempts_left == 0 {
+            let view = PromptView {
+                user,
+                typed: 0,
+                attempts_left,
+                notice: Some("Too many wrong codes. This connection is closing."),
+                seconds_left: 0,
+            };
+            let frame = render(&view, size.width, size.height);
+            if let Some(update) = changed_rows(shown.as_ref(), &frame) {
+                let _ = tx.blocking_send(update);
+            }
+            // Let the client show it before the connection goes.
+            std::thread::sleep(Duration::from_millis(1500));
+            return Err("too many wrong codes");
+        }
+        notice = Some(verdict.notice);
+    }
+}
+
+/// The band of rows that differ between the frame on screen and `next`, as one update
+/// (the whole frame when nothing is on screen yet).
+fn changed_rows(shown: Option<&PromptFrame>, next: &PromptFrame) -> Option<DisplayUpdate> {
+    let stride = next.stride;
+    fn rows(f: &PromptFrame, stride: usize) -> Vec<&[u8]> {
+        f.data.chunks_exact(stride.max(1)).collect()
+    }
+    let next_rows = rows(next, stride);
+    let (first, last) = match shown {
+        Some(shown) if shown.width == next.width && shown.height == next.height => {
+            let old_rows = rows(shown, stride);
+            let differs = |i: &usize| old_rows.get(*i) != next_rows.get(*i);
+            let first = (0..next_rows.len()).find(differs)?;
+            let last = (0..next_rows.len()).rev().find(differs)?;
+            (first, last)
+        }
+        _ => (0, next_rows.len().checked_sub(1)?),
+    };
+    let data = next.data.get(first * stride..(last + 1) * stride)?;
+    Some(DisplayUpdate::Bitmap(BitmapUpdate {
+        x: 0,
+        y: u16::try_from(first).ok()?,
+        width: NonZeroU16::new(next.width)?,
+        height: NonZeroU16::new(u16::try_from(last + 1 - first).ok()?)?,
+        format: PixelFormat::BgrX32,
+        stride: NonZeroUsize::new(stride)?,
+        data: Bytes::copy_from_slice(data),
+    }))
 }
 
 fn capture_loop(capture: &mut Capture, tx: &mpsc::Sender<DisplayUpdate>) {
@@ -300,6 +517,9 @@ impl WorkerInput {
 
 impl RdpServerInputHandler for WorkerInput {
     fn keyboard(&mut self, event: KeyboardEvent) {
+        let Err(event) = self.link.key_to_prompt(event) else {
+            return;
+        };
         self.link.with_input(|input| match event {
             KeyboardEvent::Pressed { code, extended } => input.key_scancode(code, extended, true),
             KeyboardEvent::Released { code, extended } => input.key_scancode(code, extended, false),

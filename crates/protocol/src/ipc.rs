@@ -15,14 +15,24 @@ use serde::{Deserialize, Serialize};
 /// Longest line either side accepts (the Init message carries a PEM certificate and key).
 pub const MAX_LINE: usize = 64 * 1024;
 
+/// Longest code the worker may submit (recovery codes are 10 characters plus a dash).
+pub const MAX_CODE_LEN: usize = 32;
+
 /// Supervisor to worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum ToWorker {
     /// First message: everything the worker needs to serve one connection.
     Init(WorkerInit),
-    /// Answer to `LookupUser`: the NT hash (hex) if the user exists and may log in.
-    UserHash { nt_hash_hex: Option<String> },
+    /// Answer to `LookupUser`: the NT hash (hex) if the user exists and may log in, and
+    /// whether a second factor must follow NLA before any session.
+    UserHash {
+        nt_hash_hex: Option<String>,
+        #[serde(default)]
+        second_factor: Option<SecondFactorPlan>,
+    },
+    /// Answer to `VerifyCode`.
+    CodeResult(CodeVerdict),
     /// Answer to `OpenSession`.
     Session(SessionGrant),
     /// Answer to `OpenSession` when no session could be made.
@@ -38,8 +48,6 @@ pub struct WorkerInit {
     pub max_preauth_bytes: u64,
     pub default_width: u16,
     pub default_height: u16,
-    /// Shadow mode: the display every user shares, and whether input is dropped.
-    pub shadow: Option<ShadowTarget>,
     /// (uid, gid) the worker drops to before it reads a byte from the peer.
     pub run_as: Option<(u32, u32)>,
 }
@@ -68,6 +76,9 @@ pub struct SessionGrant {
     pub width: u16,
     pub height: u16,
     pub resumed: bool,
+    /// Shadow mode without input: the worker connects no input to the display.
+    #[serde(default)]
+    pub view_only: bool,
 }
 
 impl std::fmt::Debug for SessionGrant {
@@ -77,7 +88,40 @@ impl std::fmt::Debug for SessionGrant {
             .field("width", &self.width)
             .field("height", &self.height)
             .field("resumed", &self.resumed)
+            .field("view_only", &self.view_only)
             .finish_non_exhaustive()
+    }
+}
+
+/// The two-step prompt the worker must show after NLA. The supervisor enforces it: it
+/// grants no session until a code passes, and kills the worker at the deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorPlan {
+    /// Wrong codes allowed before the connection closes.
+    pub attempts: u8,
+    /// Seconds the prompt stays up.
+    pub timeout_secs: u32,
+    /// The user has a TOTP secret; if not, the prompt only explains why it cannot go on.
+    pub enrolled: bool,
+}
+
+/// The supervisor's answer to one typed code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeVerdict {
+    pub accepted: bool,
+    pub attempts_left: u8,
+    /// One line for the prompt, e.g. "Wrong code." (never echoes the code).
+    pub notice: String,
+}
+
+/// A code as typed at the prompt: zeroized on drop, redacted in `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+#[serde(transparent)]
+pub struct TypedCode(pub String);
+
+impl std::fmt::Debug for TypedCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TypedCode(<{} chars redacted>)", self.0.chars().count())
     }
 }
 
@@ -89,8 +133,10 @@ pub enum ToSupervisor {
     LookupUser { user: String, domain: Option<String> },
     /// One CredSSP exchange ended.
     Attempt(AttemptReport),
-    /// NLA passed for the user of the last successful attempt; please start or resume the
-    /// desktop at this size.
+    /// What the user typed at the two-step prompt (at most `MAX_CODE_LEN` characters).
+    VerifyCode { code: TypedCode },
+    /// NLA (and the second factor, where required) passed for the user of the last
+    /// successful attempt; please start or resume the desktop at this size.
     OpenSession { width: u16, height: u16 },
     /// The connection is over; `reason` is short and lowercase.
     Closed { reason: String, fault: CloseFault },

@@ -10,10 +10,13 @@ mod budget;
 mod display;
 pub mod ipc;
 mod options;
+mod prompt;
 mod supervisor;
 pub mod tls;
 mod worker;
 
-pub use options::{AccessOptions, DesktopMode, GuardOptions, Limits, ServeOptions, SessionOptions};
+pub use options::{
+    AccessOptions, AuthOptions, DesktopMode, GuardOptions, Limits, MfaMode, ServeOptions, SessionOptions,
+};
 pub use supervisor::serve;
 pub use worker::worker_main;

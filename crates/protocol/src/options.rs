@@ -19,6 +19,54 @@ pub struct ServeOptions {
     pub worker_user: String,
     pub guard: GuardOptions,
     pub access: AccessOptions,
+    /// The host key that seals credential material in the store (created if missing).
+    pub host_key: PathBuf,
+    pub auth: AuthOptions,
+}
+
+/// Whether the second factor is required after NLA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MfaMode {
+    /// Every login needs a TOTP or recovery code; users without a secret cannot log in.
+    #[default]
+    Required,
+    /// Users with a TOTP secret are asked for a code; users without one are not.
+    Optional,
+}
+
+/// Account and second-factor rules applied after NLA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthOptions {
+    pub mfa: MfaMode,
+    /// Per-user overrides, keyed by the lowercased user name.
+    pub user_mfa: std::collections::HashMap<String, MfaMode>,
+    /// How long the two-step prompt stays up.
+    pub mfa_prompt_timeout: Duration,
+    /// Wrong codes before the connection closes.
+    pub mfa_max_attempts: u8,
+    /// Passwords older than this are refused at NLA (`None`: they never expire).
+    pub max_password_age: Option<Duration>,
+}
+
+impl Default for AuthOptions {
+    /// MFA required; 60 s and 3 attempts at the prompt (issue 4); no password expiry
+    /// (NIST SP 800-63B advises against periodic rotation without cause).
+    fn default() -> Self {
+        Self {
+            mfa: MfaMode::Required,
+            user_mfa: std::collections::HashMap::new(),
+            mfa_prompt_timeout: Duration::from_secs(60),
+            mfa_max_attempts: 3,
+            max_password_age: None,
+        }
+    }
+}
+
+impl AuthOptions {
+    /// The mode that applies to `user` (any case).
+    pub fn mfa_for(&self, user: &str) -> MfaMode {
+        self.user_mfa.get(&user.to_lowercase()).copied().unwrap_or(self.mfa)
+    }
 }
 
 /// When the port is open at all, and when each user may log in.

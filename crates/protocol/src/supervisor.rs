@@ -26,9 +26,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tracing::{error, info, warn};
 
 use crate::ipc::{
-    self, AttemptOutcome, CloseFault, SessionGrant, ShadowTarget, ToSupervisor, ToWorker, WorkerInit,
+    self, AttemptOutcome, CloseFault, CodeVerdict, SecondFactorPlan, SessionGrant, ShadowTarget, ToSupervisor,
+    ToWorker, TypedCode, WorkerInit,
 };
-use crate::options::{DesktopMode, ServeOptions};
+use crate::options::{DesktopMode, MfaMode, ServeOptions};
 use crate::tls::{IdentitySource, TlsIdentity};
 
 /// How many user lookups one connection may ask for (one CredSSP exchange needs one).
@@ -40,7 +41,7 @@ const MAX_DIM: u16 = 4096;
 /// Start the server and serve until SIGINT/SIGTERM.
 pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     create_private_dir(&opts.state_dir)?;
-    let store = Store::open(&opts.state_dir.join("rampart.db"))
+    let store = Store::open(&opts.state_dir.join("rampart.db"), &opts.host_key)
         .with_context(|| format!("cannot open the store in {}", opts.state_dir.display()))?;
     let (identity, source) = TlsIdentity::load_or_generate(
         &opts.state_dir,
@@ -434,7 +435,10 @@ impl Supervisor {
                         lookups: 0,
                         backoff: None,
                         outside_user_window: false,
+                        refused_account: None,
+                        plan: None,
                         user: None,
+                        mfa: MfaGate::Waiting,
                         had_session: false,
                     };
                     conn.drive(child, channel).await;
@@ -551,7 +555,6 @@ impl Supervisor {
         let child = cmd.spawn().context("spawn worker process")?;
         ours.set_nonblocking(true)?;
         let channel = tokio::net::UnixStream::from_std(ours)?;
-        let shadow = self.shadow.clone();
         let (default_width, default_height) = match &self.opts.desktop {
             DesktopMode::Session(s) => (s.default_width, s.default_height),
             DesktopMode::Shadow { .. } => (1024, 768),
@@ -564,7 +567,6 @@ impl Supervisor {
             max_preauth_bytes: self.opts.limits.max_preauth_bytes,
             default_width,
             default_height,
-            shadow,
             run_as: self.run_as,
         };
         // The init line fits the socket buffer; write it synchronously before the task starts.
@@ -591,10 +593,46 @@ struct Connection {
     backoff: Option<Duration>,
     /// The last lookup named a user outside their own access windows.
     outside_user_window: bool,
+    /// Why the last lookup was refused whatever the password (locked, expired).
+    refused_account: Option<&'static str>,
+    /// The second factor the looked-up user must pass after NLA.
+    plan: Option<SecondFactorPlan>,
     /// Set only when the worker reported success for the user it looked up.
     user: Option<(String, String)>,
+    /// The second-factor state once NLA has passed.
+    mfa: MfaGate,
     had_session: bool,
 }
+
+/// Where a connection stands with its second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MfaGate {
+    /// NLA has not passed yet.
+    Waiting,
+    /// The prompt is up: this many wrong codes left, closed at the deadline.
+    Prompt {
+        attempts_left: u8,
+        deadline: tokio::time::Instant,
+    },
+    /// The user has no secret but must have one: nothing typed can pass.
+    NotEnrolled { deadline: tokio::time::Instant },
+    /// Passed, or not required: a session may be opened.
+    Open,
+}
+
+/// A user found at lookup, with what decides whether they may log in now.
+struct Found {
+    name: String,
+    unix_user: String,
+    nt_hash_hex: String,
+    locked: bool,
+    mfa_enrolled: bool,
+    password_changed: UnixMillis,
+}
+
+/// Slack on top of the prompt timeout before the supervisor kills a worker that did not
+/// close its own prompt.
+const PROMPT_DEADLINE_SLACK: Duration = Duration::from_secs(5);
 
 enum Step {
     Continue,
@@ -615,18 +653,23 @@ impl Connection {
     async fn drive(&mut self, mut child: tokio::process::Child, channel: tokio::net::UnixStream) {
         let (read, mut write) = channel.into_split();
         let mut reader = BufReader::new(read);
-        let deadline = tokio::time::Instant::now() + self.sup.opts.limits.handshake_timeout;
+        let handshake_deadline = tokio::time::Instant::now() + self.sup.opts.limits.handshake_timeout;
         let mut closed_reported = false;
         loop {
-            let line = if self.user.is_none() {
+            let deadline = match self.mfa {
+                _ if self.user.is_none() => Some((handshake_deadline, EventKind::HandshakeAborted, "handshake deadline")),
+                MfaGate::Prompt { deadline, .. } | MfaGate::NotEnrolled { deadline } => {
+                    Some((deadline, EventKind::MfaFailed, "two-step prompt timed out"))
+                }
+                MfaGate::Waiting | MfaGate::Open => None,
+            };
+            let line = if let Some((deadline, kind, why)) = deadline {
                 match tokio::time::timeout_at(deadline, read_line(&mut reader)).await {
                     Ok(line) => line,
                     Err(_) => {
                         let _ = child.start_kill();
-                        warn!(peer = %self.peer, "handshake deadline passed; worker killed");
-                        let ev = self
-                            .event(EventKind::HandshakeAborted, Outcome::Failure)
-                            .with_reason("handshake deadline");
+                        warn!(peer = %self.peer, why, "deadline passed; worker killed");
+                        let ev = self.event(kind, Outcome::Failure).with_reason(why);
                         self.sup.audit(ev).await;
                         closed_reported = true;
                         break;
@@ -687,7 +730,7 @@ impl Connection {
                     .and_then(|g| g.backoff(self.peer.ip(), &user, now_millis()));
                 let user_schedule = self.sup.opts.access.users.get(&user.to_ascii_lowercase());
                 self.outside_user_window = !rampart_policy::user_allowed(user_schedule, now_millis());
-                let found = if self.lookups > MAX_LOOKUPS_PER_CONNECTION
+                let mut found = if self.lookups > MAX_LOOKUPS_PER_CONNECTION
                     || self.user.is_some()
                     || self.backoff.is_some()
                     || self.outside_user_window
@@ -697,10 +740,18 @@ impl Connection {
                 } else {
                     self.lookup(&user).await
                 };
+                self.refused_account = found.as_ref().and_then(|f| self.account_refusal(f));
+                if self.refused_account.is_some() {
+                    // Answered like an unknown user: a locked or expired account tells a
+                    // guesser nothing, and the reason goes to the audit trail only.
+                    found = None;
+                }
+                self.plan = found.as_ref().and_then(|f| self.second_factor_plan(f));
                 let reply = ToWorker::UserHash {
-                    nt_hash_hex: found.as_ref().map(|(_, _, hash)| hash.clone()),
+                    nt_hash_hex: found.as_ref().map(|f| f.nt_hash_hex.clone()),
+                    second_factor: self.plan.clone(),
                 };
-                self.looked_up = found.map(|(name, unix, _)| (name, unix));
+                self.looked_up = found.map(|f| (f.name, f.unix_user));
                 self.reply(write, &reply).await
             }
             ToSupervisor::Attempt(report) => {
@@ -725,6 +776,12 @@ impl Connection {
                     self.sup.audit(ev).await;
                     return Step::Continue;
                 }
+                if let (false, Some(why)) = (success, self.refused_account) {
+                    let ev = ev.with_user(named.clone().unwrap_or_default()).with_reason(why);
+                    self.sup.audit(ev).await;
+                    self.punish(named.as_deref()).await;
+                    return Step::Continue;
+                }
                 if let (false, Some(wait)) = (success, self.backoff) {
                     // No credential was checked, but hammering during the back-off is itself
                     // what a guesser does: it counts toward the source's ban.
@@ -741,12 +798,26 @@ impl Connection {
                         (Some((canonical, _)), Some(named)) if canonical.eq_ignore_ascii_case(named) => {
                             self.user = self.looked_up.clone();
                             ev = ev.with_user(canonical.clone());
-                            if let (Some(ticket), Ok(mut a)) = (self.ticket.as_mut(), self.sup.admission.lock()) {
-                                a.authenticated(ticket);
-                            }
                             info!(peer = %self.peer, user = %canonical, "nla succeeded");
-                            if let Ok(mut guard) = self.sup.guard.lock() {
-                                guard.record_success(self.peer.ip(), canonical, now_millis());
+                            match &self.plan {
+                                Some(plan) => {
+                                    let deadline = tokio::time::Instant::now()
+                                        + Duration::from_secs(u64::from(plan.timeout_secs))
+                                        + PROMPT_DEADLINE_SLACK;
+                                    self.mfa = if plan.enrolled {
+                                        MfaGate::Prompt {
+                                            attempts_left: plan.attempts,
+                                            deadline,
+                                        }
+                                    } else {
+                                        MfaGate::NotEnrolled { deadline }
+                                    };
+                                    ev = ev.with_reason("password verified; second factor pending");
+                                }
+                                None => {
+                                    let canonical = canonical.clone();
+                                    self.fully_authenticated(&canonical);
+                                }
                             }
                         }
                         _ => {
@@ -773,6 +844,7 @@ impl Connection {
                 }
                 Step::Continue
             }
+            ToSupervisor::VerifyCode { code } => self.verify_code(code, write).await,
             ToSupervisor::OpenSession { width, height } => {
                 let reply = match self.open_session(width, height).await {
                     Ok(grant) => ToWorker::Session(grant),
@@ -797,6 +869,137 @@ impl Connection {
                 Step::Stop
             }
         }
+    }
+
+    /// Why `found` may not log in now whatever the password, if so.
+    fn account_refusal(&self, found: &Found) -> Option<&'static str> {
+        if found.locked {
+            return Some("account locked");
+        }
+        let max_age = self.sup.opts.auth.max_password_age?;
+        let age = now_millis().0.saturating_sub(found.password_changed.0);
+        (u128::try_from(age).unwrap_or(0) > max_age.as_millis()).then_some("password expired")
+    }
+
+    /// The prompt `found` must pass after NLA, if any.
+    fn second_factor_plan(&self, found: &Found) -> Option<SecondFactorPlan> {
+        let auth = &self.sup.opts.auth;
+        if auth.mfa_for(&found.name) == MfaMode::Optional && !found.mfa_enrolled {
+            return None;
+        }
+        Some(SecondFactorPlan {
+            attempts: auth.mfa_max_attempts,
+            timeout_secs: u32::try_from(auth.mfa_prompt_timeout.as_secs()).unwrap_or(u32::MAX),
+            enrolled: found.mfa_enrolled,
+        })
+    }
+
+    /// Every factor passed: the connection no longer counts as pending.
+    fn fully_authenticated(&mut self, user: &str) {
+        self.mfa = MfaGate::Open;
+        if let (Some(ticket), Ok(mut a)) = (self.ticket.as_mut(), self.sup.admission.lock()) {
+            a.authenticated(ticket);
+        }
+        if let Ok(mut guard) = self.sup.guard.lock() {
+            guard.record_success(self.peer.ip(), user, now_millis());
+        }
+    }
+
+    /// One code typed at the prompt: check it in the store, audit it, count a failure
+    /// toward the source's ban, and close the connection when no attempts are left.
+    async fn verify_code(&mut self, code: TypedCode, write: &mut tokio::net::unix::OwnedWriteHalf) -> Step {
+        let Some((user, _)) = self.user.clone() else {
+            warn!(peer = %self.peer, "code submitted before nla; killing the worker");
+            return Step::Stop;
+        };
+        let attempts_left = match self.mfa {
+            MfaGate::Prompt { attempts_left, .. } => attempts_left,
+            MfaGate::NotEnrolled { .. } => {
+                let ev = self
+                    .event(EventKind::MfaFailed, Outcome::Failure)
+                    .with_reason("no second factor enrolled");
+                self.sup.audit(ev).await;
+                let verdict = CodeVerdict {
+                    accepted: false,
+                    attempts_left: 0,
+                    notice: "Two-step verification is not set up for this account.".into(),
+                };
+                self.reply(write, &ToWorker::CodeResult(verdict)).await;
+                return Step::Continue;
+            }
+            MfaGate::Waiting | MfaGate::Open => {
+                warn!(peer = %self.peer, "code submitted with no prompt up; killing the worker");
+                return Step::Stop;
+            }
+        };
+        if code.0.chars().count() > ipc::MAX_CODE_LEN {
+            warn!(peer = %self.peer, "over-long code; killing the worker");
+            return Step::Stop;
+        }
+        let now = now_millis();
+        let name = user.clone();
+        let checked = self
+            .sup
+            .with_store(move |store| Ok(store.check_second_factor(&name, &code.0, now)?))
+            .await;
+        let check = match checked {
+            Ok(check) => check,
+            Err(err) => {
+                error!(error = %format!("{err:#}"), "second factor check failed");
+                rampart_store::CodeCheck::Wrong
+            }
+        };
+        let (reason, notice) = match check {
+            rampart_store::CodeCheck::Totp => ("totp code accepted".to_owned(), String::new()),
+            rampart_store::CodeCheck::Recovery { left } => (
+                format!("recovery code accepted; {left} left"),
+                format!("Recovery code used; {left} left."),
+            ),
+            rampart_store::CodeCheck::Replayed => ("code already used".to_owned(), "That code was already used.".to_owned()),
+            rampart_store::CodeCheck::Wrong => ("wrong code".to_owned(), "Wrong code.".to_owned()),
+            rampart_store::CodeCheck::NotEnrolled => (
+                "no second factor enrolled".to_owned(),
+                "Two-step verification is not set up for this account.".to_owned(),
+            ),
+        };
+        if check.accepted() {
+            let ev = self.event(EventKind::MfaSucceeded, Outcome::Success).with_reason(reason);
+            self.sup.audit(ev).await;
+            info!(peer = %self.peer, user = %user, "second factor passed");
+            self.fully_authenticated(&user);
+            let verdict = CodeVerdict {
+                accepted: true,
+                attempts_left,
+                notice,
+            };
+            return self.reply(write, &ToWorker::CodeResult(verdict)).await;
+        }
+        let attempts_left = attempts_left.saturating_sub(1);
+        if let MfaGate::Prompt { deadline, .. } = self.mfa {
+            self.mfa = MfaGate::Prompt { attempts_left, deadline };
+        }
+        warn!(peer = %self.peer, user = %user, %reason, attempts_left, "second factor failed");
+        let ev = self
+            .event(EventKind::MfaFailed, Outcome::Failure)
+            .with_reason(format!("{reason}; {attempts_left} attempts left"));
+        self.sup.audit(ev).await;
+        self.punish(Some(&user)).await;
+        let verdict = CodeVerdict {
+            accepted: false,
+            attempts_left,
+            notice,
+        };
+        let step = self.reply(write, &ToWorker::CodeResult(verdict)).await;
+        if attempts_left == 0 {
+            // The worker closes the connection on its own; the supervisor does not wait
+            // for it: no more codes are accepted and the worker is ended.
+            let ev = self
+                .event(EventKind::ConnectionClosed, Outcome::Failure)
+                .with_reason("too many wrong codes");
+            self.sup.audit(ev).await;
+            return Step::Stop;
+        }
+        step
     }
 
     /// Count a failed authentication against the source; ban it when the policy says so.
@@ -858,15 +1061,20 @@ impl Connection {
         }
     }
 
-    /// (canonical name, unix user, nt hash hex) of an existing user.
-    async fn lookup(&self, user: &str) -> Option<(String, String, String)> {
+    /// An existing user, with the NT hash as hex.
+    async fn lookup(&self, user: &str) -> Option<Found> {
         let user = user.to_owned();
         let found = self
             .sup
             .with_store(move |store| {
-                Ok(store
-                    .get_user(&user)?
-                    .map(|rec| (rec.name, rec.unix_user, hex::encode(rec.nt_hash.as_bytes()))))
+                Ok(store.get_user(&user)?.map(|rec| Found {
+                    nt_hash_hex: hex::encode(rec.nt_hash.as_bytes()),
+                    name: rec.name,
+                    unix_user: rec.unix_user,
+                    locked: rec.locked,
+                    mfa_enrolled: rec.mfa_enrolled,
+                    password_changed: rec.password_changed,
+                }))
             })
             .await;
         found.unwrap_or_else(|err| {
@@ -877,8 +1085,27 @@ impl Connection {
 
     async fn open_session(&mut self, width: u16, height: u16) -> anyhow::Result<SessionGrant> {
         let (user, unix_user) = self.user.clone().context("no authenticated user on this connection")?;
+        if self.mfa != MfaGate::Open {
+            anyhow::bail!("second factor not passed on this connection");
+        }
         if self.had_session {
             anyhow::bail!("session already opened on this connection");
+        }
+        if let Some(shadow) = &self.sup.shadow {
+            // The shared display's cookie reaches a worker only now, after every factor.
+            self.had_session = true;
+            let ev = self
+                .event(EventKind::SessionStarted, Outcome::Success)
+                .with_reason(format!("shadowing {} (view only: {})", shadow.display, shadow.view_only));
+            self.sup.audit(ev).await;
+            return Ok(SessionGrant {
+                display: shadow.display.clone(),
+                cookie_hex: shadow.cookie_hex.clone(),
+                width,
+                height,
+                resumed: true,
+                view_only: shadow.view_only,
+            });
         }
         let width = width.clamp(MIN_DIM, MAX_DIM);
         let height = height.clamp(MIN_DIM, MAX_DIM);
@@ -909,6 +1136,7 @@ impl Connection {
             width: info.width,
             height: info.height,
             resumed: info.resumed,
+            view_only: false,
         })
     }
 }

@@ -16,7 +16,9 @@ use tracing::{debug, info, warn};
 
 use crate::budget::{AuthGate, BudgetedStream};
 use crate::display::{DesktopLink, WorkerDisplay, WorkerInput};
-use crate::ipc::{AttemptOutcome, AttemptReport, CloseFault, ToSupervisor, ToWorker, WorkerChannel, WorkerInit};
+use crate::ipc::{
+    AttemptOutcome, AttemptReport, CloseFault, SecondFactorPlan, ToSupervisor, ToWorker, WorkerChannel, WorkerInit,
+};
 use crate::tls::TlsIdentity;
 
 /// The worker's IPC channel, shared by the credential hook and the display adapter.
@@ -119,6 +121,7 @@ async fn run(tcp: std::net::TcpStream, init: &WorkerInit, channel: SharedChannel
         channel: Arc::clone(&channel),
         gate: gate.clone(),
         authenticated: Mutex::new(None),
+        plan: Mutex::new(None),
         failed: std::sync::atomic::AtomicBool::new(false),
         named_at: Mutex::new(None),
     });
@@ -138,6 +141,12 @@ async fn run(tcp: std::net::TcpStream, init: &WorkerInit, channel: SharedChannel
     let (stream, trip) = BudgetedStream::new(tcp, init.max_preauth_bytes, gate.clone());
     let result = server.run_connection(stream).await;
     link.release_input();
+    if let Some(reason) = link.close_reason() {
+        return Err(Failure {
+            reason,
+            fault: CloseFault::Peer,
+        });
+    }
     match result {
         Ok(()) if gate.is_open() => Ok(()),
         Ok(()) => Err(Failure {
@@ -204,6 +213,8 @@ fn short_reason(text: &str, fault: CloseFault) -> String {
 /// verified exchange; the display asks it, never the later client-info PDU.
 pub(crate) trait AuthenticatedUser: Send + Sync {
     fn user(&self) -> Option<String>;
+    /// The two-step prompt the supervisor asked for after NLA, if any.
+    fn second_factor(&self) -> Option<SecondFactorPlan>;
 }
 
 /// The CredSSP hook: asks the supervisor for each user's NT hash and reports each attempt.
@@ -212,6 +223,8 @@ struct NlaHook {
     channel: SharedChannel,
     gate: AuthGate,
     authenticated: Mutex<Option<String>>,
+    /// The second factor due for the looked-up user, from the supervisor's lookup answer.
+    plan: Mutex<Option<SecondFactorPlan>>,
     failed: std::sync::atomic::AtomicBool,
     /// When the client named its user: failures are answered `FAILURE_ANSWER_DELAY` after it.
     named_at: Mutex<Option<std::time::Instant>>,
@@ -231,6 +244,11 @@ impl AuthenticatedUser for NlaHook {
     fn user(&self) -> Option<String> {
         self.authenticated.lock().ok().and_then(|u| u.clone())
     }
+
+    fn second_factor(&self) -> Option<SecondFactorPlan> {
+        self.user()?;
+        self.plan.lock().ok().and_then(|p| p.clone())
+    }
 }
 
 impl CredentialStore for NlaHook {
@@ -244,12 +262,17 @@ impl CredentialStore for NlaHook {
         };
         let reply = self.channel.lock().ok()?.request(&request);
         match reply {
-            Ok(ToWorker::UserHash { nt_hash_hex: Some(hex) }) => {
+            Ok(ToWorker::UserHash {
+                nt_hash_hex,
+                second_factor,
+            }) => {
+                if let Ok(mut plan) = self.plan.lock() {
+                    *plan = second_factor;
+                }
                 let mut out = [0u8; 16];
-                hex::decode_to_slice(hex.trim(), &mut out).ok()?;
+                hex::decode_to_slice(nt_hash_hex?.trim(), &mut out).ok()?;
                 Some(out)
             }
-            Ok(ToWorker::UserHash { nt_hash_hex: None }) => None,
             Ok(other) => {
                 warn!(?other, "unexpected reply to user lookup");
                 None

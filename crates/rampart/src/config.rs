@@ -30,7 +30,22 @@ pub struct Config {
     pub shadow: ShadowConfig,
     pub guard: GuardSettings,
     pub access: AccessConfig,
+    pub auth: AuthSettings,
 }
+
+/// `[auth]`: the second factor and the password lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthSettings {
+    /// What the server enforces after NLA (MFA mode, per-user overrides, prompt, expiry).
+    pub policy: rampart_protocol::AuthOptions,
+    /// The issuer name authenticator apps show next to the account.
+    pub mfa_issuer: String,
+}
+
+/// Bounds on `[auth]` values.
+pub const MFA_PROMPT_SECS: std::ops::RangeInclusive<u64> = 10..=600;
+pub const MFA_ATTEMPTS: std::ops::RangeInclusive<u8> = 1..=10;
+pub const MAX_PASSWORD_AGE_DAYS: u64 = 3650;
 
 /// `[access]`: the access windows, global and per user, in one time zone.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -68,6 +83,8 @@ pub struct ServerConfig {
     pub state_dir: PathBuf,
     /// Unprivileged account the per-connection workers run as when started as root.
     pub worker_user: String,
+    /// The host key sealing secrets in the store; `None`: `host.key` in the state directory.
+    pub host_key: Option<PathBuf>,
 }
 
 /// Admin-supplied PEM files; both `None` means a generated self-signed identity.
@@ -120,6 +137,9 @@ impl Default for Config {
                 state_dir: PathBuf::from("/var/lib/rampart"),
                 // The code that parses untrusted bytes must hold no privilege.
                 worker_user: "nobody".to_owned(),
+                // Beside the store unless the admin keeps it elsewhere (e.g. /etc/rampart,
+                // out of the state directory's backups): see docs/security.md.
+                host_key: None,
             },
             tls: TlsConfig::default(),
             limits: LimitsConfig::default(),
@@ -146,6 +166,11 @@ impl Default for Config {
             // No windows: the port is open all the time, as before access windows existed;
             // the source allowlist already limits who may connect.
             access: AccessConfig::default(),
+            // MFA required for everyone; reasons with `rampart_protocol::AuthOptions`.
+            auth: AuthSettings {
+                policy: rampart_protocol::AuthOptions::default(),
+                mfa_issuer: "Rampart".to_owned(),
+            },
         }
     }
 }
@@ -279,6 +304,26 @@ struct RawConfig {
     guard: RawGuard,
     #[serde(default)]
     access: RawAccess,
+    #[serde(default)]
+    auth: RawAuth,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    mfa: Option<Spanned<String>>,
+    mfa_issuer: Option<Spanned<String>>,
+    mfa_prompt_timeout_secs: Option<Spanned<u64>>,
+    mfa_max_attempts: Option<Spanned<u8>>,
+    max_password_age_days: Option<Spanned<u64>>,
+    #[serde(default)]
+    users: HashMap<String, Spanned<RawAuthUser>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuthUser {
+    mfa: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -287,6 +332,7 @@ struct RawServer {
     listen: Option<Spanned<String>>,
     state_dir: Option<Spanned<String>>,
     worker_user: Option<Spanned<String>>,
+    host_key: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -385,6 +431,7 @@ impl RawConfig {
                 d.server.worker_user,
                 parse_unix_name,
             )?,
+            host_key: typed(doc, "server", "host_key", s.host_key, None, optional_path)?,
         };
 
         let tls = self.tls;
@@ -530,6 +577,7 @@ impl RawConfig {
 
         let guard = self.guard.into_settings(doc, d.guard)?;
         let access = self.access.into_config(doc)?;
+        let auth = self.auth.into_settings(doc, d.auth)?;
 
         Ok(Config {
             server,
@@ -542,6 +590,93 @@ impl RawConfig {
             shadow,
             guard,
             access,
+            auth,
+        })
+    }
+}
+
+/// `"required"` or `"optional"`.
+pub fn parse_mfa_mode(v: &str) -> Result<rampart_protocol::MfaMode, String> {
+    match v {
+        "required" => Ok(rampart_protocol::MfaMode::Required),
+        "optional" => Ok(rampart_protocol::MfaMode::Optional),
+        other => Err(format!("{other:?} is not \"required\" or \"optional\"")),
+    }
+}
+
+impl RawAuth {
+    fn into_settings(self, doc: &Doc<'_>, d: AuthSettings) -> anyhow::Result<AuthSettings> {
+        let dp = d.policy;
+        let mfa = typed(doc, "auth", "mfa", self.mfa, dp.mfa, |v| parse_mfa_mode(&v))?;
+        let mfa_issuer = typed(doc, "auth", "mfa_issuer", self.mfa_issuer, d.mfa_issuer, |v| {
+            if v.is_empty() || v.len() > 64 || v.chars().any(|c| c.is_control() || c == ':') {
+                Err("must be 1 to 64 characters without ':' or control characters".to_owned())
+            } else {
+                Ok(v)
+            }
+        })?;
+        let mfa_prompt_timeout = typed(
+            doc,
+            "auth",
+            "mfa_prompt_timeout_secs",
+            self.mfa_prompt_timeout_secs,
+            dp.mfa_prompt_timeout,
+            |v| {
+                if MFA_PROMPT_SECS.contains(&v) {
+                    Ok(Duration::from_secs(v))
+                } else {
+                    Err(format!("must be between {} and {} seconds", MFA_PROMPT_SECS.start(), MFA_PROMPT_SECS.end()))
+                }
+            },
+        )?;
+        let mfa_max_attempts = typed(doc, "auth", "mfa_max_attempts", self.mfa_max_attempts, dp.mfa_max_attempts, |v| {
+            if MFA_ATTEMPTS.contains(&v) {
+                Ok(v)
+            } else {
+                Err(format!("must be between {} and {}", MFA_ATTEMPTS.start(), MFA_ATTEMPTS.end()))
+            }
+        })?;
+        let max_password_age = typed(
+            doc,
+            "auth",
+            "max_password_age_days",
+            self.max_password_age_days,
+            dp.max_password_age,
+            |v| match v {
+                0 => Ok(None),
+                1..=MAX_PASSWORD_AGE_DAYS => Ok(Some(Duration::from_secs(v * 24 * 60 * 60))),
+                _ => Err(format!("must be between 0 (never) and {MAX_PASSWORD_AGE_DAYS} days")),
+            },
+        )?;
+        let mut users: Vec<_> = self.users.into_iter().collect();
+        users.sort_by_key(|(_, user)| user.span().start);
+        let mut user_mfa = HashMap::new();
+        for (name, user) in users {
+            let span = user.span();
+            let key = name.to_ascii_lowercase();
+            if user_mfa.contains_key(&key) {
+                return Err(doc.invalid(
+                    "auth.users",
+                    &name,
+                    span,
+                    "a second entry for the same user (user names are case-insensitive)",
+                ));
+            }
+            let table = format!("auth.users.{name}");
+            if let Some(mode) = user.into_inner().mfa {
+                let mode = typed(doc, &table, "mfa", Some(mode), mfa, |v| parse_mfa_mode(&v))?;
+                user_mfa.insert(key, mode);
+            }
+        }
+        Ok(AuthSettings {
+            policy: rampart_protocol::AuthOptions {
+                mfa,
+                user_mfa,
+                mfa_prompt_timeout,
+                mfa_max_attempts,
+                max_password_age,
+            },
+            mfa_issuer,
         })
     }
 }
@@ -793,6 +928,11 @@ pub fn parse_display(v: &str) -> Result<String, String> {
 
 /// Precedence for the state directory: `--state-dir`, then the config file, then the
 /// default.
+/// The host key file: `[server] host_key`, or `host.key` in `state_dir`.
+pub fn host_key_path(cfg: &Config, state_dir: &Path) -> PathBuf {
+    cfg.server.host_key.clone().unwrap_or_else(|| state_dir.join("host.key"))
+}
+
 pub fn state_dir(cfg: &Config, flag: Option<&Path>) -> PathBuf {
     flag.map_or_else(|| cfg.server.state_dir.clone(), Path::to_path_buf)
 }

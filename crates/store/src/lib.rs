@@ -2,9 +2,13 @@
 //! source bans and just-in-time access grants.
 //!
 //! Invariants:
-//! - The database file is mode 0600 and owned by the user running Rampart: it holds NT
-//!   hashes, which are password-equivalent. [`Store::open`] creates it that way and fixes
-//!   the mode of an existing file (and of its WAL/SHM side files).
+//! - The database file is mode 0600 and owned by the user running Rampart. [`Store::open`]
+//!   creates it that way and fixes the mode of an existing file (and of its WAL/SHM side
+//!   files).
+//! - Credential material (NT hashes, TOTP secrets) is stored only sealed with the host key
+//!   (a separate 0600 file, [`host_key`]); recovery codes only as keyed hashes. A database
+//!   sealed with one host key refuses to open with another. `secure_delete` is on, so
+//!   replaced secrets are overwritten, not left in free pages.
 //! - Every audit event is committed in its own transaction with `synchronous=FULL`: when
 //!   [`Store::append_event`] returns, the event is on disk.
 //! - The schema is versioned with `PRAGMA user_version`; migrations only ever append.
@@ -17,12 +21,18 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rampart_audit::{Event, EventKind, Outcome, UnixMillis, SCHEMA_VERSION};
+use rampart_auth::sealed::{CodeHasher, HostKey, Purpose, SealError, Sealer};
 use rampart_auth::{validate_user_name, NameError, NtHash};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
 use zeroize::Zeroizing;
 
 /// How long a writer waits for another process's lock (e.g. the CLI while the server
 /// appends events) before giving up.
+pub mod host_key;
+mod mfa;
+
+pub use mfa::{CodeCheck, MfaSummary};
+
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Schema migrations, applied in order; `PRAGMA user_version` is the number applied.
@@ -70,6 +80,36 @@ const MIGRATIONS: &[&str] = &[
         reason      TEXT NOT NULL
     ) STRICT;
     CREATE INDEX access_grants_until ON access_grants (until_ms);",
+    // 4: credential material sealed with the host key; account lock; TOTP enrollment and
+    // recovery codes. The v3 plaintext NT hash moves to `legacy_nt_hash`, which
+    // `Store::open` seals and clears at once (it needs the key, so it is not SQL).
+    "CREATE TABLE users_v4 (
+        name             TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,
+        unix_user        TEXT NOT NULL,
+        nt_hash_sealed   BLOB NULL,
+        legacy_nt_hash   BLOB NULL CHECK (legacy_nt_hash IS NULL OR length(legacy_nt_hash) = 16),
+        created          INTEGER NOT NULL,
+        password_changed INTEGER NOT NULL,
+        locked           INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1)),
+        totp_sealed      BLOB NULL,
+        totp_last_step   INTEGER NULL,
+        totp_enrolled    INTEGER NULL,
+        CHECK (nt_hash_sealed IS NOT NULL OR legacy_nt_hash IS NOT NULL)
+    ) STRICT;
+    INSERT INTO users_v4 (name, unix_user, legacy_nt_hash, created, password_changed)
+        SELECT name, unix_user, nt_hash, created, password_changed FROM users;
+    DROP TABLE users;
+    ALTER TABLE users_v4 RENAME TO users;
+    CREATE TABLE recovery_codes (
+        user        TEXT NOT NULL COLLATE NOCASE REFERENCES users (name) ON DELETE CASCADE ON UPDATE CASCADE,
+        digest      BLOB NOT NULL CHECK (length(digest) = 32),
+        used_ms     INTEGER NULL,
+        PRIMARY KEY (user, digest)
+    ) STRICT;
+    CREATE TABLE meta (
+        key         TEXT NOT NULL PRIMARY KEY,
+        value       BLOB NOT NULL
+    ) STRICT;",
 ];
 
 /// Errors from the store. Messages are one lowercase sentence.
@@ -97,6 +137,17 @@ pub enum StoreError {
     NoSuchUser(String),
     #[error(transparent)]
     InvalidName(#[from] NameError),
+    #[error("host key {}: {problem}", path.display())]
+    HostKey { path: PathBuf, problem: String },
+    #[error("the host key does not open this store's secrets: {0} (restore the key file the store was created with)")]
+    WrongHostKey(SealError),
+    #[error("user {user:?}: stored {what} does not open: {source}")]
+    Sealed {
+        user: String,
+        what: &'static str,
+        #[source]
+        source: SealError,
+    },
     #[error("corrupt store: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -121,6 +172,10 @@ pub struct UserRecord {
     pub nt_hash: NtHash,
     pub created: UnixMillis,
     pub password_changed: UnixMillis,
+    /// An administrator locked the account (`rampart user lock`).
+    pub locked: bool,
+    /// A TOTP secret is enrolled.
+    pub mfa_enrolled: bool,
 }
 
 /// A stored user without credential material (for listing).
@@ -130,6 +185,8 @@ pub struct UserSummary {
     pub unix_user: String,
     pub created: UnixMillis,
     pub password_changed: UnixMillis,
+    pub locked: bool,
+    pub mfa: MfaSummary,
 }
 
 /// Which events [`Store::events`] returns: all filters must match; the newest `limit`
@@ -183,6 +240,8 @@ pub struct AccessGrantRecord {
 /// The SQLite store.
 pub struct Store {
     conn: Connection,
+    sealer: Sealer,
+    codes: CodeHasher,
 }
 
 impl std::fmt::Debug for Store {
@@ -192,9 +251,36 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`: mode 0600, WAL, `synchronous=FULL`,
-    /// busy timeout 5 s, schema migrated to the current version.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) the database at `path` with the host key in `key_file`
+    /// (created with a new key if neither it nor any sealed value exists yet).
+    ///
+    /// Mode 0600, WAL, `synchronous=FULL`, `secure_delete`, busy timeout 5 s, schema
+    /// migrated to the current version, secrets of older versions sealed.
+    pub fn open(path: &Path, key_file: &Path) -> Result<Self, StoreError> {
+        let conn = Self::connect(path)?;
+        let sealed_before = Self::has_key_check(&conn)?;
+        let key = if sealed_before {
+            // Never mint a fresh key for a store that already holds sealed values: that would
+            // lock every user out for good. Say what is missing instead.
+            host_key::load(key_file).map_err(|err| match err {
+                StoreError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => StoreError::HostKey {
+                    path: key_file.to_owned(),
+                    problem: format!("missing, but the store {} was sealed with it", path.display()),
+                },
+                other => other,
+            })?
+        } else {
+            host_key::load_or_create(key_file)?
+        };
+        Self::finish_open(conn, &key)
+    }
+
+    /// Opens the database at `path` with `key` (tests, and callers that hold the key).
+    pub fn open_with_key(path: &Path, key: &HostKey) -> Result<Self, StoreError> {
+        Self::finish_open(Self::connect(path)?, key)
+    }
+
+    fn connect(path: &Path) -> Result<Connection, StoreError> {
         secure_file(path)?;
         // SQLite creates the WAL and SHM files with the main file's mode; fix any left
         // behind by an older version or another tool.
@@ -216,9 +302,86 @@ impl Store {
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let mut store = Self { conn };
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        Ok(conn)
+    }
+
+    fn has_key_check(conn: &Connection) -> Result<bool, StoreError> {
+        let has_meta: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'meta')",
+            [],
+            |row| row.get(0),
+        )?;
+        if !has_meta {
+            return Ok(false);
+        }
+        Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'key_check')", [], |row| row.get(0))?)
+    }
+
+    fn finish_open(conn: Connection, key: &HostKey) -> Result<Self, StoreError> {
+        let mut store = Self {
+            conn,
+            sealer: key.sealer(),
+            codes: key.code_hasher(),
+        };
         store.migrate()?;
+        store.check_key()?;
+        store.seal_legacy_hashes()?;
         Ok(store)
+    }
+
+    /// The first open with a key stores a sealed check value; later opens must open it.
+    fn check_key(&mut self) -> Result<(), StoreError> {
+        const CHECK: &[u8] = b"rampart host key check";
+        let found: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |row| row.get(0))
+            .optional()?;
+        match found {
+            Some(sealed) => {
+                let opened = self
+                    .sealer
+                    .open(Purpose::KeyCheck, "", &sealed)
+                    .map_err(StoreError::WrongHostKey)?;
+                if opened.as_slice() != CHECK {
+                    return Err(StoreError::WrongHostKey(SealError::Unauthentic));
+                }
+            }
+            None => {
+                let sealed = self.sealer.seal(Purpose::KeyCheck, "", CHECK);
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('key_check', ?1)",
+                    params![sealed],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Seals NT hashes left in clear by a version 3 store, then checkpoints the WAL so the
+    /// clear copies are not left in it.
+    fn seal_legacy_hashes(&mut self) -> Result<(), StoreError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let legacy: Vec<(String, Zeroizing<Vec<u8>>)> = {
+            let mut stmt = tx.prepare("SELECT name, legacy_nt_hash FROM users WHERE legacy_nt_hash IS NOT NULL")?;
+            let rows = stmt.query_map([], |row| Ok((row.get(0)?, Zeroizing::new(row.get::<_, Vec<u8>>(1)?))))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        if legacy.is_empty() {
+            return Ok(());
+        }
+        for (name, hash) in &legacy {
+            let sealed = self.sealer.seal(Purpose::NtHash, name, hash);
+            tx.execute(
+                "UPDATE users SET nt_hash_sealed = ?2, legacy_nt_hash = NULL WHERE name = ?1",
+                params![name, sealed],
+            )?;
+        }
+        tx.commit()?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .optional()?;
+        Ok(())
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
@@ -243,10 +406,11 @@ impl Store {
     /// case-insensitively.
     pub fn add_user(&mut self, user: &NewUser) -> Result<(), StoreError> {
         validate_user_name(&user.name)?;
+        let sealed = self.sealer.seal(Purpose::NtHash, &user.name, user.nt_hash.as_bytes());
         let result = self.conn.execute(
-            "INSERT INTO users (name, unix_user, nt_hash, created, password_changed)
+            "INSERT INTO users (name, unix_user, nt_hash_sealed, created, password_changed)
              VALUES (?1, ?2, ?3, ?4, ?4)",
-            params![user.name, user.unix_user, &user.nt_hash.as_bytes()[..], user.now.0],
+            params![user.name, user.unix_user, sealed, user.now.0],
         );
         match result {
             Ok(_) => Ok(()),
@@ -259,14 +423,34 @@ impl Store {
 
     /// Replaces a user's NT hash and stamps `password_changed`.
     pub fn set_nt_hash(&mut self, name: &str, hash: &NtHash, now: UnixMillis) -> Result<(), StoreError> {
+        let sealed = self.sealer.seal(Purpose::NtHash, name, hash.as_bytes());
         let changed = self.conn.execute(
-            "UPDATE users SET nt_hash = ?2, password_changed = ?3 WHERE name = ?1 COLLATE NOCASE",
-            params![name, &hash.as_bytes()[..], now.0],
+            "UPDATE users SET nt_hash_sealed = ?2, legacy_nt_hash = NULL, password_changed = ?3
+             WHERE name = ?1 COLLATE NOCASE",
+            params![name, sealed, now.0],
         )?;
         if changed == 0 {
             return Err(StoreError::NoSuchUser(name.to_owned()));
         }
         Ok(())
+    }
+
+    /// Locks or unlocks an account; a locked account cannot log in. Returns whether the
+    /// state changed.
+    pub fn set_locked(&mut self, name: &str, locked: bool) -> Result<bool, StoreError> {
+        let exists: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?1 COLLATE NOCASE)",
+            params![name],
+            |row| row.get(0),
+        )?;
+        if !exists {
+            return Err(StoreError::NoSuchUser(name.to_owned()));
+        }
+        let changed = self.conn.execute(
+            "UPDATE users SET locked = ?2 WHERE name = ?1 COLLATE NOCASE AND locked != ?2",
+            params![name, i64::from(locked)],
+        )?;
+        Ok(changed > 0)
     }
 
     pub fn delete_user(&mut self, name: &str) -> Result<(), StoreError> {
@@ -280,30 +464,41 @@ impl Store {
     }
 
     /// Looks a user up by name, case-insensitively (RDP clients vary the case); the record
-    /// carries the canonical name.
+    /// carries the canonical name and the opened NT hash.
     pub fn get_user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
         let row = self
             .conn
             .query_row(
-                "SELECT name, unix_user, nt_hash, created, password_changed
+                "SELECT name, unix_user, nt_hash_sealed, created, password_changed, locked,
+                        totp_sealed IS NOT NULL
                  FROM users WHERE name = ?1 COLLATE NOCASE",
                 params![name],
                 |row| {
-                    let hash: Zeroizing<Vec<u8>> = Zeroizing::new(row.get(2)?);
                     Ok((
                         row.get::<_, String>(0)?,
                         row.get::<_, String>(1)?,
-                        hash,
+                        row.get::<_, Option<Vec<u8>>>(2)?,
                         row.get::<_, i64>(3)?,
                         row.get::<_, i64>(4)?,
+                        row.get::<_, bool>(5)?,
+                        row.get::<_, bool>(6)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((name, unix_user, hash, created, password_changed)) = row else {
+        let Some((name, unix_user, sealed, created, password_changed, locked, mfa_enrolled)) = row else {
             return Ok(None);
         };
-        let bytes: [u8; 16] = hash
+        let sealed = sealed.ok_or_else(|| StoreError::Corrupt(format!("nt hash of user {name:?} is not sealed")))?;
+        let opened = self
+            .sealer
+            .open(Purpose::NtHash, &name, &sealed)
+            .map_err(|source| StoreError::Sealed {
+                user: name.clone(),
+                what: "nt hash",
+                source,
+            })?;
+        let bytes: [u8; 16] = opened
             .as_slice()
             .try_into()
             .map_err(|_| StoreError::Corrupt(format!("nt hash of user {name:?} is not 16 bytes")))?;
@@ -313,20 +508,29 @@ impl Store {
             nt_hash: NtHash::from_bytes(bytes),
             created: UnixMillis(created),
             password_changed: UnixMillis(password_changed),
+            locked,
+            mfa_enrolled,
         }))
     }
 
     /// All users, by name, without credential material.
     pub fn list_users(&self) -> Result<Vec<UserSummary>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name, unix_user, created, password_changed FROM users ORDER BY name")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT name, unix_user, created, password_changed, locked, totp_enrolled,
+                    (SELECT count(*) FROM recovery_codes r WHERE r.user = users.name AND r.used_ms IS NULL)
+             FROM users ORDER BY name",
+        )?;
         let rows = stmt.query_map([], |row| {
             Ok(UserSummary {
                 name: row.get(0)?,
                 unix_user: row.get(1)?,
                 created: UnixMillis(row.get(2)?),
                 password_changed: UnixMillis(row.get(3)?),
+                locked: row.get(4)?,
+                mfa: MfaSummary {
+                    enrolled: row.get::<_, Option<i64>>(5)?.map(UnixMillis),
+                    recovery_codes_left: row.get(6)?,
+                },
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -606,8 +810,12 @@ mod tests {
     fn temp_store() -> (tempfile::TempDir, PathBuf, Store) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rampart.db");
-        let store = Store::open(&path).unwrap();
+        let store = Store::open(&path, &dir.path().join("host.key")).unwrap();
         (dir, path, store)
+    }
+
+    fn open_at(path: &Path) -> Result<Store, StoreError> {
+        Store::open(path, &path.with_file_name("host.key"))
     }
 
     fn hash(pw: &str) -> NtHash {
@@ -708,12 +916,16 @@ mod tests {
                     unix_user: "alice-unix".into(),
                     created: UnixMillis(1),
                     password_changed: UnixMillis(1),
+                    locked: false,
+                    mfa: MfaSummary::default(),
                 },
                 UserSummary {
                     name: "carol".into(),
                     unix_user: "carol-unix".into(),
                     created: UnixMillis(3),
                     password_changed: UnixMillis(9),
+                    locked: false,
+                    mfa: MfaSummary::default(),
                 },
             ]
         );
@@ -804,9 +1016,9 @@ mod tests {
     fn existing_file_mode_is_fixed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rampart.db");
-        drop(Store::open(&path).unwrap());
+        drop(open_at(&path).unwrap());
         fs::set_permissions(&path, Permissions::from_mode(0o644)).unwrap();
-        drop(Store::open(&path).unwrap());
+        drop(open_at(&path).unwrap());
         assert_eq!(mode(&path), 0o600);
     }
 
@@ -816,10 +1028,10 @@ mod tests {
         let target = dir.path().join("elsewhere.db");
         let link = dir.path().join("rampart.db");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        let err = Store::open(&link).unwrap_err();
+        let err = open_at(&link).unwrap_err();
         assert!(matches!(err, StoreError::NotRegularFile { .. }), "{err:?}");
         assert!(!target.exists());
-        let err = Store::open(dir.path()).unwrap_err();
+        let err = open_at(dir.path()).unwrap_err();
         assert!(matches!(err, StoreError::NotRegularFile { .. }), "{err:?}");
     }
 
@@ -828,12 +1040,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rampart.db");
         {
-            let mut store = Store::open(&path).unwrap();
+            let mut store = open_at(&path).unwrap();
             store.add_user(&new_user("alice", 1)).unwrap();
             store.append_event(&sample_events()[0]).unwrap();
         }
         for _ in 0..2 {
-            let store = Store::open(&path).unwrap();
+            let store = open_at(&path).unwrap();
             assert_eq!(store.get_user("alice").unwrap().unwrap().name, "alice");
             assert_eq!(store.events(&EventFilter::default()).unwrap().len(), 1);
             let v: i64 = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
@@ -846,10 +1058,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rampart.db");
         {
-            let store = Store::open(&path).unwrap();
+            let store = open_at(&path).unwrap();
             store.conn.pragma_update(None, "user_version", 99).unwrap();
         }
-        let err = Store::open(&path).unwrap_err();
+        let err = open_at(&path).unwrap_err();
         assert!(matches!(err, StoreError::SchemaTooNew { found: 99, .. }), "{err:?}");
     }
 
@@ -894,11 +1106,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rampart.db");
         {
-            let mut store = Store::open(&path).unwrap();
+            let mut store = open_at(&path).unwrap();
             store.put_ban("10.0.0.1/32", UnixMillis(100), 3, "auto", UnixMillis(1)).unwrap();
             store.put_ban("10.0.0.2/32", UnixMillis(500), 1, "auto", UnixMillis(1)).unwrap();
         }
-        let mut store = Store::open(&path).unwrap();
+        let mut store = open_at(&path).unwrap();
         let bans = store.bans().unwrap();
         assert_eq!(bans.len(), 2);
         assert_eq!(bans[0].repeat, 3);
@@ -922,7 +1134,7 @@ mod tests {
             )
             .unwrap();
         }
-        let mut store = Store::open(&path).unwrap();
+        let mut store = open_at(&path).unwrap();
         assert!(store.get_user("alice").unwrap().is_some());
         store.put_ban("10.0.0.1/32", UnixMillis(1), 0, "manual", UnixMillis(1)).unwrap();
         assert_eq!(store.bans().unwrap().len(), 1);
@@ -977,17 +1189,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rampart.db");
         {
-            let mut store = Store::open(&path).unwrap();
+            let mut store = open_at(&path).unwrap();
             store.put_access_grant(Some("2001:db8::/48"), UnixMillis(900), UnixMillis(1), "x").unwrap();
         }
-        let mut store = Store::open(&path).unwrap();
+        let mut store = open_at(&path).unwrap();
         let grants = store.access_grants(UnixMillis(10)).unwrap();
         assert_eq!(grants.len(), 1);
         assert_eq!(grants[0].net.as_deref(), Some("2001:db8::/48"));
         assert_eq!(grants[0].until, UnixMillis(900));
         assert_eq!(store.clear_access_grants(UnixMillis(10)).unwrap(), 1);
         drop(store);
-        let store = Store::open(&path).unwrap();
+        let store = open_at(&path).unwrap();
         assert!(store.access_grants(UnixMillis(10)).unwrap().is_empty());
     }
 
@@ -1006,10 +1218,55 @@ mod tests {
             )
             .unwrap();
         }
-        let mut store = Store::open(&path).unwrap();
+        let mut store = open_at(&path).unwrap();
         assert_eq!(store.bans().unwrap().len(), 1);
         store.put_access_grant(None, UnixMillis(10), UnixMillis(1), "").unwrap();
         assert_eq!(store.access_grants(UnixMillis(1)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_version_3_database_has_its_hashes_sealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        let clear = hash("Password");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..3] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute(
+                "INSERT INTO users (name, unix_user, nt_hash, created, password_changed) VALUES ('alice', 'a', ?1, 1, 2)",
+                params![&clear.as_bytes()[..]],
+            )
+            .unwrap();
+        }
+        let store = open_at(&path).unwrap();
+        let rec = store.get_user("alice").unwrap().unwrap();
+        assert_eq!(rec.nt_hash.as_bytes(), clear.as_bytes());
+        assert_eq!((rec.created, rec.password_changed, rec.locked), (UnixMillis(1), UnixMillis(2), false));
+        let legacy: Option<Vec<u8>> = store
+            .conn
+            .query_row("SELECT legacy_nt_hash FROM users", [], |r| r.get(0))
+            .unwrap();
+        assert!(legacy.is_none());
+        drop(store);
+        let mut raw = fs::read(&path).unwrap();
+        raw.extend(fs::read(dir.path().join("rampart.db-wal")).unwrap_or_default());
+        assert!(!raw.windows(16).any(|w| w == clear.as_bytes()), "clear hash left on disk");
+    }
+
+    #[test]
+    fn lock_and_unlock() {
+        let (_dir, _path, mut store) = temp_store();
+        store.add_user(&new_user("alice", 1)).unwrap();
+        assert!(store.set_locked("ALICE", true).unwrap());
+        assert!(!store.set_locked("alice", true).unwrap());
+        assert!(store.get_user("alice").unwrap().unwrap().locked);
+        assert!(store.list_users().unwrap()[0].locked);
+        assert!(store.set_locked("alice", false).unwrap());
+        assert!(!store.get_user("alice").unwrap().unwrap().locked);
+        assert!(matches!(store.set_locked("bob", true), Err(StoreError::NoSuchUser(_))));
     }
 
     #[test]

@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
 use rampart_audit::{EventKind, UnixMillis};
 use rampart_policy::{decide, next_review, user_allowed, AccessGrant, AccessState, IpNet};
@@ -16,7 +15,7 @@ use rampart_store::{AccessGrantRecord, Store};
 use super::ban::parse_duration;
 use super::user::{format_utc, now};
 use super::admin_change::{actor, one_line, record};
-use super::{create_state_dir, CommonArgs};
+use super::CommonArgs;
 use crate::config::{parse_net, AccessConfig, Config};
 
 /// Longest grant `--for` accepts: just in time means hours, not months; a standing need
@@ -57,10 +56,7 @@ enum AccessCommand {
 
 pub fn run(args: AccessArgs) -> anyhow::Result<()> {
     let cfg = args.common.load_config()?;
-    let state_dir = args.common.state_dir(&cfg);
-    create_state_dir(&state_dir)?;
-    let db = state_dir.join("rampart.db");
-    let mut store = Store::open(&db).with_context(|| format!("cannot open the store {}", db.display()))?;
+    let mut store = args.common.open_store(&cfg)?;
     let now = now();
     match args.command {
         AccessCommand::Open {

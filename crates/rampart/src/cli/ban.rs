@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Args, Subcommand};
 use rampart_audit::{EventKind, UnixMillis};
 use rampart_policy::IpNet;
@@ -13,7 +13,7 @@ use rampart_store::Store;
 
 use super::user::{format_utc, now};
 use super::admin_change::{actor, one_line, record};
-use super::{create_state_dir, CommonArgs};
+use super::CommonArgs;
 use crate::config::parse_net;
 
 /// Longest manual ban `--for` accepts: ten years is "forever" without overflow games.
@@ -52,10 +52,7 @@ enum BanCommand {
 
 pub fn run(args: BanArgs) -> anyhow::Result<()> {
     let cfg = args.common.load_config()?;
-    let state_dir = args.common.state_dir(&cfg);
-    create_state_dir(&state_dir)?;
-    let db = state_dir.join("rampart.db");
-    let mut store = Store::open(&db).with_context(|| format!("cannot open the store {}", db.display()))?;
+    let mut store = args.common.open_store(&cfg)?;
     match args.command {
         BanCommand::List => list(&store, now()),
         BanCommand::Add { net, duration, reason } => add(&mut store, &net, duration, reason.as_deref(), now()),

@@ -57,6 +57,15 @@ impl CommonArgs {
     pub fn state_dir(&self, cfg: &Config) -> PathBuf {
         config::state_dir(cfg, self.state_dir.as_deref())
     }
+
+    /// Opens the store in the state directory (created 0700 if missing) with the host key.
+    pub fn open_store(&self, cfg: &Config) -> anyhow::Result<rampart_store::Store> {
+        let state_dir = self.state_dir(cfg);
+        create_state_dir(&state_dir)?;
+        let db = state_dir.join("rampart.db");
+        let key = config::host_key_path(cfg, &state_dir);
+        rampart_store::Store::open(&db, &key).with_context(|| format!("cannot open the store {}", db.display()))
+    }
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {

@@ -52,6 +52,7 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
             xvfb: cfg.session.xvfb.clone(),
         }),
     };
+    let state_dir_for_key = state_dir.clone();
     ServeOptions {
         listen: args.listen.unwrap_or(cfg.server.listen),
         state_dir,
@@ -69,6 +70,8 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
             schedule: cfg.access.schedule.clone(),
             users: cfg.access.users.clone(),
         },
+        host_key: config::host_key_path(cfg, &state_dir_for_key),
+        auth: cfg.auth.policy.clone(),
     }
 }
 

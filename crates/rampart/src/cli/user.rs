@@ -10,7 +10,7 @@ use rampart_store::{NewUser, Store};
 
 use super::password_input::{read_new_password, PasswordSource};
 use super::admin_change::{actor, record};
-use super::{create_state_dir, unix_accounts, CommonArgs};
+use super::{unix_accounts, CommonArgs};
 use crate::config::Config;
 
 #[derive(Debug, Args)]
@@ -50,10 +50,7 @@ enum UserCommand {
 
 pub fn run(args: UserArgs) -> anyhow::Result<()> {
     let cfg = args.common.load_config()?;
-    let state_dir = args.common.state_dir(&cfg);
-    create_state_dir(&state_dir)?;
-    let db = state_dir.join("rampart.db");
-    let mut store = Store::open(&db).with_context(|| format!("cannot open the user store {}", db.display()))?;
+    let mut store = args.common.open_store(&cfg)?;
     match args.command {
         UserCommand::Add {
             name,
