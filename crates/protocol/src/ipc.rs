@@ -278,12 +278,36 @@ mod tests {
             }
         );
         sup_w
-            .write_all(&encode(&ToWorker::UserHash { nt_hash_hex: None }).unwrap())
+            .write_all(
+                &encode(&ToWorker::UserHash {
+                    nt_hash_hex: None,
+                    second_factor: None,
+                })
+                .unwrap(),
+            )
             .unwrap();
-        assert!(matches!(worker.recv().unwrap(), ToWorker::UserHash { nt_hash_hex: None }));
+        assert!(matches!(
+            worker.recv().unwrap(),
+            ToWorker::UserHash {
+                nt_hash_hex: None,
+                second_factor: None
+            }
+        ));
         drop(sup_w);
         drop(sup);
         assert!(matches!(worker.recv(), Err(IpcError::Closed)));
+    }
+
+    #[test]
+    fn typed_codes_are_redacted() {
+        let msg = ToSupervisor::VerifyCode {
+            code: TypedCode("123456".into()),
+        };
+        let text = format!("{msg:?}");
+        assert!(!text.contains("123456") && text.contains("6 chars redacted"), "{text}");
+        // Still carried on the wire, of course.
+        let line = encode(&msg).unwrap();
+        assert!(String::from_utf8(line).unwrap().contains("123456"));
     }
 
     #[test]

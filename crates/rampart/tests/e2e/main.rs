@@ -35,6 +35,7 @@ mod flood;
 mod guard;
 mod access;
 mod login;
+mod mfa;
 mod scan;
 mod slowloris;
 

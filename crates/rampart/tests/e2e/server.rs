@@ -27,6 +27,9 @@ pub struct Config {
     pub max_preauth_bytes: u32,
     /// Appended verbatim to the generated config (whole extra sections).
     pub extra_toml: String,
+    /// Keep Rampart's default `[auth] mfa = "required"`. Off by default here: most tests are
+    /// about other things, enroll users with `--no-mfa` and log in with the password alone.
+    pub mfa_required: bool,
 }
 
 impl Default for Config {
@@ -37,6 +40,7 @@ impl Default for Config {
             max_pending_per_ip: 5,
             max_preauth_bytes: 65536,
             extra_toml: String::new(),
+            mfa_required: false,
         }
     }
 }
@@ -48,11 +52,12 @@ impl Config {
         format!(
             "[server]\nworker_user = \"nobody\"\n\n\
              [limits]\nhandshake_timeout_secs = {}\nmax_pending_per_ip = {}\nmax_preauth_bytes = {}\n\n\
-             [session]\ndefault_command = {}\nuse_xsession = false\n\n{}",
+             [session]\ndefault_command = {}\nuse_xsession = false\n\n{}{}",
             self.handshake_timeout_secs,
             self.max_pending_per_ip,
             self.max_preauth_bytes,
             toml_string(&format!("export {mark}; {}", self.default_command)),
+            if self.mfa_required { "" } else { "[auth]\nmfa = \"optional\"\n\n" },
             self.extra_toml,
         )
     }
@@ -121,8 +126,19 @@ impl Server {
         self.dir.path().join("server.log")
     }
 
-    /// Runs `rampart user add` (password on stdin); returns (success, output).
+    /// Runs `rampart user add --no-mfa` (password on stdin); returns (success, output).
     pub fn try_add_user(&self, name: &str, password: &str) -> (bool, String) {
+        self.run_user_add(name, password, &["--no-mfa"])
+    }
+
+    /// Runs `rampart user add` with its default TOTP enrollment; returns what it printed.
+    pub fn add_user_with_mfa(&self, name: &str, password: &str) -> Enrollment {
+        let (ok, out) = self.run_user_add(name, password, &["--no-qr"]);
+        assert!(ok, "`rampart user add {name}` failed:\n{out}");
+        Enrollment::parse(&out)
+    }
+
+    fn run_user_add(&self, name: &str, password: &str, extra: &[&str]) -> (bool, String) {
         let mut cmd = Command::new(BIN);
         cmd.args([
             "user",
@@ -136,6 +152,7 @@ impl Server {
         .arg(self.state_dir())
         .arg("--config")
         .arg(self.config_path())
+        .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -348,6 +365,57 @@ fn kill_all(ids: &[proctree::ProcId]) {
 }
 
 /// A port the kernel just handed out on 127.0.0.1 (released before return).
+/// What `rampart user add` printed for TOTP: the base32 secret (from the `otpauth://`
+/// URI) and the recovery codes.
+#[derive(Debug, Clone)]
+pub struct Enrollment {
+    pub secret: String,
+    pub recovery_codes: Vec<String>,
+}
+
+impl Enrollment {
+    fn parse(out: &str) -> Enrollment {
+        let uri = out
+            .split_whitespace()
+            .find(|w| w.starts_with("otpauth://totp/"))
+            .unwrap_or_else(|| panic!("no otpauth:// URI in the enrollment output:\n{out}"));
+        let secret = uri
+            .split(['?', '&'])
+            .find_map(|kv| kv.strip_prefix("secret="))
+            .unwrap_or_else(|| panic!("no secret in {uri}"))
+            .to_owned();
+        let is_code = |w: &str| {
+            let b = w.as_bytes();
+            b.len() == 11
+                && b[5] == b'-'
+                && w.chars()
+                    .enumerate()
+                    .all(|(i, c)| i == 5 || matches!(c, '2'..='9' | 'a'..='z'))
+        };
+        let recovery_codes: Vec<String> = out
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '.' || c == ')')
+            .filter(|w| is_code(w))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(recovery_codes.len(), 10, "expected 10 recovery codes in:\n{out}");
+        Enrollment { secret, recovery_codes }
+    }
+
+    /// The current code, from `oathtool` (the reference implementation, not ours).
+    pub fn oathtool_code(&self) -> String {
+        crate::process::require_tool("oathtool", "oathtool");
+        let (status, out, err) = crate::process::run_bounded(
+            "oathtool",
+            Command::new("oathtool").args(["--totp", "-b", &self.secret]),
+            Duration::from_secs(10),
+        );
+        assert!(status.map(|s| s.success()).unwrap_or(false), "oathtool failed: {out}{err}");
+        let code = out.trim().to_owned();
+        assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()), "oathtool printed {out:?}");
+        code
+    }
+}
+
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     l.local_addr().expect("local addr").port()

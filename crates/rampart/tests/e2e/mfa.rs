@@ -1,0 +1,205 @@
+//! Two-step verification, end to end with real `xfreerdp`: after NLA the client sees
+//! Rampart's prompt (checked by pixels and by OCR with `tesseract`), not the desktop; a
+//! code computed by `oathtool` opens the desktop; three wrong codes close the connection
+//! and count toward the source's ban; a recovery code works once.
+
+use std::time::Duration;
+
+use crate::client::Session;
+use crate::exclusive;
+use crate::process::{poll, require_tool, run_bounded};
+use crate::screen::{near, rgb, Image, Rgb};
+use crate::server::{Config, Enrollment, Server, PASSWORD};
+
+const SIZE: (u32, u32) = (1024, 768);
+const DESKTOP: &str = "#3366cc";
+/// The prompt's background (`rampart_protocol::prompt::PROMPT_BACKGROUND`).
+const PROMPT: Rgb = [0x15, 0x20, 0x2b];
+const TOLERANCE: u8 = 12;
+
+fn mfa_server(extra_toml: &str) -> (Server, Enrollment) {
+    require_tool("xsetroot", "x11-xserver-utils");
+    let mut server = Server::new(&Config {
+        default_command: format!("xsetroot -solid '{DESKTOP}'; exec sleep 600"),
+        mfa_required: true,
+        extra_toml: extra_toml.to_owned(),
+        ..Config::default()
+    });
+    let enrollment = server.add_user_with_mfa("alice", PASSWORD);
+    server.start();
+    (server, enrollment)
+}
+
+fn open(server: &Server) -> Session {
+    Session::start(server.port, "alice", PASSWORD, SIZE, Duration::from_secs(30))
+}
+
+fn whole(img: &Image) -> (usize, usize, usize, usize) {
+    (0, 0, img.width, img.height)
+}
+
+/// The prompt's dark background in the corners and over a good part of the window (the
+/// light panel in the middle covers the rest).
+fn prompt_shown(img: &Image) -> bool {
+    let (r, b) = (img.width.saturating_sub(5), img.height.saturating_sub(5));
+    let corners = [(5, 5), (r, 5), (5, b), (r, b)];
+    img.width > 10
+        && img.height > 10
+        && corners.iter().all(|&(x, y)| near(img.pixel(x, y), PROMPT, TOLERANCE))
+        && img.fraction_near(whole(img), PROMPT, TOLERANCE) > 0.3
+}
+
+fn desktop_shown(img: &Image) -> bool {
+    [(20, 20), (1000, 20), (512, 380), (20, 740), (1000, 740)]
+        .iter()
+        .all(|&(x, y)| x < img.width && y < img.height && near(img.pixel(x, y), rgb(DESKTOP), TOLERANCE))
+}
+
+/// Waits <= `secs` for `check`; panics with a saved screenshot and both logs otherwise.
+fn expect_screen(session: &mut Session, server: &Server, secs: u64, what: &str, check: fn(&Image) -> bool) -> Image {
+    let (img, ok) = session.wait_for_screen(Duration::from_secs(secs), check);
+    if !ok {
+        let saved = img.as_ref().map(|i| i.save(&what.replace(' ', "_")));
+        panic!(
+            "{what}: not on screen within {secs} s; screenshot {saved:?}; client log:\n{}\nserver output:\n{}",
+            crate::process::tail(&session.log_text(), 20),
+            server.log_tail()
+        );
+    }
+    img.unwrap()
+}
+
+/// The text tesseract reads in `img`, lowercased.
+fn ocr(img: &Image, name: &str) -> String {
+    require_tool("tesseract", "tesseract-ocr");
+    let path = img.save(name);
+    let (status, out, err) = run_bounded(
+        "tesseract",
+        std::process::Command::new("tesseract").arg(&path).arg("-"),
+        Duration::from_secs(60),
+    );
+    assert!(status.map(|s| s.success()).unwrap_or(false), "tesseract failed on {}: {err}", path.display());
+    out.to_lowercase()
+}
+
+fn count(server: &Server, kind: &str) -> usize {
+    server.events().iter().filter(|e| e.is(kind) && e.user == "alice").count()
+}
+
+/// Types `code` and Enter into the client, then waits (<= 10 s) until the server has
+/// audited one more check of a code.
+fn submit(session: &Session, server: &Server, code: &str) {
+    let before = count(server, "mfa_failed") + count(server, "mfa_succeeded");
+    session.point_at(512, 600);
+    session.type_text(code);
+    session.key("Return");
+    let checked = poll(Duration::from_secs(10), Duration::from_millis(100), || {
+        (count(server, "mfa_failed") + count(server, "mfa_succeeded") > before).then_some(())
+    });
+    assert!(
+        checked.is_some(),
+        "no mfa_failed/mfa_succeeded event within 10 s of typing a code; events:\n{}",
+        crate::audit::describe(&server.events())
+    );
+}
+
+#[test]
+fn prompt_then_desktop_with_an_oathtool_code() {
+    let _turn = exclusive();
+    let (mut server, enrollment) = mfa_server("");
+    let mut session = open(&server);
+
+    let img = expect_screen(&mut session, &server, 20, "two-step prompt", prompt_shown);
+    assert!(!desktop_shown(&img), "the desktop shows through the prompt");
+    let text = ocr(&img, "mfa_prompt");
+    for words in ["two-step verification", "alice", "attempts left", "code"] {
+        assert!(text.contains(words), "OCR of the prompt lacks {words:?}; it read:\n{text}");
+    }
+    server.expect_event("auth_succeeded for alice, second factor pending", |e| {
+        e.is("auth_succeeded") && e.user == "alice" && e.reason.contains("second factor pending")
+    });
+    let events = server.events();
+    assert!(
+        !events.iter().any(|e| e.is("session_started") || e.is("session_resumed")),
+        "a session exists before the second factor:\n{}",
+        crate::audit::describe(&events)
+    );
+
+    submit(&session, &server, &enrollment.oathtool_code());
+    expect_screen(&mut session, &server, 30, "desktop after the code", desktop_shown);
+    server.expect_event("mfa_succeeded (totp)", |e| {
+        e.is("mfa_succeeded") && e.user == "alice" && e.reason.contains("totp")
+    });
+    server.expect_event("session_started for alice", |e| e.is("session_started") && e.user == "alice");
+    drop(session);
+    server.stop_and_check();
+}
+
+#[test]
+fn three_wrong_codes_close_the_connection_and_count_toward_a_ban() {
+    let _turn = exclusive();
+    // Three failures ban the source, so the three wrong codes alone must do it.
+    let (mut server, enrollment) = mfa_server("[guard]\nmax_failures = 3\n");
+    let mut session = open(&server);
+    expect_screen(&mut session, &server, 20, "two-step prompt", prompt_shown);
+    let good: u32 = enrollment.oathtool_code().parse().unwrap();
+    for i in 1..=3u32 {
+        let wrong = format!("{:06}", (good + 111_111 * i) % 1_000_000);
+        submit(&session, &server, &wrong);
+    }
+    let exited = poll(Duration::from_secs(20), Duration::from_millis(200), || {
+        (!session.is_running()).then_some(())
+    });
+    let events = server.events();
+    assert!(
+        exited.is_some(),
+        "xfreerdp still connected 20 s after the third wrong code; events:\n{}",
+        crate::audit::describe(&events)
+    );
+    assert_eq!(count(&server, "mfa_failed"), 3, "events:\n{}", crate::audit::describe(&events));
+    assert_eq!(count(&server, "mfa_succeeded"), 0);
+    server.expect_event("connection closed after too many wrong codes", |e| {
+        e.reason.contains("too many wrong codes")
+    });
+    server.expect_event("source banned after three wrong codes", |e| {
+        e.is("source_banned") && e.peer_ip() == "127.0.0.1"
+    });
+    let events = server.events();
+    assert!(
+        !events.iter().any(|e| e.is("session_started") || e.is("session_resumed")),
+        "a session was started without a good code:\n{}",
+        crate::audit::describe(&events)
+    );
+    drop(session);
+    server.stop_and_check();
+}
+
+#[test]
+fn a_recovery_code_works_once() {
+    let _turn = exclusive();
+    let (mut server, enrollment) = mfa_server("");
+    let first = &enrollment.recovery_codes[0];
+
+    let mut session = open(&server);
+    expect_screen(&mut session, &server, 20, "two-step prompt", prompt_shown);
+    submit(&session, &server, first);
+    expect_screen(&mut session, &server, 30, "desktop after a recovery code", desktop_shown);
+    server.expect_event("mfa_succeeded with a recovery code", |e| {
+        e.is("mfa_succeeded") && e.reason.contains("recovery code accepted; 9 left")
+    });
+    drop(session);
+
+    // The same code again: refused, the prompt stays; another code still works.
+    let mut session = open(&server);
+    expect_screen(&mut session, &server, 20, "two-step prompt again", prompt_shown);
+    submit(&session, &server, first);
+    server.expect_event("the used recovery code is refused", |e| {
+        e.is("mfa_failed") && e.reason.contains("code already used")
+    });
+    let img = session.screenshot().unwrap();
+    assert!(prompt_shown(&img), "the prompt went away after a used recovery code");
+    submit(&session, &server, &enrollment.recovery_codes[1]);
+    expect_screen(&mut session, &server, 30, "desktop after a second recovery code", desktop_shown);
+    drop(session);
+    server.stop_and_check();
+}
