@@ -94,6 +94,8 @@ else
     if ((GENERATED)); then
         echo "Password (shown only this once, write it down): $PASSWORD"
     fi
+    echo "Two-step verification is on: scan the QR code above with an authenticator app;"
+    echo "after the password, the remote screen asks for its 6-digit code (or a recovery code)."
     echo
 fi
 
