@@ -10,7 +10,9 @@ use crate::config::{self, Config};
 mod access;
 mod admin_change;
 mod ban;
+mod mfa;
 mod password_input;
+mod qr;
 mod serve;
 mod unix_accounts;
 mod user;
@@ -27,8 +29,10 @@ pub struct Cli {
 enum Command {
     /// Run the server.
     Serve(serve::ServeArgs),
-    /// Manage Rampart users (add, passwd, del, list).
+    /// Manage Rampart users (add, passwd, del, list, lock, unlock).
     User(user::UserArgs),
+    /// Two-step verification (TOTP): enroll, reset, remove, status
+    Mfa(mfa::MfaArgs),
     /// Manage source bans (list, add, del); a running server picks changes up
     Ban(ban::BanArgs),
     /// Open the port outside the access windows for a while (open, close, status)
@@ -72,6 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(&args),
         Command::User(args) => user::run(args),
+        Command::Mfa(args) => mfa::run(args),
         Command::Ban(args) => ban::run(args),
         Command::Access(args) => access::run(args),
         Command::Worker => rampart_protocol::worker_main(),
