@@ -1,4 +1,4 @@
-//! `rampart user add|passwd|del|list`: enrollment and account changes, each audited.
+//! `rampart user add|passwd|del|list|lock|unlock`: enrollment and account changes, each audited.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -6,10 +6,12 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use rampart_audit::{EventKind, UnixMillis};
 use rampart_auth::{validate_user_name, NtHash, PasswordPolicy};
-use rampart_store::{NewUser, Store};
+use rampart_protocol::MfaMode;
+use rampart_store::{NewUser, Store, UserSummary};
 
 use super::password_input::{read_new_password, PasswordSource};
 use super::admin_change::{actor, record};
+use super::mfa::{self, Enrollment};
 use super::{unix_accounts, CommonArgs};
 use crate::config::Config;
 
@@ -23,7 +25,8 @@ pub struct UserArgs {
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
-    /// Enroll a user; asks for the password twice on the terminal
+    /// Enroll a user; asks for the password twice on the terminal, then prints the
+    /// two-step secret, its QR code and recovery codes (once)
     Add {
         /// RDP user name: lowercase letters, digits, '.', '_' and '-'
         name: String,
@@ -33,6 +36,12 @@ enum UserCommand {
         /// Read the password from the first line of standard input
         #[arg(long)]
         password_stdin: bool,
+        /// Do not enroll a second factor now (`rampart mfa enroll NAME` later)
+        #[arg(long)]
+        no_mfa: bool,
+        /// Do not draw the QR code (the secret and URI are still printed)
+        #[arg(long, conflicts_with = "no_mfa")]
+        no_qr: bool,
     },
     /// Change a user's password
     Passwd {
@@ -46,6 +55,10 @@ enum UserCommand {
     Del { name: String },
     /// List users (never shows credential material)
     List,
+    /// Lock an account: new logins are refused until `unlock`
+    Lock { name: String },
+    /// Unlock an account
+    Unlock { name: String },
 }
 
 pub fn run(args: UserArgs) -> anyhow::Result<()> {
@@ -56,10 +69,17 @@ pub fn run(args: UserArgs) -> anyhow::Result<()> {
             name,
             unix_user,
             password_stdin,
-        } => add(&mut store, &cfg, &name, unix_user.as_deref(), source(password_stdin)),
+            no_mfa,
+            no_qr,
+        } => {
+            let mfa = if no_mfa { None } else { Some(!no_qr) };
+            add(&mut store, &cfg, &name, unix_user.as_deref(), source(password_stdin), mfa)
+        }
         UserCommand::Passwd { name, password_stdin } => passwd(&mut store, &name, source(password_stdin)),
         UserCommand::Del { name } => delete(&mut store, &name),
-        UserCommand::List => list(&store),
+        UserCommand::List => list(&store, &cfg),
+        UserCommand::Lock { name } => set_locked(&mut store, &name, true),
+        UserCommand::Unlock { name } => set_locked(&mut store, &name, false),
     }
 }
 
@@ -77,6 +97,8 @@ fn add(
     name: &str,
     unix_user: Option<&str>,
     source: PasswordSource,
+    // `Some(draw the QR code)`: enroll a second factor right away.
+    mfa: Option<bool>,
 ) -> anyhow::Result<()> {
     validate_user_name(name)?;
     let unix_user = unix_user.unwrap_or(name);
@@ -100,6 +122,25 @@ fn add(
     println!("added user {name:?} (sessions run as unix user {:?})", account.name);
     if account.uid == 0 {
         eprintln!("warning: {name:?} maps to a root account: its sessions will run as root");
+    }
+    match mfa {
+        Some(qr) => {
+            println!();
+            mfa::enroll(store, cfg, name, Enrollment::First, qr).with_context(|| {
+                format!("the user was added, but not its second factor: run `rampart mfa enroll {name}`")
+            })?;
+            println!();
+        }
+        None => match cfg.auth.policy.mfa_for(name) {
+            MfaMode::Required => println!(
+                "note: no second factor enrolled; with [auth] mfa = \"required\" {name} cannot log in \
+                 until `rampart mfa enroll {name}`"
+            ),
+            MfaMode::Optional => println!(
+                "note: no second factor enrolled; MFA is optional for {name}, so the password alone \
+                 logs in (`rampart mfa enroll {name}` adds one)"
+            ),
+        },
     }
     let host = host_for_hint(cfg);
     println!("connect with:");
@@ -135,25 +176,90 @@ fn delete(store: &mut Store, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn list(store: &Store) -> anyhow::Result<()> {
+fn set_locked(store: &mut Store, name: &str, locked: bool) -> anyhow::Result<()> {
+    let Some(user) = store.get_user(name)? else {
+        bail!("no such user {name:?}");
+    };
+    let (state, kind) = if locked {
+        ("locked", EventKind::UserLocked)
+    } else {
+        ("unlocked", EventKind::UserUnlocked)
+    };
+    if !store.set_locked(&user.name, locked)? {
+        println!("{:?} is already {state}", user.name);
+        return Ok(());
+    }
+    record(store, now(), kind, Some(&user.name), actor())?;
+    if locked {
+        println!("locked {:?}: new logins are refused until `rampart user unlock {}`", user.name, user.name);
+    } else {
+        println!("unlocked {:?}", user.name);
+    }
+    Ok(())
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+fn list(store: &Store, cfg: &Config) -> anyhow::Result<()> {
     let users = store.list_users()?;
     if users.is_empty() {
         println!("no users; add one with: rampart user add NAME");
         return Ok(());
     }
-    let name_w = users.iter().map(|u| u.name.len()).max().unwrap_or(0).max("NAME".len());
-    let unix_w = users.iter().map(|u| u.unix_user.len()).max().unwrap_or(0).max("UNIX USER".len());
-    println!("{:<name_w$}  {:<unix_w$}  {:<20}  PASSWORD CHANGED", "NAME", "UNIX USER", "CREATED");
-    for u in &users {
-        println!(
-            "{:<name_w$}  {:<unix_w$}  {:<20}  {}",
-            u.name,
-            u.unix_user,
-            format_utc(u.created),
-            format_utc(u.password_changed)
-        );
+    let now = now();
+    let max_age = cfg.auth.policy.max_password_age;
+    let rows: Vec<[String; 7]> = users.iter().map(|u| list_row(u, now, max_age)).collect();
+    let headers = ["NAME", "UNIX USER", "CREATED", "PASSWORD CHANGED", "PASSWORD AGE", "LOCKED", "MFA"];
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i).map(String::len))
+                .chain(headers.get(i).map(|h| h.len()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let print_row = |cells: &[&str]| {
+        let mut line = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                line.push_str(cell);
+            } else {
+                let w = widths.get(i).copied().unwrap_or(0);
+                line.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        println!("{}", line.trim_end());
+    };
+    print_row(&headers);
+    for row in &rows {
+        print_row(&row.each_ref().map(String::as_str));
     }
     Ok(())
+}
+
+/// NAME, UNIX USER, CREATED, PASSWORD CHANGED, PASSWORD AGE, LOCKED, MFA.
+fn list_row(u: &UserSummary, now: UnixMillis, max_age: Option<std::time::Duration>) -> [String; 7] {
+    let age_ms = now.0.saturating_sub(u.password_changed.0).max(0);
+    // As the server decides at login: older than the maximum is expired.
+    let expired = max_age.is_some_and(|max| u128::try_from(age_ms).unwrap_or(0) > max.as_millis());
+    let mut age = format!("{}d", age_ms / DAY_MS);
+    if expired {
+        age.push_str(" expired");
+    }
+    let mfa = match u.mfa.enrolled {
+        Some(_) => format!("enrolled, {} recovery codes left", u.mfa.recovery_codes_left),
+        None => "none".to_owned(),
+    };
+    [
+        u.name.clone(),
+        u.unix_user.clone(),
+        format_utc(u.created),
+        format_utc(u.password_changed),
+        age,
+        if u.locked { "yes" } else { "no" }.to_owned(),
+        mfa,
+    ]
 }
 
 pub(super) fn now() -> UnixMillis {
