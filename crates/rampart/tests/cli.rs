@@ -1,4 +1,5 @@
-//! The `rampart` binary driven as an administrator would: user enrollment and config errors.
+//! The `rampart` binary driven as an administrator would: user and two-step enrollment,
+//! account changes, bans, access grants and config errors.
 
 // A test reports failure by panicking; the workspace's no-panic lints are for the
 // binary's code, which these helpers are not.
@@ -54,7 +55,7 @@ impl Env {
     }
 
     fn store(&self) -> Store {
-        Store::open(&self.state_dir().join("rampart.db")).unwrap()
+        Store::open(&self.state_dir().join("rampart.db"), &self.state_dir().join("host.key")).unwrap()
     }
 }
 
@@ -113,6 +114,7 @@ fn add_user_with_password_from_stdin() {
 
     assert_eq!(mode(&env.state_dir()), 0o700);
     assert_eq!(mode(&env.state_dir().join("rampart.db")), 0o600);
+    assert_eq!(mode(&env.state_dir().join("host.key")), 0o600);
 
     let store = env.store();
     let user = store.get_user("alice").unwrap().unwrap();
@@ -120,9 +122,13 @@ fn add_user_with_password_from_stdin() {
     let expected = rampart_auth::NtHash::from_password(&rampart_auth::Password::new(GOOD.into()));
     assert_eq!(user.nt_hash.as_bytes(), expected.as_bytes());
     let events = store.events(&EventFilter::default()).unwrap();
-    assert_eq!(events.len(), 1);
+    assert_eq!(events.len(), 2);
     assert_eq!(events[0].kind, EventKind::UserAdded);
     assert_eq!(events[0].user.as_deref(), Some("alice"));
+    // Two-step enrollment is the default.
+    assert_eq!(events[1].kind, EventKind::MfaEnrolled);
+    assert_eq!(events[1].user.as_deref(), Some("alice"));
+    assert!(user.mfa_enrolled);
 }
 
 #[test]
@@ -233,7 +239,7 @@ fn passwd_changes_the_hash() {
         .iter()
         .map(|e| e.kind)
         .collect();
-    assert_eq!(kinds, [EventKind::UserAdded, EventKind::PasswordChanged]);
+    assert_eq!(kinds, [EventKind::UserAdded, EventKind::MfaEnrolled, EventKind::PasswordChanged]);
 }
 
 #[test]
@@ -532,4 +538,467 @@ fn access_rejects_bad_sources_durations_and_windows() {
         "{}",
         stderr(&out)
     );
+}
+
+// ---- two-step verification (TOTP), locking, listing ----
+
+fn now_millis() -> rampart_audit::UnixMillis {
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    rampart_audit::UnixMillis(i64::try_from(ms).unwrap())
+}
+
+/// What an enrollment printed.
+struct Enrolled {
+    uri: String,
+    /// From the URI's `secret=`.
+    secret: String,
+    /// The `secret:` line, spaces kept.
+    grouped: String,
+    codes: Vec<String>,
+    /// Lines of the QR code.
+    qr_lines: usize,
+}
+
+fn is_recovery_code(s: &str) -> bool {
+    // ^[a-z2-9]{5}-[a-z2-9]{5}$
+    let ok = |part: &str| part.len() == 5 && part.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'9').contains(&b));
+    matches!(s.split_once('-'), Some((a, b)) if ok(a) && ok(b))
+}
+
+fn parse_enrollment(text: &str) -> Enrolled {
+    let uri = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("URI:"))
+        .unwrap_or_else(|| panic!("no URI line: {text}"))
+        .trim()
+        .to_owned();
+    let secret = uri
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("secret="))
+        .unwrap_or_else(|| panic!("no secret in {uri}"))
+        .to_owned();
+    let grouped = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("secret:"))
+        .unwrap_or_else(|| panic!("no secret line: {text}"))
+        .trim()
+        .split("   ")
+        .next()
+        .unwrap()
+        .to_owned();
+    let codes = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| is_recovery_code(l))
+        .map(str::to_owned)
+        .collect();
+    let qr_lines = text
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start_matches(' ');
+            l.chars().count() >= 21 && l.chars().all(|c| matches!(c, '█' | '▀' | '▄' | ' '))
+        })
+        .count();
+    Enrolled {
+        uri,
+        secret,
+        grouped,
+        codes,
+        qr_lines,
+    }
+}
+
+/// RFC 4648 base32 without padding.
+fn base32_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut out, mut acc, mut bits) = (Vec::new(), 0u32, 0u32);
+    for c in text.bytes() {
+        let v = ALPHABET.iter().position(|&a| a == c).unwrap_or_else(|| panic!("not base32: {text}"));
+        acc = (acc << 5) | u32::try_from(v).unwrap();
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xff).unwrap());
+        }
+    }
+    out
+}
+
+/// The current code for `secret` as an authenticator app computes it: `oathtool` (CI
+/// installs it), else the crate's own RFC 6238 code.
+fn current_code(secret: &str) -> String {
+    match Command::new("oathtool").args(["--totp", "-b", secret]).output() {
+        Ok(out) if out.status.success() => String::from_utf8(out.stdout).unwrap().trim().to_owned(),
+        _ => {
+            let secret = rampart_auth::totp::TotpSecret::from_bytes(base32_decode(secret));
+            let secs = u64::try_from(now_millis().0 / 1000).unwrap();
+            rampart_auth::totp::code_at(&secret, secs)
+        }
+    }
+}
+
+fn add_without_mfa(env: &Env, name: &str) {
+    let out = env.run(
+        &["user", "add", name, "--unix-user", "root", "--password-stdin", "--no-mfa"],
+        Some(&format!("{GOOD}\n")),
+    );
+    assert_ok(&out);
+}
+
+fn kinds(env: &Env) -> Vec<EventKind> {
+    env.store().events(&EventFilter::default()).unwrap().iter().map(|e| e.kind).collect()
+}
+
+#[test]
+fn mfa_enroll_prints_a_secret_that_works_a_qr_code_and_recovery_codes() {
+    use rampart_store::CodeCheck;
+    let env = Env::new();
+    add_without_mfa(&env, "alice");
+    let out = env.run(&["mfa", "enroll", "alice"], None);
+    assert_ok(&out);
+    let text = stdout(&out);
+    let e = parse_enrollment(&text);
+
+    assert!(e.uri.starts_with("otpauth://totp/Rampart:alice?secret="), "{text}");
+    assert!(e.uri.contains("&issuer=Rampart"), "{text}");
+    assert_eq!(e.secret.len(), 32, "160 bits in base32: {text}");
+    assert_eq!(e.grouped.replace(' ', ""), e.secret, "{text}");
+    assert!(e.grouped.split(' ').all(|g| g.len() == 4), "groups of four: {text}");
+    assert!(e.qr_lines >= 20, "a QR block: {text}");
+    assert_eq!(e.codes.len(), 10, "{text}");
+    assert!(text.contains("shown once"), "{text}");
+    assert!(text.contains("each works once"), "{text}");
+    assert!(
+        text.contains(
+            "\nScan the QR code with an authenticator app (Google Authenticator, Aegis, FreeOTP, \
+             1Password...), then log in: after the password, type the 6-digit code.\n"
+        ),
+        "{text}"
+    );
+
+    // The secret is what an authenticator app would use: its current code logs in, once.
+    let mut store = env.store();
+    let code = current_code(&e.secret);
+    assert_eq!(code.len(), 6);
+    assert_eq!(store.check_second_factor("alice", &code, now_millis()).unwrap(), CodeCheck::Totp);
+    assert_eq!(store.check_second_factor("alice", &code, now_millis()).unwrap(), CodeCheck::Replayed);
+    // A recovery code works once, with or without the dash.
+    assert_eq!(
+        store.check_second_factor("alice", &e.codes[3], now_millis()).unwrap(),
+        CodeCheck::Recovery { left: 9 }
+    );
+    assert_eq!(store.check_second_factor("alice", &e.codes[3], now_millis()).unwrap(), CodeCheck::Replayed);
+    assert_eq!(
+        store.check_second_factor("alice", &e.codes[4].replace('-', ""), now_millis()).unwrap(),
+        CodeCheck::Recovery { left: 8 }
+    );
+    assert_eq!(kinds(&env), [EventKind::UserAdded, EventKind::MfaEnrolled]);
+
+    // The secret is sealed: neither its base32 text nor its raw bytes are in the store file.
+    assert_eq!(mode(&env.state_dir().join("rampart.db")), 0o600);
+    assert_eq!(mode(&env.state_dir().join("host.key")), 0o600);
+    drop(store);
+    let raw = base32_decode(&e.secret);
+    for file in ["rampart.db", "rampart.db-wal"] {
+        let Ok(bytes) = std::fs::read(env.state_dir().join(file)) else { continue };
+        assert!(!bytes.windows(raw.len()).any(|w| w == raw.as_slice()), "raw secret in {file}");
+        assert!(!bytes.windows(e.secret.len()).any(|w| w == e.secret.as_bytes()), "base32 secret in {file}");
+    }
+
+    // A second enrollment is refused: it would silently break the app already set up.
+    assert_error(
+        &env.run(&["mfa", "enroll", "alice"], None),
+        "error: user \"alice\" is already enrolled; use `rampart mfa reset alice` to replace the secret",
+    );
+    assert_error(&env.run(&["mfa", "enroll", "bob"], None), "error: no such user \"bob\"");
+}
+
+#[test]
+fn mfa_issuer_comes_from_the_config_and_no_qr_skips_the_code() {
+    let env = Env::new();
+    std::fs::write(env.config(), "[auth]\nmfa_issuer = \"Acme RDP\"\n").unwrap();
+    add_without_mfa(&env, "alice");
+    let out = env.run(&["mfa", "enroll", "ALICE", "--no-qr"], None);
+    assert_ok(&out);
+    let e = parse_enrollment(&stdout(&out));
+    assert!(e.uri.starts_with("otpauth://totp/Acme%20RDP:alice?secret="), "{}", e.uri);
+    assert!(e.uri.contains("&issuer=Acme%20RDP"), "{}", e.uri);
+    assert_eq!(e.qr_lines, 0, "{}", stdout(&out));
+    assert_eq!(e.codes.len(), 10);
+}
+
+#[test]
+fn mfa_reset_replaces_and_remove_removes() {
+    use rampart_store::CodeCheck;
+    let env = Env::new();
+    let first = parse_enrollment(&stdout(&env.add("alice", GOOD)));
+    assert_eq!(first.codes.len(), 10);
+
+    let out = env.run(&["mfa", "reset", "alice"], None);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(text.starts_with("replaced the two-step secret and recovery codes of \"alice\""), "{text}");
+    let second = parse_enrollment(&text);
+    assert_ne!(first.secret, second.secret);
+    let mut store = env.store();
+    // The old recovery codes and secret are gone, the new ones work.
+    assert_eq!(store.check_second_factor("alice", &first.codes[0], now_millis()).unwrap(), CodeCheck::Wrong);
+    let old_code = current_code(&first.secret);
+    let new_code = current_code(&second.secret);
+    if old_code != new_code {
+        assert_eq!(store.check_second_factor("alice", &old_code, now_millis()).unwrap(), CodeCheck::Wrong);
+    }
+    assert_eq!(store.check_second_factor("alice", &new_code, now_millis()).unwrap(), CodeCheck::Totp);
+    assert_eq!(
+        store.check_second_factor("alice", &second.codes[0], now_millis()).unwrap(),
+        CodeCheck::Recovery { left: 9 }
+    );
+    drop(store);
+
+    let out = env.run(&["mfa", "remove", "alice"], None);
+    assert_ok(&out);
+    assert_eq!(stdout(&out).trim(), "removed the TOTP secret and recovery codes of \"alice\"");
+    assert!(
+        stderr(&out).contains("alice can no longer log in until enrolled again"),
+        "MFA is required by default: {}",
+        stderr(&out)
+    );
+    let mut store = env.store();
+    assert!(!store.get_user("alice").unwrap().unwrap().mfa_enrolled);
+    assert_eq!(
+        store.check_second_factor("alice", &second.codes[1], now_millis()).unwrap(),
+        CodeCheck::NotEnrolled
+    );
+    drop(store);
+    let out = env.run(&["mfa", "remove", "alice"], None);
+    assert_ok(&out);
+    assert_eq!(stdout(&out).trim(), "\"alice\" has no second factor enrolled; nothing to remove");
+
+    // Reset also enrolls a user who has none.
+    let out = env.run(&["mfa", "reset", "alice", "--no-qr"], None);
+    assert_ok(&out);
+    assert!(stdout(&out).starts_with("two-step verification for \"alice\":"), "{}", stdout(&out));
+    assert!(env.store().get_user("alice").unwrap().unwrap().mfa_enrolled);
+    assert_error(&env.run(&["mfa", "reset", "bob"], None), "error: no such user \"bob\"");
+    assert_error(&env.run(&["mfa", "remove", "bob"], None), "error: no such user \"bob\"");
+
+    assert_eq!(
+        kinds(&env),
+        [
+            EventKind::UserAdded,
+            EventKind::MfaEnrolled,
+            EventKind::MfaEnrolled,
+            EventKind::MfaRemoved,
+            EventKind::MfaEnrolled
+        ]
+    );
+    let events = env.store().events(&EventFilter::default()).unwrap();
+    assert!(events[2].reason.as_deref().unwrap().starts_with("totp secret and recovery codes replaced; cli uid "));
+    assert_eq!(events[3].user.as_deref(), Some("alice"));
+}
+
+#[test]
+fn mfa_remove_warns_only_when_the_config_requires_mfa() {
+    let env = Env::new();
+    std::fs::write(env.config(), "[auth]\nmfa = \"optional\"\n\n[auth.users.bob]\nmfa = \"required\"\n").unwrap();
+    assert_ok(&env.add("alice", GOOD));
+    assert_ok(&env.add("bob", GOOD2));
+    let out = env.run(&["mfa", "remove", "alice"], None);
+    assert_ok(&out);
+    assert!(!stderr(&out).contains("can no longer log in"), "{}", stderr(&out));
+    let out = env.run(&["mfa", "remove", "bob"], None);
+    assert_ok(&out);
+    assert!(stderr(&out).contains("bob can no longer log in until enrolled again"), "{}", stderr(&out));
+}
+
+#[test]
+fn mfa_status_shows_enrollment_codes_left_and_mode() {
+    use rampart_store::CodeCheck;
+    let env = Env::new();
+    std::fs::write(env.config(), "[auth.users.bob]\nmfa = \"optional\"\n").unwrap();
+    let alice = parse_enrollment(&stdout(&env.add("alice", GOOD)));
+    add_without_mfa(&env, "bob");
+    add_without_mfa(&env, "carol");
+    assert_eq!(
+        env.store().check_second_factor("alice", &alice.codes[0], now_millis()).unwrap(),
+        CodeCheck::Recovery { left: 9 }
+    );
+
+    let out = env.run(&["mfa", "status"], None);
+    assert_ok(&out);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[0].starts_with("NAME ") && lines[0].contains("MODE"), "{text}");
+    assert!(lines[1].starts_with("alice  enrolled 20"), "{text}");
+    assert!(lines[1].contains(" UTC  9 "), "{text}");
+    assert!(lines[1].ends_with("  required ([auth])"), "{text}");
+    assert!(lines[2].starts_with("bob    not enrolled"), "{text}");
+    assert!(lines[2].ends_with("  optional ([auth.users]): password only"), "{text}");
+    assert!(lines[3].starts_with("carol  not enrolled"), "{text}");
+    assert!(
+        lines[3].ends_with("  required ([auth]): cannot log in until `rampart mfa enroll carol`"),
+        "{text}"
+    );
+
+    let out = env.run(&["mfa", "status", "Bob"], None);
+    assert_ok(&out);
+    assert_eq!(stdout(&out).lines().count(), 2, "{}", stdout(&out));
+    assert_error(&env.run(&["mfa", "status", "dave"], None), "error: no such user \"dave\"");
+}
+
+#[test]
+fn user_add_enrolls_mfa_unless_told_not_to() {
+    let env = Env::new();
+    let out = env.add("alice", GOOD);
+    assert_ok(&out);
+    let e = parse_enrollment(&stdout(&out));
+    assert!(e.uri.starts_with("otpauth://totp/Rampart:alice?"), "{}", stdout(&out));
+    assert!(e.qr_lines >= 20);
+    assert_eq!(e.codes.len(), 10);
+    assert!(stdout(&out).contains("/u:alice /sec:nla"));
+    assert!(env.store().get_user("alice").unwrap().unwrap().mfa_enrolled);
+
+    let out = env.run(
+        &["user", "add", "bob", "--unix-user", "root", "--password-stdin", "--no-mfa"],
+        Some(&format!("{GOOD2}\n")),
+    );
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(!text.contains("otpauth://"), "{text}");
+    assert!(
+        text.contains("with [auth] mfa = \"required\" bob cannot log in until `rampart mfa enroll bob`"),
+        "{text}"
+    );
+    assert!(!env.store().get_user("bob").unwrap().unwrap().mfa_enrolled);
+
+    let out = env.run(
+        &["user", "add", "carol", "--unix-user", "root", "--password-stdin", "--no-qr"],
+        Some(&format!("{GOOD2}\n")),
+    );
+    assert_ok(&out);
+    let e = parse_enrollment(&stdout(&out));
+    assert_eq!(e.qr_lines, 0);
+    assert_eq!(e.codes.len(), 10);
+    assert_eq!(
+        kinds(&env),
+        [
+            EventKind::UserAdded,
+            EventKind::MfaEnrolled,
+            EventKind::UserAdded,
+            EventKind::UserAdded,
+            EventKind::MfaEnrolled
+        ]
+    );
+}
+
+#[test]
+fn lock_and_unlock_are_audited() {
+    let env = Env::new();
+    add_without_mfa(&env, "alice");
+    let out = env.run(&["user", "lock", "ALICE"], None);
+    assert_ok(&out);
+    assert!(stdout(&out).starts_with("locked \"alice\""), "{}", stdout(&out));
+    assert!(env.store().get_user("alice").unwrap().unwrap().locked);
+    let out = env.run(&["user", "lock", "alice"], None);
+    assert_ok(&out);
+    assert_eq!(stdout(&out).trim(), "\"alice\" is already locked");
+
+    let list = stdout(&env.run(&["user", "list"], None));
+    let row = list.lines().nth(1).unwrap();
+    assert!(row.contains("  yes  "), "{list}");
+
+    let out = env.run(&["user", "unlock", "alice"], None);
+    assert_ok(&out);
+    assert_eq!(stdout(&out).trim(), "unlocked \"alice\"");
+    assert!(!env.store().get_user("alice").unwrap().unwrap().locked);
+    let out = env.run(&["user", "unlock", "alice"], None);
+    assert_eq!(stdout(&out).trim(), "\"alice\" is already unlocked");
+    assert_error(&env.run(&["user", "lock", "bob"], None), "error: no such user \"bob\"");
+
+    let store = env.store();
+    let locked = store
+        .events(&EventFilter {
+            kind: Some(EventKind::UserLocked),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(locked.len(), 1, "locking twice is one change");
+    assert_eq!(locked[0].user.as_deref(), Some("alice"));
+    assert!(locked[0].reason.as_deref().unwrap().starts_with("cli uid "));
+    let unlocked = store
+        .events(&EventFilter {
+            kind: Some(EventKind::UserUnlocked),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(unlocked.len(), 1);
+    assert_eq!(unlocked[0].user.as_deref(), Some("alice"));
+}
+
+#[test]
+fn passwd_enforces_the_password_policy() {
+    let env = Env::new();
+    add_without_mfa(&env, "alice");
+    let before = env.store().get_user("alice").unwrap().unwrap();
+    let passwd = |pw: &str| env.run(&["user", "passwd", "alice", "--password-stdin"], Some(&format!("{pw}\n")));
+    assert_error(&passwd("Xk3#pq9Lz"), "error: password is too short: 9 characters, at least 14 required");
+    assert_error(&passwd("xq7#Alice-river-moon"), "error: password contains the user name");
+    let out = passwd("passwordpassword");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("error: password is too weak"), "{}", stderr(&out));
+    let after = env.store().get_user("alice").unwrap().unwrap();
+    assert_eq!(before.nt_hash.as_bytes(), after.nt_hash.as_bytes());
+    assert_eq!(before.password_changed, after.password_changed);
+    assert_eq!(kinds(&env), [EventKind::UserAdded]);
+    // A good one still goes through.
+    assert_ok(&passwd(GOOD2));
+    assert_eq!(kinds(&env), [EventKind::UserAdded, EventKind::PasswordChanged]);
+}
+
+#[test]
+fn list_shows_lock_mfa_and_password_age() {
+    let env = Env::new();
+    std::fs::write(env.config(), "[auth]\nmax_password_age_days = 90\n").unwrap();
+    assert_ok(&env.add("alice", GOOD));
+    add_without_mfa(&env, "bob");
+    assert_ok(&env.run(&["user", "lock", "bob"], None));
+    // Age bob's password by 100 days, alice's by 30.
+    let db = rusqlite::Connection::open(env.state_dir().join("rampart.db")).unwrap();
+    let day = 86_400_000i64;
+    db.execute(
+        "UPDATE users SET password_changed = password_changed - ?1 * ?2 WHERE name = ?3",
+        rusqlite::params![100, day, "bob"],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE users SET password_changed = password_changed - ?1 * ?2 WHERE name = ?3",
+        rusqlite::params![30, day, "alice"],
+    )
+    .unwrap();
+    drop(db);
+
+    let out = env.run(&["user", "list"], None);
+    assert_ok(&out);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>().join(" "),
+        "NAME UNIX USER CREATED PASSWORD CHANGED PASSWORD AGE LOCKED MFA",
+        "{text}"
+    );
+    assert!(lines[1].starts_with("alice "), "{text}");
+    assert!(lines[1].contains("  30d  "), "{text}");
+    assert!(!lines[1].contains("expired"), "{text}");
+    assert!(lines[1].contains("  no  "), "{text}");
+    assert!(lines[1].ends_with("  enrolled, 10 recovery codes left"), "{text}");
+    assert!(lines[2].starts_with("bob "), "{text}");
+    assert!(lines[2].contains("  100d expired  "), "{text}");
+    assert!(lines[2].contains("  yes  "), "{text}");
+    assert!(lines[2].ends_with("  none"), "{text}");
+    // The columns line up under their headers.
+    let col = |line: &str, text: &str| line.find(text).unwrap();
+    assert_eq!(col(lines[0], "LOCKED"), col(lines[2], "yes"));
+    assert_eq!(col(lines[0], "MFA"), col(lines[2], "none"));
 }
