@@ -27,7 +27,7 @@ pub enum ToWorker {
     /// Answer to `LookupUser`: the NT hash (hex) if the user exists and may log in, and
     /// whether a second factor must follow NLA before any session.
     UserHash {
-        nt_hash_hex: Option<String>,
+        nt_hash_hex: Option<HashHex>,
         #[serde(default)]
         second_factor: Option<SecondFactorPlan>,
     },
@@ -112,6 +112,18 @@ pub struct CodeVerdict {
     pub attempts_left: u8,
     /// One line for the prompt, e.g. "Wrong code." (never echoes the code).
     pub notice: String,
+}
+
+/// An NT hash in hex, on its way to the worker that verifies NLA: zeroized on drop,
+/// redacted in `Debug` (so no log line of a message can carry it).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+#[serde(transparent)]
+pub struct HashHex(pub String);
+
+impl std::fmt::Debug for HashHex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HashHex(<redacted>)")
+    }
 }
 
 /// A code as typed at the prompt: zeroized on drop, redacted in `Debug`.
@@ -296,6 +308,15 @@ mod tests {
         drop(sup_w);
         drop(sup);
         assert!(matches!(worker.recv(), Err(IpcError::Closed)));
+    }
+
+    #[test]
+    fn hashes_are_redacted() {
+        let msg = ToWorker::UserHash {
+            nt_hash_hex: Some(HashHex("a4f49c406510bdcab6824ee7c30fd852".into())),
+            second_factor: None,
+        };
+        assert!(!format!("{msg:?}").contains("a4f49c"));
     }
 
     #[test]

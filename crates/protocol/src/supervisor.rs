@@ -624,7 +624,7 @@ enum MfaGate {
 struct Found {
     name: String,
     unix_user: String,
-    nt_hash_hex: String,
+    nt_hash_hex: crate::ipc::HashHex,
     locked: bool,
     mfa_enrolled: bool,
     password_changed: UnixMillis,
@@ -1068,7 +1068,7 @@ impl Connection {
             .sup
             .with_store(move |store| {
                 Ok(store.get_user(&user)?.map(|rec| Found {
-                    nt_hash_hex: hex::encode(rec.nt_hash.as_bytes()),
+                    nt_hash_hex: crate::ipc::HashHex(hex::encode(rec.nt_hash.as_bytes())),
                     name: rec.name,
                     unix_user: rec.unix_user,
                     locked: rec.locked,

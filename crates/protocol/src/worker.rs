@@ -270,7 +270,7 @@ impl CredentialStore for NlaHook {
                     *plan = second_factor;
                 }
                 let mut out = [0u8; 16];
-                hex::decode_to_slice(nt_hash_hex?.trim(), &mut out).ok()?;
+                hex::decode_to_slice(nt_hash_hex?.0.trim(), &mut out).ok()?;
                 Some(out)
             }
             Ok(other) => {

@@ -203,3 +203,30 @@ fn a_recovery_code_works_once() {
     drop(session);
     server.stop_and_check();
 }
+
+#[test]
+fn an_idle_prompt_closes_at_its_deadline() {
+    let _turn = exclusive();
+    let (mut server, _enrollment) = mfa_server("[auth]\nmfa_prompt_timeout_secs = 10\n");
+    let mut session = open(&server);
+    expect_screen(&mut session, &server, 20, "two-step prompt", prompt_shown);
+    let exited = poll(Duration::from_secs(25), Duration::from_millis(200), || {
+        (!session.is_running()).then_some(())
+    });
+    let events = server.events();
+    assert!(
+        exited.is_some(),
+        "xfreerdp still connected 25 s into a 10 s prompt; events:\n{}",
+        crate::audit::describe(&events)
+    );
+    server.expect_event("connection closed: prompt timed out", |e| {
+        e.user == "alice" && e.reason.contains("two-step prompt timed out")
+    });
+    assert!(
+        !events.iter().any(|e| e.is("session_started") || e.is("session_resumed")),
+        "a session was started without a code:\n{}",
+        crate::audit::describe(&events)
+    );
+    drop(session);
+    server.stop_and_check();
+}
