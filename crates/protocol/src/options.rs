@@ -62,10 +62,89 @@ impl Default for AuthOptions {
     }
 }
 
+/// What the store says about an account, for [`AuthOptions`]' decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountState {
+    pub locked: bool,
+    pub password_changed: rampart_audit::UnixMillis,
+    pub mfa_enrolled: bool,
+}
+
 impl AuthOptions {
     /// The mode that applies to `user` (any case).
     pub fn mfa_for(&self, user: &str) -> MfaMode {
         self.user_mfa.get(&user.to_lowercase()).copied().unwrap_or(self.mfa)
+    }
+
+    /// Why `account` may not log in at `now` whatever the password (the audit reason), if so.
+    pub fn refusal(&self, account: &AccountState, now: rampart_audit::UnixMillis) -> Option<&'static str> {
+        if account.locked {
+            return Some("account locked");
+        }
+        let max_age = self.max_password_age?;
+        let age = now.0.saturating_sub(account.password_changed.0);
+        (u128::try_from(age).unwrap_or(0) > max_age.as_millis()).then_some("password expired")
+    }
+
+    /// The prompt `user` must pass after NLA, if any: always where MFA is required (a user
+    /// without a secret is shown why they cannot go on); where optional, only for users
+    /// with a secret.
+    pub fn second_factor(&self, user: &str, enrolled: bool) -> Option<crate::ipc::SecondFactorPlan> {
+        if self.mfa_for(user) == MfaMode::Optional && !enrolled {
+            return None;
+        }
+        Some(crate::ipc::SecondFactorPlan {
+            attempts: self.mfa_max_attempts,
+            timeout_secs: u32::try_from(self.mfa_prompt_timeout.as_secs()).unwrap_or(u32::MAX),
+            enrolled,
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use rampart_audit::UnixMillis;
+
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+
+    fn account(locked: bool, changed: i64, enrolled: bool) -> AccountState {
+        AccountState {
+            locked,
+            password_changed: UnixMillis(changed),
+            mfa_enrolled: enrolled,
+        }
+    }
+
+    #[test]
+    fn mfa_is_required_by_default_and_relaxed_per_user() {
+        let mut auth = AuthOptions::default();
+        assert_eq!(auth.mfa, MfaMode::Required);
+        let plan = auth.second_factor("alice", false).unwrap();
+        assert_eq!((plan.attempts, plan.timeout_secs, plan.enrolled), (3, 60, false));
+        assert!(auth.second_factor("alice", true).unwrap().enrolled);
+        auth.user_mfa.insert("bob".into(), MfaMode::Optional);
+        assert_eq!(auth.second_factor("Bob", false), None);
+        // Optional still asks users who have a secret.
+        assert!(auth.second_factor("bob", true).is_some());
+        auth.mfa = MfaMode::Optional;
+        auth.user_mfa.insert("carol".into(), MfaMode::Required);
+        assert_eq!(auth.second_factor("alice", false), None);
+        assert!(auth.second_factor("carol", false).is_some());
+    }
+
+    #[test]
+    fn locked_and_expired_accounts_are_refused() {
+        let mut auth = AuthOptions::default();
+        let now = UnixMillis(1000 * DAY);
+        assert_eq!(auth.refusal(&account(false, 0, true), now), None, "no expiry by default");
+        assert_eq!(auth.refusal(&account(true, 999 * DAY, true), now), Some("account locked"));
+        auth.max_password_age = Some(Duration::from_secs(90 * 24 * 60 * 60));
+        assert_eq!(auth.refusal(&account(false, 910 * DAY, false), now), None);
+        assert_eq!(auth.refusal(&account(false, 910 * DAY - 1, false), now), Some("password expired"));
+        // A clock behind the change time is not an expiry.
+        assert_eq!(auth.refusal(&account(false, 2000 * DAY, false), now), None);
     }
 }
 

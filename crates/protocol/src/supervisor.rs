@@ -29,7 +29,7 @@ use crate::ipc::{
     self, AttemptOutcome, CloseFault, CodeVerdict, SecondFactorPlan, SessionGrant, ShadowTarget, ToSupervisor,
     ToWorker, TypedCode, WorkerInit,
 };
-use crate::options::{DesktopMode, MfaMode, ServeOptions};
+use crate::options::{AccountState, DesktopMode, ServeOptions};
 use crate::tls::{IdentitySource, TlsIdentity};
 
 /// How many user lookups one connection may ask for (one CredSSP exchange needs one).
@@ -873,25 +873,17 @@ impl Connection {
 
     /// Why `found` may not log in now whatever the password, if so.
     fn account_refusal(&self, found: &Found) -> Option<&'static str> {
-        if found.locked {
-            return Some("account locked");
-        }
-        let max_age = self.sup.opts.auth.max_password_age?;
-        let age = now_millis().0.saturating_sub(found.password_changed.0);
-        (u128::try_from(age).unwrap_or(0) > max_age.as_millis()).then_some("password expired")
+        let account = AccountState {
+            locked: found.locked,
+            password_changed: found.password_changed,
+            mfa_enrolled: found.mfa_enrolled,
+        };
+        self.sup.opts.auth.refusal(&account, now_millis())
     }
 
     /// The prompt `found` must pass after NLA, if any.
     fn second_factor_plan(&self, found: &Found) -> Option<SecondFactorPlan> {
-        let auth = &self.sup.opts.auth;
-        if auth.mfa_for(&found.name) == MfaMode::Optional && !found.mfa_enrolled {
-            return None;
-        }
-        Some(SecondFactorPlan {
-            attempts: auth.mfa_max_attempts,
-            timeout_secs: u32::try_from(auth.mfa_prompt_timeout.as_secs()).unwrap_or(u32::MAX),
-            enrolled: found.mfa_enrolled,
-        })
+        self.sup.opts.auth.second_factor(&found.name, found.mfa_enrolled)
     }
 
     /// Every factor passed: the connection no longer counts as pending.

@@ -1119,6 +1119,61 @@ view_only = false
     }
 
     #[test]
+    fn auth_defaults_and_values() {
+        use rampart_protocol::MfaMode;
+        let d = Config::default().auth;
+        assert_eq!(d.policy.mfa, MfaMode::Required);
+        assert_eq!(d.policy.mfa_prompt_timeout, Duration::from_secs(60));
+        assert_eq!(d.policy.mfa_max_attempts, 3);
+        assert_eq!(d.policy.max_password_age, None);
+        assert_eq!(d.mfa_issuer, "Rampart");
+        assert_eq!(Config::default().server.host_key, None);
+        let cfg = parse(
+            "[server]\nhost_key = \"/etc/rampart/host.key\"\n\n[auth]\nmfa = \"optional\"\nmfa_issuer = \"ACME RDP\"\n\
+             mfa_prompt_timeout_secs = 30\nmfa_max_attempts = 5\nmax_password_age_days = 90\n\n\
+             [auth.users.Alice]\nmfa = \"required\"\n\n[auth.users.bob]\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.server.host_key, Some(PathBuf::from("/etc/rampart/host.key")));
+        assert_eq!(host_key_path(&cfg, Path::new("/var/lib/rampart")), PathBuf::from("/etc/rampart/host.key"));
+        assert_eq!(
+            host_key_path(&Config::default(), Path::new("/var/lib/rampart")),
+            PathBuf::from("/var/lib/rampart/host.key")
+        );
+        let a = cfg.auth;
+        assert_eq!(a.policy.mfa, MfaMode::Optional);
+        assert_eq!(a.policy.mfa_for("alice"), MfaMode::Required);
+        assert_eq!(a.policy.mfa_for("bob"), MfaMode::Optional);
+        assert_eq!(a.policy.mfa_prompt_timeout, Duration::from_secs(30));
+        assert_eq!(a.policy.mfa_max_attempts, 5);
+        assert_eq!(a.policy.max_password_age, Some(Duration::from_secs(90 * 24 * 60 * 60)));
+        assert_eq!(a.mfa_issuer, "ACME RDP");
+        assert_eq!(parse("[auth]\nmax_password_age_days = 0\n").unwrap().auth.policy.max_password_age, None);
+    }
+
+    #[test]
+    fn bad_auth_values_name_file_line_and_key() {
+        let msg = err("[auth]\n\nmfa = \"sometimes\"\n");
+        assert!(msg.contains(":3: bad value for \"mfa\" in [auth]: \"sometimes\" is not \"required\" or \"optional\""), "{msg}");
+        let msg = err("[auth]\nmfa_prompt_timeout_secs = 5\n");
+        assert!(msg.contains(":2: bad value for \"mfa_prompt_timeout_secs\" in [auth]: must be between 10 and 600"), "{msg}");
+        let msg = err("[auth]\nmfa_max_attempts = 0\n");
+        assert!(msg.contains(":2: bad value for \"mfa_max_attempts\" in [auth]"), "{msg}");
+        let msg = err("[auth]\nmax_password_age_days = 5000\n");
+        assert!(msg.contains(":2: bad value for \"max_password_age_days\" in [auth]"), "{msg}");
+        let msg = err("[auth]\nmfa_issuer = \"a:b\"\n");
+        assert!(msg.contains(":2: bad value for \"mfa_issuer\" in [auth]"), "{msg}");
+        let msg = err("[auth.users.alice]\nmfa = \"off\"\n");
+        assert!(msg.contains(":2: bad value for \"mfa\" in [auth.users.alice]"), "{msg}");
+        let msg = err("[auth.users.alice]\ntotp = true\n");
+        assert!(msg.contains("unknown") && msg.contains("totp"), "{msg}");
+        let msg = err("[auth]\nmfa = \"optional\"\nmfa_required = true\n");
+        assert!(msg.contains(":3: unknown key \"mfa_required\" in [auth]"), "{msg}");
+        let msg = err("[auth.users.alice]\nmfa = \"optional\"\n[auth.users.ALICE]\nmfa = \"optional\"\n");
+        assert!(msg.contains("a second entry"), "{msg}");
+    }
+
+    #[test]
     fn example_file_parses_and_matches_defaults() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rampart.example.toml");
         let cfg = Config::load(Some(&path)).unwrap();

@@ -102,3 +102,57 @@ fn tls_and_rdp_security_refused() {
     );
     server.stop_and_check();
 }
+
+/// `rampart user lock` and password expiry reach a running server at the next login:
+/// refused like a wrong password (no oracle), with the real reason in the audit trail.
+#[test]
+fn locked_and_expired_accounts_refused() {
+    let _turn = exclusive();
+    let mut server = Server::new(&Config {
+        // Its own [auth] table, password-only logins included.
+        extra_toml: "[auth]\nmfa = \"optional\"\nmax_password_age_days = 30\n".to_owned(),
+        mfa_required: true,
+        ..Config::default()
+    });
+    server.add_user("alice", PASSWORD);
+    server.add_user("bob", PASSWORD);
+    server.start();
+    let refused = |user: &str, password: &str, reason: &str| {
+        let before = server.events().iter().filter(|e| e.is("auth_failed")).count();
+        let attempt = auth_only(server.port, user, password, "nla", LIMIT);
+        assert!(!attempt.succeeded(), "{user} logged in: {}", attempt.summary());
+        let events = server.events();
+        let failed: Vec<_> = events.iter().filter(|e| e.is("auth_failed")).collect();
+        assert_eq!(failed.len(), before + 1, "events:\n{}", audit::describe(&events));
+        assert_eq!(failed.last().unwrap().reason, reason, "events:\n{}", audit::describe(&events));
+        // Wait out the (user, source) back-off the failure started (1 s after one failure).
+        std::thread::sleep(Duration::from_secs(2));
+    };
+    let accepted = |user: &str, password: &str| {
+        let attempt = auth_only(server.port, user, password, "nla", LIMIT);
+        assert!(attempt.succeeded(), "{user} refused: {}\n{}", attempt.summary(), server.log_tail());
+    };
+
+    let (ok, out) = server.cli(&["user", "lock", "alice"], None);
+    assert!(ok, "user lock failed: {out}");
+    refused("alice", PASSWORD, "account locked");
+    let (ok, out) = server.cli(&["user", "unlock", "alice"], None);
+    assert!(ok, "user unlock failed: {out}");
+    accepted("alice", PASSWORD);
+
+    // Age bob's password past 30 days, as if it had been set 31 days ago.
+    let (status, out, err) = crate::process::run_bounded(
+        "sqlite3",
+        std::process::Command::new("sqlite3").arg(server.db_path()).arg(
+            "UPDATE users SET password_changed = password_changed - 31 * 86400000 WHERE name = 'bob';",
+        ),
+        Duration::from_secs(10),
+    );
+    assert!(status.map(|s| s.success()).unwrap_or(false), "sqlite3: {out}{err}");
+    refused("bob", PASSWORD, "password expired");
+    let renewed = "Fresh-Staple-Orbit-77?";
+    let (ok, out) = server.cli(&["user", "passwd", "bob", "--password-stdin"], Some(renewed));
+    assert!(ok, "user passwd failed: {out}");
+    accepted("bob", renewed);
+    server.stop_and_check();
+}

@@ -27,8 +27,9 @@ pub struct Config {
     pub max_preauth_bytes: u32,
     /// Appended verbatim to the generated config (whole extra sections).
     pub extra_toml: String,
-    /// Keep Rampart's default `[auth] mfa = "required"`. Off by default here: most tests are
-    /// about other things, enroll users with `--no-mfa` and log in with the password alone.
+    /// Keep Rampart's default `[auth] mfa = "required"` (or write an own `[auth]` table in
+    /// `extra_toml`). Off by default here: most tests are about other things, enroll users
+    /// with `--no-mfa` and log in with the password alone.
     pub mfa_required: bool,
 }
 
@@ -139,28 +140,30 @@ impl Server {
     }
 
     fn run_user_add(&self, name: &str, password: &str, extra: &[&str]) -> (bool, String) {
+        let mut args = vec!["user", "add", name, "--unix-user", ensure_unix_user(), "--password-stdin"];
+        args.extend_from_slice(extra);
+        self.cli(&args, Some(password))
+    }
+
+    /// Runs `rampart ARGS --state-dir .. --config ..` (<= 60 s), with `stdin` as its first
+    /// input line if given; returns (success, stdout and stderr).
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> (bool, String) {
         let mut cmd = Command::new(BIN);
-        cmd.args([
-            "user",
-            "add",
-            name,
-            "--unix-user",
-            ensure_unix_user(),
-            "--password-stdin",
-            "--state-dir",
-        ])
-        .arg(self.state_dir())
-        .arg("--config")
-        .arg(self.config_path())
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        cmd.args(args)
+            .arg("--state-dir")
+            .arg(self.state_dir())
+            .arg("--config")
+            .arg(self.config_path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
-        if let Some(mut stdin) = child.stdin.take() {
-            let _ = writeln!(stdin, "{password}");
+        if let Some(mut pipe) = child.stdin.take() {
+            if let Some(line) = stdin {
+                let _ = writeln!(pipe, "{line}");
+            }
         }
         // Reads stdout/stderr to the end; bounded by the killer thread below.
         let pid = child.id();
@@ -170,7 +173,7 @@ impl Server {
                 crate::process::signal(pid, rustix::process::Signal::KILL);
             }
         });
-        let out = child.wait_with_output().expect("wait for rampart user add");
+        let out = child.wait_with_output().expect("wait for rampart");
         let _ = tx.send(());
         let _ = killer.join();
         let text = format!(
