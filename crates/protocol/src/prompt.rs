@@ -30,7 +30,7 @@ const TEXT: [u8; 3] = [0x0f, 0x14, 0x19];
 const MUTED: [u8; 3] = [0x2f, 0x3b, 0x45];
 const FIELD_BG: [u8; 3] = [0xff, 0xff, 0xff];
 const FIELD_BORDER: [u8; 3] = [0x53, 0x64, 0x71];
-const WARNING: [u8; 3] = [0xa1, 0x10, 0x1a];
+const WARNING: [u8; 3] = [0x6b, 0x07, 0x10];
 
 const TITLE: &str = "Rampart - two-step verification";
 const INSTRUCTION_1: &str = "Enter the 6-digit code from your authenticator app,";
@@ -248,7 +248,7 @@ fn layout_with(view: &PromptView<'_>, width: usize, height: usize, style: Style)
     let body_w = style.body.width().saturating_mul(s).max(1);
     let body_h = style.body.height().saturating_mul(s);
     let title_w = style.title.width().saturating_mul(s).max(1);
-    let pad = body_h;
+    let pad = body_h * 2;
     let margin = body_h / 2;
     let gap = body_h / 2;
     let line_gap = body_h / 6;
@@ -298,6 +298,17 @@ fn layout_with(view: &PromptView<'_>, width: usize, height: usize, style: Style)
         h: to_i64(body_h + 2 * field_pad),
     };
     y += body_h + 2 * field_pad + gap;
+    // The notice goes right under the field it is about, above the counters.
+    if let Some(notice) = view.notice {
+        push(
+            &mut y,
+            &sanitize(notice, NOTICE_MAX_CHARS),
+            body_cols,
+            style.body,
+            WARNING,
+        );
+        y += gap;
+    }
 
     let attempts = if view.attempts_left == 1 {
         "1 attempt left".to_owned()
@@ -307,16 +318,6 @@ fn layout_with(view: &PromptView<'_>, width: usize, height: usize, style: Style)
     push(&mut y, &attempts, body_cols, style.body, MUTED);
     let closes = format!("This screen closes in {} s", view.seconds_left);
     push(&mut y, &closes, body_cols, style.body, MUTED);
-    if let Some(notice) = view.notice {
-        y += gap;
-        push(
-            &mut y,
-            &sanitize(notice, NOTICE_MAX_CHARS),
-            body_cols,
-            style.body,
-            WARNING,
-        );
-    }
     let panel_w = inner_w + 2 * pad;
     let panel_h = y.saturating_sub(line_gap) + pad;
     fits &= panel_w + 2 * margin <= width && panel_h + 2 * margin <= height;
@@ -1100,5 +1101,30 @@ mod tests {
         assert_eq!(wrap("", 3), vec![""]);
         assert_eq!(wrap("a  b", 0), vec!["a", "b"]);
         assert_eq!(wrap("ab abcdef", 4), vec!["ab", "abcd", "ef"]);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tmp_dump {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn tmp_dump_ppm() {
+        let users = ["alice", "bob", "carol.jones", "svc-backup01", "Administrator", "j.doe"];
+        let sizes = [(1024u16, 768u16), (1280, 800), (1920, 1080), (800, 600), (1366, 768), (2560, 1440)];
+        let mut n = 0;
+        for (i, user) in users.iter().enumerate() {
+            for (j, &(w, h)) in sizes.iter().enumerate() {
+                let v = PromptView { user, typed: (i + j) % 7, attempts_left: ((i + j) % 3 + 1) as u8, notice: if j % 2 == 0 { Some("Wrong code. Try again.") } else { None }, seconds_left: 30 + (n * 7) as u32 };
+                let f = render(&v, w, h);
+                let mut out = format!("P6\n{w} {h}\n255\n").into_bytes();
+                for p in f.data.chunks_exact(4) {
+                    out.extend_from_slice(&[p[2], p[1], p[0]]);
+                }
+                std::fs::write(format!("/tmp/pm/{n}_{user}_{w}x{h}_{}_{}.ppm", v.attempts_left, v.seconds_left), out).unwrap();
+                n += 1;
+            }
+        }
     }
 }

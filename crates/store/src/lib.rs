@@ -133,6 +133,8 @@ pub enum StoreError {
     SchemaTooNew { found: i64, supported: i64 },
     #[error("user {0:?} already exists")]
     UserExists(String),
+    #[error("user {0:?} is already enrolled; use `rampart mfa reset {0}` to replace the secret")]
+    AlreadyEnrolled(String),
     #[error("no such user {0:?}")]
     NoSuchUser(String),
     #[error(transparent)]

@@ -51,13 +51,43 @@ impl Store {
         codes: &[RecoveryCode],
         now: UnixMillis,
     ) -> Result<(), StoreError> {
+        self.put_totp(name, secret, codes, now, true)
+    }
+
+    /// Like [`Store::enroll_totp`], but refuses (`AlreadyEnrolled`) a user who has a secret,
+    /// checked in the same transaction: two concurrent first enrollments cannot both win.
+    pub fn enroll_new_totp(
+        &mut self,
+        name: &str,
+        secret: &TotpSecret,
+        codes: &[RecoveryCode],
+        now: UnixMillis,
+    ) -> Result<(), StoreError> {
+        self.put_totp(name, secret, codes, now, false)
+    }
+
+    fn put_totp(
+        &mut self,
+        name: &str,
+        secret: &TotpSecret,
+        codes: &[RecoveryCode],
+        now: UnixMillis,
+        replace: bool,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let canonical: Option<String> = tx
-            .query_row("SELECT name FROM users WHERE name = ?1 COLLATE NOCASE", params![name], |row| row.get(0))
+        let found: Option<(String, bool)> = tx
+            .query_row(
+                "SELECT name, totp_sealed IS NOT NULL FROM users WHERE name = ?1 COLLATE NOCASE",
+                params![name],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .optional()?;
-        let Some(canonical) = canonical else {
+        let Some((canonical, enrolled)) = found else {
             return Err(StoreError::NoSuchUser(name.to_owned()));
         };
+        if enrolled && !replace {
+            return Err(StoreError::AlreadyEnrolled(canonical));
+        }
         let sealed = self.sealer.seal(Purpose::TotpSecret, &canonical, secret.as_bytes());
         tx.execute(
             "UPDATE users SET totp_sealed = ?2, totp_last_step = NULL, totp_enrolled = ?3 WHERE name = ?1",
@@ -289,6 +319,10 @@ mod tests {
         assert_eq!(store.check_second_factor("alice", old_codes[0].expose(), UnixMillis(T0)).unwrap(), CodeCheck::Wrong);
         let old = code(&old_secret, T0);
         assert_ne!(store.check_second_factor("alice", &old, UnixMillis(T0)).unwrap(), CodeCheck::Totp);
+        let err = store
+            .enroll_new_totp("ALICE", &TotpSecret::generate(), &[], UnixMillis(T0))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::AlreadyEnrolled(ref n) if n == "alice"), "{err:?}");
         assert!(store.remove_totp("alice").unwrap());
         assert!(!store.remove_totp("alice").unwrap());
         assert_eq!(store.list_users().unwrap()[0].mfa, MfaSummary::default());

@@ -56,14 +56,8 @@ pub fn run(args: MfaArgs) -> anyhow::Result<()> {
     let mut store = args.common.open_store(&cfg)?;
     match args.command {
         MfaCommand::Enroll { name, no_qr } => {
+            // An enrolled user is refused by the store, in the enrolling transaction.
             let user = existing_user(&store, &name)?;
-            if user.mfa_enrolled {
-                bail!(
-                    "user {:?} is already enrolled; use `rampart mfa reset {}` to replace the secret",
-                    user.name,
-                    user.name
-                );
-            }
             enroll(&mut store, &cfg, &user.name, Enrollment::First, !no_qr)
         }
         MfaCommand::Reset { name, no_qr } => {
@@ -97,7 +91,11 @@ pub(super) fn enroll(store: &mut Store, cfg: &Config, name: &str, kind: Enrollme
     let secret = TotpSecret::generate();
     let codes = generate_codes();
     let now = now();
-    store.enroll_totp(name, &secret, &codes, now)?;
+    match kind {
+        // Checked again inside the store's transaction: the caller's check may be stale.
+        Enrollment::First => store.enroll_new_totp(name, &secret, &codes, now)?,
+        Enrollment::Replace => store.enroll_totp(name, &secret, &codes, now)?,
+    }
     let what = match kind {
         Enrollment::First => "totp secret and recovery codes enrolled",
         Enrollment::Replace => "totp secret and recovery codes replaced",
