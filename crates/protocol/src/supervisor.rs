@@ -140,6 +140,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             guard: Mutex::new(guard),
             grants: Mutex::new(grants),
             refusals: Mutex::new(std::collections::HashMap::new()),
+            live: Mutex::new(std::collections::HashMap::new()),
             fail2ban,
             opts,
         });
@@ -198,6 +199,8 @@ struct Supervisor {
     guard: Mutex<Guard>,
     /// Just-in-time access grants (`rampart access open`), synced from the store.
     grants: Mutex<Vec<AccessGrant>>,
+    /// Authenticated connections by id: (lowercased user, the connection's kick signal).
+    live: Mutex<std::collections::HashMap<u64, (String, Arc<tokio::sync::Notify>)>>,
     /// Last audited refusal per source, so a flood from one banned address costs one
     /// audit write per interval instead of one per connection.
     refusals: Mutex<std::collections::HashMap<std::net::IpAddr, (UnixMillis, u32)>>,
@@ -359,9 +362,9 @@ impl Supervisor {
     async fn sync_from_store(self: &Arc<Self>) {
         let now = now_millis();
         let read = self
-            .with_store(move |store| Ok((store.bans()?, grants_from_store(store, now))))
+            .with_store(move |store| Ok((store.bans()?, grants_from_store(store, now), store.list_users()?)))
             .await;
-        let (records, grants) = match read {
+        let (records, grants, users) = match read {
             Ok(read) => read,
             Err(err) => {
                 warn!(error = %format!("{err:#}"), "cannot sync bans and grants");
@@ -375,6 +378,16 @@ impl Supervisor {
         if let Ok(mut guard) = self.guard.lock() {
             guard.sync_bans(&bans, now);
             guard.prune(now);
+        }
+        // `rampart user lock` and `user del` end the user's live connections too.
+        let allowed: std::collections::HashSet<String> =
+            users.iter().filter(|u| !u.locked).map(|u| u.name.to_lowercase()).collect();
+        if let Ok(live) = self.live.lock() {
+            for (user, kick) in live.values() {
+                if !allowed.contains(user) {
+                    kick.notify_one();
+                }
+            }
         }
     }
 
@@ -439,9 +452,13 @@ impl Supervisor {
                         plan: None,
                         user: None,
                         mfa: MfaGate::Waiting,
+                        kick: Arc::new(tokio::sync::Notify::new()),
                         had_session: false,
                     };
                     conn.drive(child, channel).await;
+                    if let Ok(mut live) = self.live.lock() {
+                        live.remove(&connection);
+                    }
                     if let Some(ticket) = conn.ticket.take() {
                         if let Ok(mut a) = self.admission.lock() {
                             a.closed(ticket);
@@ -601,6 +618,8 @@ struct Connection {
     user: Option<(String, String)>,
     /// The second-factor state once NLA has passed.
     mfa: MfaGate,
+    /// Notified when the store says the authenticated user was locked or deleted.
+    kick: Arc<tokio::sync::Notify>,
     had_session: bool,
 }
 
@@ -629,6 +648,9 @@ struct Found {
     mfa_enrolled: bool,
     password_changed: UnixMillis,
 }
+
+/// Stands in for "no deadline" in the connection loop.
+const NO_DEADLINE: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 /// Slack on top of the prompt timeout before the supervisor kills a worker that did not
 /// close its own prompt.
@@ -663,8 +685,23 @@ impl Connection {
                 }
                 MfaGate::Waiting | MfaGate::Open => None,
             };
-            let line = if let Some((deadline, kind, why)) = deadline {
-                match tokio::time::timeout_at(deadline, read_line(&mut reader)).await {
+            // No deadline once every factor passed: a year stands in for "never".
+            let (until, kind, why) =
+                deadline.unwrap_or((tokio::time::Instant::now() + NO_DEADLINE, EventKind::ConnectionClosed, ""));
+            let kick = Arc::clone(&self.kick);
+            let line = tokio::select! {
+                () = kick.notified() => {
+                    // Losing a partly read line does not matter: the worker is going.
+                    let _ = child.start_kill();
+                    warn!(peer = %self.peer, "account locked or deleted; connection ended");
+                    let ev = self
+                        .event(EventKind::ConnectionClosed, Outcome::Info)
+                        .with_reason("account locked or deleted by an administrator");
+                    self.sup.audit(ev).await;
+                    closed_reported = true;
+                    break;
+                }
+                read = tokio::time::timeout_at(until, read_line(&mut reader)) => match read {
                     Ok(line) => line,
                     Err(_) => {
                         let _ = child.start_kill();
@@ -674,9 +711,7 @@ impl Connection {
                         closed_reported = true;
                         break;
                     }
-                }
-            } else {
-                read_line(&mut reader).await
+                },
             };
             let msg = match line {
                 Ok(Some(line)) => match serde_json::from_slice::<ToSupervisor>(&line) {
@@ -798,6 +833,9 @@ impl Connection {
                         (Some((canonical, _)), Some(named)) if canonical.eq_ignore_ascii_case(named) => {
                             self.user = self.looked_up.clone();
                             ev = ev.with_user(canonical.clone());
+                            if let Ok(mut live) = self.sup.live.lock() {
+                                live.insert(self.connection, (canonical.to_lowercase(), Arc::clone(&self.kick)));
+                            }
                             info!(peer = %self.peer, user = %canonical, "nla succeeded");
                             match &self.plan {
                                 Some(plan) => {

@@ -204,3 +204,28 @@ fn two_clients_at_once() {
     drop(carol);
     server.stop_and_check();
 }
+
+#[test]
+fn locking_a_user_ends_their_connection() {
+    let _turn = exclusive();
+    session_tools();
+    let mut server = desktop_server(format!("xsetroot -solid '{BACKGROUND}'; exec sleep 600"), &["alice"]);
+    let mut session = open_session(&server, "alice");
+    expect_background(&mut session, &server, "locking_a_user_ends_their_connection");
+    let (ok, out) = server.cli(&["user", "lock", "alice"], None);
+    assert!(ok, "user lock failed: {out}");
+    // The server reads the store every 2 s.
+    let gone = crate::process::poll(Duration::from_secs(15), Duration::from_millis(200), || {
+        (!session.is_running()).then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "alice's client is still connected 15 s after `rampart user lock alice`; server output:\n{}",
+        server.log_tail()
+    );
+    server.expect_event("connection closed for the lock", |e| {
+        e.is("connection_closed") && e.user == "alice" && e.reason.contains("account locked")
+    });
+    drop(session);
+    server.stop_and_check();
+}
