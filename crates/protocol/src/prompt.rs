@@ -9,9 +9,6 @@
 //! What the user types is secret: the frame shows one dot per character, never the
 //! characters, the buffer is zeroized, and `Debug` prints only its length.
 
-// The worker drives this module; until that lands only the tests use it.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::fmt;
 
 use ironrdp_server::KeyboardEvent;
@@ -30,6 +27,8 @@ const TEXT: [u8; 3] = [0x0f, 0x14, 0x19];
 const MUTED: [u8; 3] = [0x2f, 0x3b, 0x45];
 const FIELD_BG: [u8; 3] = [0xff, 0xff, 0xff];
 const FIELD_BORDER: [u8; 3] = [0x53, 0x64, 0x71];
+/// A deep red: every channel stays dark, so OCR that thresholds channels separately
+/// (tesseract does) still sees ink; a brighter red's red channel drowns in the panel.
 const WARNING: [u8; 3] = [0x6b, 0x07, 0x10];
 
 const TITLE: &str = "Rampart - two-step verification";
@@ -40,7 +39,7 @@ const USER_MAX_CHARS: usize = 40;
 /// A notice longer than this is cut (it is wrapped over several lines before that).
 const NOTICE_MAX_CHARS: usize = 240;
 /// The panel is this many body characters wide when the screen allows it.
-const PANEL_COLUMNS: usize = 56;
+const PANEL_COLUMNS: usize = 52;
 
 /// What the prompt shows; the worker builds one per redraw.
 #[derive(Debug, Clone, Copy)]
@@ -117,32 +116,33 @@ impl Font {
     }
 }
 
-/// One size step: the title and body fonts, and an integer pixel scale for large screens.
+/// One size step: the title and body fonts, drawn `scale` times their native size.
 #[derive(Debug, Clone, Copy)]
 struct Style {
     title: Font,
     body: Font,
-    scale: usize,
+    scale: f32,
 }
 
-const TIERS: [(Font, Font); 4] = [
-    (
-        Font::new(FontWeight::Bold, RasterHeight::Size32),
-        Font::new(FontWeight::Regular, RasterHeight::Size32),
-    ),
-    (
-        Font::new(FontWeight::Bold, RasterHeight::Size24),
-        Font::new(FontWeight::Regular, RasterHeight::Size24),
-    ),
-    (
-        Font::new(FontWeight::Bold, RasterHeight::Size20),
-        Font::new(FontWeight::Regular, RasterHeight::Size20),
-    ),
-    (
-        Font::new(FontWeight::Bold, RasterHeight::Size16),
-        Font::new(FontWeight::Regular, RasterHeight::Size16),
-    ),
+const fn style(title: RasterHeight, body: RasterHeight) -> Style {
+    Style {
+        title: Font::new(FontWeight::Bold, title),
+        body: Font::new(FontWeight::Regular, body),
+        scale: 1.0,
+    }
+}
+
+/// From the largest to the smallest; the last is drawn, clipped, when none fits.
+const TIERS: [Style; 4] = [
+    style(RasterHeight::Size32, RasterHeight::Size32),
+    style(RasterHeight::Size24, RasterHeight::Size24),
+    style(RasterHeight::Size20, RasterHeight::Size20),
+    style(RasterHeight::Size16, RasterHeight::Size16),
 ];
+
+/// The screen the largest tier is drawn at native size for; larger screens scale it up so
+/// the panel keeps its proportions (and stays easy to read, for people and OCR alike).
+const REFERENCE_SCREEN: (f32, f32) = (1024.0, 768.0);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Rect {
@@ -181,10 +181,10 @@ struct TextLine {
 
 #[derive(Debug)]
 struct Layout {
-    scale: usize,
+    scale: f32,
     panel: Rect,
     accent: Rect,
-    /// The panel less its padding: text is clipped to it.
+    /// The panel less its side padding: text is clipped to it.
     content: Rect,
     field: Rect,
     dot_radius: f32,
@@ -192,7 +192,7 @@ struct Layout {
     dots: Vec<(f32, f32)>,
     caret: Rect,
     lines: Vec<TextLine>,
-    /// True if nothing had to be wrapped or clipped beyond the notice.
+    /// True if the panel fits the screen and only the user name or notice had to wrap.
     fits: bool,
 }
 
@@ -200,70 +200,67 @@ fn to_i64(v: usize) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// A length of `v` native pixels at `scale`, in screen pixels.
+fn scaled(v: usize, scale: f32) -> usize {
+    // `as` saturates (and maps NaN to 0): no overflow whatever the inputs.
+    (v as f32 * scale).round() as usize
+}
+
 /// Picks the largest style whose layout fits the screen, falling back to the smallest.
 fn layout(view: &PromptView<'_>, width: usize, height: usize) -> Layout {
-    let mut candidates: Vec<Style> = Vec::new();
-    if let Some(&(title, body)) = TIERS.first() {
-        for scale in [3, 2] {
-            candidates.push(Style { title, body, scale });
+    let grow = (width as f32 / REFERENCE_SCREEN.0).min(height as f32 / REFERENCE_SCREEN.1);
+    let mut candidates = Vec::with_capacity(TIERS.len() + 1);
+    if let Some(&largest) = TIERS.first() {
+        if grow > 1.0 {
+            candidates.push(Style {
+                scale: grow,
+                ..largest
+            });
         }
     }
-    for &(title, body) in &TIERS {
-        candidates.push(Style {
-            title,
-            body,
-            scale: 1,
-        });
-    }
+    candidates.extend_from_slice(&TIERS);
     let mut last = None;
     for style in candidates {
         let l = layout_with(view, width, height, style);
-        // Scaled-up styles must also leave the panel a modest share of a large screen.
-        let modest = style.scale == 1
-            || (l.panel.w.saturating_mul(2) <= to_i64(width)
-                && l.panel.h.saturating_mul(3) <= to_i64(height).saturating_mul(2));
-        if l.fits && modest {
+        if l.fits {
             return l;
         }
         last = Some(l);
     }
-    // The candidate list is never empty; this is only reached on screens too small for
-    // every style, where the smallest one is drawn clipped.
+    // Screens too small for every style get the smallest one, clipped.
     last.unwrap_or_else(|| {
         layout_with(
             view,
             width,
             height,
-            Style {
-                title: Font::new(FontWeight::Bold, RasterHeight::Size16),
-                body: Font::new(FontWeight::Regular, RasterHeight::Size16),
-                scale: 1,
-            },
+            style(RasterHeight::Size16, RasterHeight::Size16),
         )
     })
 }
 
 fn layout_with(view: &PromptView<'_>, width: usize, height: usize, style: Style) -> Layout {
     let s = style.scale;
-    let body_w = style.body.width().saturating_mul(s).max(1);
-    let body_h = style.body.height().saturating_mul(s);
-    let title_w = style.title.width().saturating_mul(s).max(1);
-    let pad = body_h * 2;
+    let body_advance = (style.body.width() as f32 * s).max(1.0);
+    let title_advance = (style.title.width() as f32 * s).max(1.0);
+    let body_h = scaled(style.body.height(), s).max(1);
+    let pad = body_h * 3 / 2;
     let margin = body_h / 2;
-    let gap = body_h / 2;
+    let gap = body_h * 3 / 4;
     let line_gap = body_h / 6;
 
-    let wanted_inner = PANEL_COLUMNS
-        .saturating_mul(body_w)
-        .max(TITLE.len().saturating_mul(title_w));
+    let wanted_inner = (PANEL_COLUMNS as f32 * body_advance)
+        .max(TITLE.len() as f32 * title_advance)
+        .ceil() as usize;
     let room = width.saturating_sub(2 * margin + 2 * pad);
-    let inner_w = wanted_inner.min(room).max(body_w);
-    let body_cols = (inner_w / body_w).max(1);
-    let title_cols = (inner_w / title_w).max(1);
+    let inner_w = wanted_inner.min(room).max(body_advance.ceil() as usize);
+    // The small bias keeps float rounding from losing a column that does fit.
+    let columns = |advance: f32| ((inner_w as f32 + 0.01) / advance).floor().max(1.0) as usize;
+    let body_cols = columns(body_advance);
+    let title_cols = columns(title_advance);
     let mut fits = wanted_inner <= room;
 
     let mut lines = Vec::new();
-    let accent_h = 6 * s;
+    let accent_h = scaled(6, s).max(1);
     let mut y = accent_h + pad;
     let mut push = |y: &mut usize, text: &str, cols: usize, font: Font, color: [u8; 3]| {
         let wrapped = wrap(text, cols);
@@ -276,7 +273,7 @@ fn layout_with(view: &PromptView<'_>, width: usize, height: usize, style: Style)
                 font,
                 color,
             });
-            *y = y.saturating_add(font.height() * s + line_gap);
+            *y = y.saturating_add(scaled(font.height(), s) + line_gap);
         }
         n
     };
@@ -322,30 +319,36 @@ fn layout_with(view: &PromptView<'_>, width: usize, height: usize, style: Style)
     let panel_h = y.saturating_sub(line_gap) + pad;
     fits &= panel_w + 2 * margin <= width && panel_h + 2 * margin <= height;
 
-    // Centre the panel; on a screen too small for it, pin it to the top left and clip.
-    let px = to_i64(width.saturating_sub(panel_w) / 2);
-    let py = to_i64(height.saturating_sub(panel_h) / 2);
+    // The panel covers most of the screen (the dark background is a frame around it, which
+    // keeps OCR binarisation stable), with the content box centred in it. On a screen too
+    // small for the content, both pin to the top left and are clipped.
+    let card_w = panel_w.max(width * 3 / 4);
+    let card_h = panel_h.max(height * 3 / 4);
+    let px = to_i64(width.saturating_sub(card_w) / 2);
+    let py = to_i64(height.saturating_sub(card_h) / 2);
     let panel = Rect {
         x: px,
         y: py,
-        w: to_i64(panel_w),
-        h: to_i64(panel_h),
+        w: to_i64(card_w),
+        h: to_i64(card_h),
     };
     let accent = Rect {
         h: to_i64(accent_h),
         ..panel
     };
+    let cx = px.saturating_add(to_i64(card_w.saturating_sub(panel_w) / 2));
+    let cy = py.saturating_add(to_i64(card_h.saturating_sub(panel_h) / 2));
     let content = Rect {
-        x: px.saturating_add(to_i64(pad)),
-        y: py,
+        x: cx.saturating_add(to_i64(pad)),
+        y: cy,
         w: to_i64(inner_w),
         h: to_i64(panel_h),
     };
     for line in &mut lines {
-        line.x = line.x.saturating_add(px);
-        line.y = line.y.saturating_add(py);
+        line.x = line.x.saturating_add(cx);
+        line.y = line.y.saturating_add(cy);
     }
-    let field = field.offset(px, py);
+    let field = field.offset(cx, cy);
 
     // Dots: one per typed character, as many as fit in the field.
     let dot_radius = body_h as f32 * 0.24;
@@ -368,10 +371,8 @@ fn layout_with(view: &PromptView<'_>, width: usize, height: usize, style: Style)
     let caret_h = to_i64(body_h * 3 / 4);
     let caret = Rect {
         x: (caret_x as i64).min(field.right().saturating_sub(to_i64(field_pad))),
-        y: field
-            .y
-            .saturating_add((field.h.saturating_sub(caret_h)) / 2),
-        w: to_i64(2 * s),
+        y: field.y.saturating_add(field.h.saturating_sub(caret_h) / 2),
+        w: to_i64(scaled(2, s).max(1)),
         h: caret_h,
     };
 
@@ -449,38 +450,37 @@ fn wrap(text: &str, cols: usize) -> Vec<String> {
 }
 
 fn draw(frame: &mut PromptFrame, layout: &Layout) {
-    let s = to_i64(layout.scale);
     let screen = Rect {
         x: 0,
         y: 0,
         w: i64::from(frame.width),
         h: i64::from(frame.height),
     };
-    fill(frame, layout.panel, screen, PANEL, 255);
-    fill(frame, layout.accent, screen, ACCENT, 255);
+    fill(frame, layout.panel, screen, PANEL);
+    fill(frame, layout.accent, screen, ACCENT);
 
     let field = layout.field;
-    let border = 2 * s;
-    fill(frame, field, layout.panel, FIELD_BORDER, 255);
+    let border = to_i64(scaled(2, layout.scale).max(1));
+    fill(frame, field, layout.panel, FIELD_BORDER);
     let inside = Rect {
         x: field.x.saturating_add(border),
         y: field.y.saturating_add(border),
         w: field.w.saturating_sub(2 * border),
         h: field.h.saturating_sub(2 * border),
     };
-    fill(frame, inside, layout.panel, FIELD_BG, 255);
+    fill(frame, inside, layout.panel, FIELD_BG);
     for &(cx, cy) in &layout.dots {
         disc(frame, cx, cy, layout.dot_radius, inside, TEXT);
     }
-    fill(frame, layout.caret, inside, TEXT, 255);
+    fill(frame, layout.caret, inside, TEXT);
 
     for line in &layout.lines {
         text(frame, line, layout.scale, layout.content);
     }
 }
 
-/// Blends `color` at `alpha` over the part of `rect` inside both `clip` and the frame.
-fn fill(frame: &mut PromptFrame, rect: Rect, clip: Rect, color: [u8; 3], alpha: u8) {
+/// Paints the part of `rect` inside both `clip` and the frame.
+fn fill(frame: &mut PromptFrame, rect: Rect, clip: Rect, color: [u8; 3]) {
     let x0 = rect.x.max(clip.x).max(0);
     let y0 = rect.y.max(clip.y).max(0);
     let x1 = rect.right().min(clip.right()).min(i64::from(frame.width));
@@ -505,10 +505,28 @@ fn fill(frame: &mut PromptFrame, rect: Rect, clip: Rect, color: [u8; 3], alpha: 
     for row in frame.data.chunks_exact_mut(stride).skip(y0).take(y1 - y0) {
         if let Some(span) = row.get_mut(x0 * 4..x1 * 4) {
             for px in span.chunks_exact_mut(4) {
-                for (channel, value) in px.iter_mut().zip([b, g, r]) {
-                    *channel = mix(*channel, value, alpha);
-                }
+                px.copy_from_slice(&[b, g, r, 0xff]);
             }
+        }
+    }
+}
+
+/// Blends `color` at `alpha` over one pixel, if it is inside both `clip` and the frame.
+fn blend(frame: &mut PromptFrame, x: i64, y: i64, clip: Rect, color: [u8; 3], alpha: u8) {
+    if x < clip.x || x >= clip.right() || y < clip.y || y >= clip.bottom() {
+        return;
+    }
+    let (Ok(x), Ok(y)) = (usize::try_from(x), usize::try_from(y)) else {
+        return;
+    };
+    if x >= usize::from(frame.width) || y >= usize::from(frame.height) {
+        return;
+    }
+    let at = y.saturating_mul(frame.stride).saturating_add(x * 4);
+    let [r, g, b] = color;
+    if let Some(px) = frame.data.get_mut(at..at.saturating_add(3)) {
+        for (channel, value) in px.iter_mut().zip([b, g, r]) {
+            *channel = mix(*channel, value, alpha);
         }
     }
 }
@@ -519,34 +537,58 @@ fn mix(under: u8, over: u8, alpha: u8) -> u8 {
     u8::try_from(v).unwrap_or(u8::MAX)
 }
 
-/// Draws one line of text, blending each glyph's anti-aliased intensities over the frame.
-fn text(frame: &mut PromptFrame, line: &TextLine, scale: usize, clip: Rect) {
-    let s = to_i64(scale);
-    let advance = to_i64(line.font.width()).saturating_mul(s);
-    let mut x = line.x;
-    for c in line.text.chars() {
-        if x >= clip.right() {
+/// One glyph intensity, 0 outside the raster.
+fn glyph_at(raster: &[&[u8]], x: i64, y: i64) -> f32 {
+    let (Ok(x), Ok(y)) = (usize::try_from(x), usize::try_from(y)) else {
+        return 0.0;
+    };
+    raster
+        .get(y)
+        .and_then(|row| row.get(x))
+        .map_or(0.0, |&v| f32::from(v))
+}
+
+/// Bilinear sample of a glyph at a fractional position (exact at integer positions).
+fn sample(raster: &[&[u8]], sx: f32, sy: f32) -> u8 {
+    let (fx0, fy0) = (sx.floor(), sy.floor());
+    let (fx, fy) = (sx - fx0, sy - fy0);
+    let (x0, y0) = (fx0 as i64, fy0 as i64);
+    let top = glyph_at(raster, x0, y0) * (1.0 - fx) + glyph_at(raster, x0 + 1, y0) * fx;
+    let bottom = glyph_at(raster, x0, y0 + 1) * (1.0 - fx) + glyph_at(raster, x0 + 1, y0 + 1) * fx;
+    (top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8
+}
+
+/// Draws one line of text, blending each glyph's anti-aliased intensities over the frame;
+/// above native size the glyphs are resampled bilinearly.
+fn text(frame: &mut PromptFrame, line: &TextLine, scale: f32, clip: Rect) {
+    let font = line.font;
+    let advance = font.width() as f32 * scale;
+    let oy = line.y as f32;
+    for (i, c) in line.text.chars().enumerate() {
+        let ox = line.x as f32 + i as f32 * advance;
+        if ox >= clip.right() as f32 {
             break;
         }
-        let glyph = get_raster(c, line.font.weight, line.font.size)
-            .or_else(|| get_raster('?', line.font.weight, line.font.size));
-        if let Some(glyph) = glyph {
-            for (gy, row) in glyph.raster().iter().enumerate() {
-                for (gx, &alpha) in row.iter().enumerate() {
-                    if alpha == 0 {
-                        continue;
-                    }
-                    let cell = Rect {
-                        x: x.saturating_add(to_i64(gx).saturating_mul(s)),
-                        y: line.y.saturating_add(to_i64(gy).saturating_mul(s)),
-                        w: s,
-                        h: s,
-                    };
-                    fill(frame, cell, clip, line.color, alpha);
+        let Some(glyph) = get_raster(c, font.weight, font.size)
+            .or_else(|| get_raster('?', font.weight, font.size))
+        else {
+            continue;
+        };
+        let raster = glyph.raster();
+        let x0 = ox.floor() as i64;
+        let x1 = (ox + glyph.width() as f32 * scale).ceil() as i64;
+        let y0 = oy.floor() as i64;
+        let y1 = (oy + glyph.height() as f32 * scale).ceil() as i64;
+        for py in y0.max(clip.y)..y1.min(clip.bottom()) {
+            let sy = (py as f32 + 0.5 - oy) / scale - 0.5;
+            for px in x0.max(clip.x)..x1.min(clip.right()) {
+                let sx = (px as f32 + 0.5 - ox) / scale - 0.5;
+                let alpha = sample(raster, sx, sy);
+                if alpha > 0 {
+                    blend(frame, px, py, clip, line.color, alpha);
                 }
             }
         }
-        x = x.saturating_add(advance);
     }
 }
 
@@ -556,20 +598,13 @@ fn disc(frame: &mut PromptFrame, cx: f32, cy: f32, radius: f32, clip: Rect, colo
     let x1 = (cx + radius + 1.0).ceil() as i64;
     let y0 = (cy - radius - 1.0).floor() as i64;
     let y1 = (cy + radius + 1.0).ceil() as i64;
-    for py in y0..y1 {
-        for px in x0..x1 {
+    for py in y0.max(clip.y)..y1.min(clip.bottom()) {
+        for px in x0.max(clip.x)..x1.min(clip.right()) {
             let dx = px as f32 + 0.5 - cx;
             let dy = py as f32 + 0.5 - cy;
             let coverage = (radius + 0.5 - (dx * dx + dy * dy).sqrt()).clamp(0.0, 1.0);
             if coverage > 0.0 {
-                let alpha = (coverage * 255.0).round() as u8;
-                let cell = Rect {
-                    x: px,
-                    y: py,
-                    w: 1,
-                    h: 1,
-                };
-                fill(frame, cell, clip, color, alpha);
+                blend(frame, px, py, clip, color, (coverage * 255.0).round() as u8);
             }
         }
     }
@@ -951,14 +986,25 @@ mod tests {
                 );
             }
         }
-        // The background is what most of a normal screen shows.
+        // The background frames the panel: the outer band of the screen is all background,
+        // and it is a good share of the whole.
         let frame = render(&view("alice", 0), 1024, 768);
+        for y in 0..768 {
+            for x in 0..1024 {
+                if !(40..1024 - 40).contains(&x) || !(30..768 - 30).contains(&y) {
+                    assert_eq!(pixel(&frame, x, y), PROMPT_BACKGROUND, "{x},{y}");
+                }
+            }
+        }
         let bg = frame
             .data
             .chunks_exact(4)
             .filter(|p| [p[2], p[1], p[0]] == PROMPT_BACKGROUND)
             .count();
-        assert!(bg * 3 > 1024 * 768, "background pixels: {bg}");
+        // Enough background to recognise the prompt (the end-to-end test wants > 30 %), yet
+        // the panel is the majority, which keeps OCR binarisation on the right polarity.
+        let share = bg as f64 / (1024.0 * 768.0);
+        assert!((0.35..0.5).contains(&share), "background share: {share}");
     }
 
     #[test]
@@ -967,6 +1013,7 @@ mod tests {
             let l = layout(&view("alice", 0), w, h);
             assert!(l.fits, "{w}x{h}");
             assert_eq!(l.lines.first().unwrap().font.height(), 32);
+            assert!(l.scale >= 1.0);
             assert!(l.panel.x >= 0 && l.panel.right() <= to_i64(w));
             assert!(l.panel.y >= 0 && l.panel.bottom() <= to_i64(h));
         }
@@ -975,7 +1022,7 @@ mod tests {
         assert!(l.lines.iter().all(|line| line.font.height() >= 20));
         let l = layout(&view("alice", 0), 3840, 2160);
         assert!(l.fits);
-        assert_eq!(l.scale, 2);
+        assert!(l.scale > 2.5, "{}", l.scale);
     }
 
     fn ink_in_field(frame: &PromptFrame, field: Rect) -> usize {
@@ -1101,30 +1148,5 @@ mod tests {
         assert_eq!(wrap("", 3), vec![""]);
         assert_eq!(wrap("a  b", 0), vec!["a", "b"]);
         assert_eq!(wrap("ab abcdef", 4), vec!["ab", "abcd", "ef"]);
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
-mod tmp_dump {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn tmp_dump_ppm() {
-        let users = ["alice", "bob", "carol.jones", "svc-backup01", "Administrator", "j.doe"];
-        let sizes = [(1024u16, 768u16), (1280, 800), (1920, 1080), (800, 600), (1366, 768), (2560, 1440)];
-        let mut n = 0;
-        for (i, user) in users.iter().enumerate() {
-            for (j, &(w, h)) in sizes.iter().enumerate() {
-                let v = PromptView { user, typed: (i + j) % 7, attempts_left: ((i + j) % 3 + 1) as u8, notice: if j % 2 == 0 { Some("Wrong code. Try again.") } else { None }, seconds_left: 30 + (n * 7) as u32 };
-                let f = render(&v, w, h);
-                let mut out = format!("P6\n{w} {h}\n255\n").into_bytes();
-                for p in f.data.chunks_exact(4) {
-                    out.extend_from_slice(&[p[2], p[1], p[0]]);
-                }
-                std::fs::write(format!("/tmp/pm/{n}_{user}_{w}x{h}_{}_{}.ppm", v.attempts_left, v.seconds_left), out).unwrap();
-                n += 1;
-            }
-        }
     }
 }
