@@ -69,6 +69,23 @@ fn expect_screen(session: &mut Session, server: &Server, secs: u64, what: &str, 
     img.unwrap()
 }
 
+/// Pixels that were the field's white in `before` and are dark ink in `after`.
+fn dots_drawn(before: &Image, after: &Image) -> usize {
+    if (before.width, before.height) != (after.width, after.height) {
+        return 0;
+    }
+    let mut n = 0;
+    for y in 0..after.height {
+        for x in 0..after.width {
+            let dark = after.pixel(x, y).iter().all(|&c| c < 100);
+            if dark && near(before.pixel(x, y), [255, 255, 255], 6) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
 /// The text tesseract reads in `img`, lowercased.
 fn ocr(img: &Image, name: &str) -> String {
     require_tool("tesseract", "tesseract-ocr");
@@ -125,6 +142,18 @@ fn prompt_then_desktop_with_an_oathtool_code() {
         crate::audit::describe(&events)
     );
 
+    // Typed characters show as dots in the (white) field, never as themselves.
+    session.point_at(512, 600);
+    session.type_text("123");
+    let (typed, ok) = session.wait_for_screen(Duration::from_secs(10), |now| dots_drawn(&img, now) > 200);
+    if !ok {
+        let saved = typed.as_ref().map(|i| i.save("mfa_prompt_dots"));
+        panic!("no dots appeared in the field after typing 3 digits; screenshot {saved:?}");
+    }
+    let text = ocr(&typed.unwrap(), "mfa_prompt_dots");
+    assert!(!text.contains("123"), "the typed digits are readable on screen:\n{text}");
+    // Escape clears the field; then the real code.
+    session.key("Escape");
     submit(&session, &server, &enrollment.oathtool_code());
     expect_screen(&mut session, &server, 30, "desktop after the code", desktop_shown);
     server.expect_event("mfa_succeeded (totp)", |e| {
