@@ -25,14 +25,7 @@ pub fn load(path: &Path) -> Result<HostKey, StoreError> {
     if !meta.file_type().is_file() {
         return Err(StoreError::NotRegularFile { path: path.to_owned() });
     }
-    let current = rustix::process::geteuid().as_raw();
-    if meta.uid() != current && current != 0 {
-        return Err(StoreError::WrongOwner {
-            path: path.to_owned(),
-            owner: meta.uid(),
-            current,
-        });
-    }
+    crate::check_owner(path, &meta)?;
     if meta.mode() & 0o077 != 0 {
         return Err(StoreError::HostKey {
             path: path.to_owned(),

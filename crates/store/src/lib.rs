@@ -789,17 +789,22 @@ fn secure_file(path: &Path) -> Result<(), StoreError> {
         .open(path)
         .map_err(io_err)?;
     let meta = file.metadata().map_err(io_err)?;
+    check_owner(path, &meta)?;
+    if meta.mode() & 0o7777 != 0o600 {
+        file.set_permissions(Permissions::from_mode(0o600)).map_err(io_err)?;
+    }
+    Ok(())
+}
+
+/// Root may administer files owned by the service account; anyone else must own them.
+fn check_owner(path: &Path, meta: &fs::Metadata) -> Result<(), StoreError> {
     let current = rustix::process::geteuid().as_raw();
-    // Root may administer a store owned by the service account; anyone else must own it.
     if meta.uid() != current && current != 0 {
         return Err(StoreError::WrongOwner {
             path: path.to_owned(),
             owner: meta.uid(),
             current,
         });
-    }
-    if meta.mode() & 0o7777 != 0o600 {
-        file.set_permissions(Permissions::from_mode(0o600)).map_err(io_err)?;
     }
     Ok(())
 }
