@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use rampart_store::UserRecord;
+
 /// Everything the supervisor needs. Built by the binary from config file and flags.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -62,14 +64,6 @@ impl Default for AuthOptions {
     }
 }
 
-/// What the store says about an account, for [`AuthOptions`]' decisions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AccountState {
-    pub locked: bool,
-    pub password_changed: rampart_audit::UnixMillis,
-    pub mfa_enrolled: bool,
-}
-
 impl AuthOptions {
     /// The mode that applies to `user` (any case).
     pub fn mfa_for(&self, user: &str) -> MfaMode {
@@ -77,7 +71,7 @@ impl AuthOptions {
     }
 
     /// Why `account` may not log in at `now` whatever the password (the audit reason), if so.
-    pub fn refusal(&self, account: &AccountState, now: rampart_audit::UnixMillis) -> Option<&'static str> {
+    pub fn refusal(&self, account: &UserRecord, now: rampart_audit::UnixMillis) -> Option<&'static str> {
         if account.locked {
             return Some("account locked");
         }
@@ -86,65 +80,18 @@ impl AuthOptions {
         (u128::try_from(age).unwrap_or(0) > max_age.as_millis()).then_some("password expired")
     }
 
-    /// The prompt `user` must pass after NLA, if any: always where MFA is required (a user
-    /// without a secret is shown why they cannot go on); where optional, only for users
+    /// The prompt `account` must pass after NLA, if any: always where MFA is required (a
+    /// user without a secret is shown why they cannot go on); where optional, only for users
     /// with a secret.
-    pub fn second_factor(&self, user: &str, enrolled: bool) -> Option<crate::ipc::SecondFactorPlan> {
-        if self.mfa_for(user) == MfaMode::Optional && !enrolled {
+    pub fn second_factor(&self, account: &UserRecord) -> Option<crate::ipc::SecondFactorPlan> {
+        if self.mfa_for(&account.name) == MfaMode::Optional && !account.mfa_enrolled {
             return None;
         }
         Some(crate::ipc::SecondFactorPlan {
             attempts: self.mfa_max_attempts,
             timeout_secs: u32::try_from(self.mfa_prompt_timeout.as_secs()).unwrap_or(u32::MAX),
-            enrolled,
+            enrolled: account.mfa_enrolled,
         })
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use rampart_audit::UnixMillis;
-
-    const DAY: i64 = 24 * 60 * 60 * 1000;
-
-    fn account(locked: bool, changed: i64, enrolled: bool) -> AccountState {
-        AccountState {
-            locked,
-            password_changed: UnixMillis(changed),
-            mfa_enrolled: enrolled,
-        }
-    }
-
-    #[test]
-    fn mfa_is_required_by_default_and_relaxed_per_user() {
-        let mut auth = AuthOptions::default();
-        assert_eq!(auth.mfa, MfaMode::Required);
-        let plan = auth.second_factor("alice", false).unwrap();
-        assert_eq!((plan.attempts, plan.timeout_secs, plan.enrolled), (3, 60, false));
-        assert!(auth.second_factor("alice", true).unwrap().enrolled);
-        auth.user_mfa.insert("bob".into(), MfaMode::Optional);
-        assert_eq!(auth.second_factor("Bob", false), None);
-        // Optional still asks users who have a secret.
-        assert!(auth.second_factor("bob", true).is_some());
-        auth.mfa = MfaMode::Optional;
-        auth.user_mfa.insert("carol".into(), MfaMode::Required);
-        assert_eq!(auth.second_factor("alice", false), None);
-        assert!(auth.second_factor("carol", false).is_some());
-    }
-
-    #[test]
-    fn locked_and_expired_accounts_are_refused() {
-        let mut auth = AuthOptions::default();
-        let now = UnixMillis(1000 * DAY);
-        assert_eq!(auth.refusal(&account(false, 0, true), now), None, "no expiry by default");
-        assert_eq!(auth.refusal(&account(true, 999 * DAY, true), now), Some("account locked"));
-        auth.max_password_age = Some(Duration::from_secs(90 * 24 * 60 * 60));
-        assert_eq!(auth.refusal(&account(false, 910 * DAY, false), now), None);
-        assert_eq!(auth.refusal(&account(false, 910 * DAY - 1, false), now), Some("password expired"));
-        // A clock behind the change time is not an expiry.
-        assert_eq!(auth.refusal(&account(false, 2000 * DAY, false), now), None);
     }
 }
 
@@ -254,5 +201,60 @@ impl Default for SessionOptions {
             default_height: 768,
             xvfb: PathBuf::from("Xvfb"),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use rampart_audit::UnixMillis;
+
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+
+    fn user(name: &str, locked: bool, changed: i64, enrolled: bool) -> UserRecord {
+        UserRecord {
+            name: name.to_owned(),
+            unix_user: name.to_owned(),
+            nt_hash: rampart_auth::NtHash::from_bytes([0; 16]),
+            created: UnixMillis(0),
+            password_changed: UnixMillis(changed),
+            locked,
+            mfa_enrolled: enrolled,
+        }
+    }
+
+    fn account(locked: bool, changed: i64, enrolled: bool) -> UserRecord {
+        user("alice", locked, changed, enrolled)
+    }
+
+    #[test]
+    fn mfa_is_required_by_default_and_relaxed_per_user() {
+        let mut auth = AuthOptions::default();
+        assert_eq!(auth.mfa, MfaMode::Required);
+        let plan = auth.second_factor(&user("alice", false, 0, false)).unwrap();
+        assert_eq!((plan.attempts, plan.timeout_secs, plan.enrolled), (3, 60, false));
+        assert!(auth.second_factor(&user("alice", false, 0, true)).unwrap().enrolled);
+        auth.user_mfa.insert("bob".into(), MfaMode::Optional);
+        assert_eq!(auth.second_factor(&user("Bob", false, 0, false)), None);
+        // Optional still asks users who have a secret.
+        assert!(auth.second_factor(&user("bob", false, 0, true)).is_some());
+        auth.mfa = MfaMode::Optional;
+        auth.user_mfa.insert("carol".into(), MfaMode::Required);
+        assert_eq!(auth.second_factor(&user("alice", false, 0, false)), None);
+        assert!(auth.second_factor(&user("carol", false, 0, false)).is_some());
+    }
+
+    #[test]
+    fn locked_and_expired_accounts_are_refused() {
+        let mut auth = AuthOptions::default();
+        let now = UnixMillis(1000 * DAY);
+        assert_eq!(auth.refusal(&account(false, 0, true), now), None, "no expiry by default");
+        assert_eq!(auth.refusal(&account(true, 999 * DAY, true), now), Some("account locked"));
+        auth.max_password_age = Some(Duration::from_secs(90 * 24 * 60 * 60));
+        assert_eq!(auth.refusal(&account(false, 910 * DAY, false), now), None);
+        assert_eq!(auth.refusal(&account(false, 910 * DAY - 1, false), now), Some("password expired"));
+        // A clock behind the change time is not an expiry.
+        assert_eq!(auth.refusal(&account(false, 2000 * DAY, false), now), None);
     }
 }

@@ -29,7 +29,7 @@ use crate::ipc::{
     self, AttemptOutcome, CloseFault, CodeVerdict, SecondFactorPlan, SessionGrant, ShadowTarget, ToSupervisor,
     ToWorker, TypedCode, WorkerInit,
 };
-use crate::options::{AccountState, DesktopMode, ServeOptions};
+use crate::options::{DesktopMode, ServeOptions};
 use crate::tls::{IdentitySource, TlsIdentity};
 
 /// How many user lookups one connection may ask for (one CredSSP exchange needs one).
@@ -639,16 +639,6 @@ enum MfaGate {
     Open,
 }
 
-/// A user found at lookup, with what decides whether they may log in now.
-struct Found {
-    name: String,
-    unix_user: String,
-    nt_hash_hex: crate::ipc::HashHex,
-    locked: bool,
-    mfa_enrolled: bool,
-    password_changed: UnixMillis,
-}
-
 /// Stands in for "no deadline" in the connection loop.
 const NO_DEADLINE: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
@@ -775,18 +765,21 @@ impl Connection {
                 } else {
                     self.lookup(&user).await
                 };
-                self.refused_account = found.as_ref().and_then(|f| self.account_refusal(f));
+                let auth = &self.sup.opts.auth;
+                self.refused_account = found.as_ref().and_then(|rec| auth.refusal(rec, now_millis()));
                 if self.refused_account.is_some() {
                     // Answered like an unknown user: a locked or expired account tells a
                     // guesser nothing, and the reason goes to the audit trail only.
                     found = None;
                 }
-                self.plan = found.as_ref().and_then(|f| self.second_factor_plan(f));
+                self.plan = found.as_ref().and_then(|rec| auth.second_factor(rec));
                 let reply = ToWorker::UserHash {
-                    nt_hash_hex: found.as_ref().map(|f| f.nt_hash_hex.clone()),
+                    nt_hash_hex: found
+                        .as_ref()
+                        .map(|rec| crate::ipc::HashHex(hex::encode(rec.nt_hash.as_bytes()))),
                     second_factor: self.plan.clone(),
                 };
-                self.looked_up = found.map(|f| (f.name, f.unix_user));
+                self.looked_up = found.map(|rec| (rec.name, rec.unix_user));
                 self.reply(write, &reply).await
             }
             ToSupervisor::Attempt(report) => {
@@ -907,21 +900,6 @@ impl Connection {
                 Step::Stop
             }
         }
-    }
-
-    /// Why `found` may not log in now whatever the password, if so.
-    fn account_refusal(&self, found: &Found) -> Option<&'static str> {
-        let account = AccountState {
-            locked: found.locked,
-            password_changed: found.password_changed,
-            mfa_enrolled: found.mfa_enrolled,
-        };
-        self.sup.opts.auth.refusal(&account, now_millis())
-    }
-
-    /// The prompt `found` must pass after NLA, if any.
-    fn second_factor_plan(&self, found: &Found) -> Option<SecondFactorPlan> {
-        self.sup.opts.auth.second_factor(&found.name, found.mfa_enrolled)
     }
 
     /// Every factor passed: the connection no longer counts as pending.
@@ -1091,22 +1069,10 @@ impl Connection {
         }
     }
 
-    /// An existing user, with the NT hash as hex.
-    async fn lookup(&self, user: &str) -> Option<Found> {
+    /// An existing user, with the NT hash opened.
+    async fn lookup(&self, user: &str) -> Option<rampart_store::UserRecord> {
         let user = user.to_owned();
-        let found = self
-            .sup
-            .with_store(move |store| {
-                Ok(store.get_user(&user)?.map(|rec| Found {
-                    nt_hash_hex: crate::ipc::HashHex(hex::encode(rec.nt_hash.as_bytes())),
-                    name: rec.name,
-                    unix_user: rec.unix_user,
-                    locked: rec.locked,
-                    mfa_enrolled: rec.mfa_enrolled,
-                    password_changed: rec.password_changed,
-                }))
-            })
-            .await;
+        let found = self.sup.with_store(move |store| Ok(store.get_user(&user)?)).await;
         found.unwrap_or_else(|err| {
             error!(error = %format!("{err:#}"), "user lookup failed");
             None
