@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use crate::ipc::{SecondFactorPlan, ToSupervisor, ToWorker, TypedCode, WorkerInit};
-use crate::prompt::{render, CodeEntry, EntryEvent, PromptFrame, PromptView};
+use crate::prompt::{render, CodeEntry, EntryEvent, PromptFrame, PromptView, NOT_ENROLLED};
 use crate::worker::{AuthenticatedUser, SharedChannel};
 
 /// Frames queued between the capture thread and the encoder. Small on purpose: when the
@@ -338,7 +338,6 @@ fn run_prompt(
     keys: &std::sync::mpsc::Receiver<KeyboardEvent>,
     tx: &mpsc::Sender<DisplayUpdate>,
 ) -> Result<(), &'static str> {
-    const NOT_ENROLLED: &str = "Two-step verification is not set up for this account. Ask your administrator.";
     let started = std::time::Instant::now();
     let timeout = Duration::from_secs(u64::from(plan.timeout_secs));
     let mut entry = CodeEntry::new();

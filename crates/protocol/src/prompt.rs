@@ -32,6 +32,8 @@ const FIELD_BORDER: [u8; 3] = [0x53, 0x64, 0x71];
 const WARNING: [u8; 3] = [0x6b, 0x07, 0x10];
 
 const TITLE: &str = "Rampart - two-step verification";
+/// The notice for a user who must pass a second factor but has none enrolled.
+pub(crate) const NOT_ENROLLED: &str = "Two-step verification is not set up for this account. Ask your administrator.";
 const INSTRUCTION_1: &str = "Enter the 6-digit code from your authenticator app,";
 const INSTRUCTION_2: &str = "or a recovery code, then press Enter.";
 /// The user name is drawn with at most this many characters (then "...").

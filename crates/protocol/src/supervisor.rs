@@ -30,6 +30,7 @@ use crate::ipc::{
     ToWorker, TypedCode, WorkerInit,
 };
 use crate::options::{DesktopMode, ServeOptions};
+use crate::prompt::NOT_ENROLLED;
 use crate::tls::{IdentitySource, TlsIdentity};
 
 /// How many user lookups one connection may ask for (one CredSSP exchange needs one).
@@ -930,10 +931,9 @@ impl Connection {
                 let verdict = CodeVerdict {
                     accepted: false,
                     attempts_left: 0,
-                    notice: "Two-step verification is not set up for this account.".into(),
+                    notice: NOT_ENROLLED.to_owned(),
                 };
-                self.reply(write, &ToWorker::CodeResult(verdict)).await;
-                return Step::Continue;
+                return self.reply(write, &ToWorker::CodeResult(verdict)).await;
             }
             MfaGate::Waiting | MfaGate::Open => {
                 warn!(peer = %self.peer, "code submitted with no prompt up; killing the worker");
@@ -965,10 +965,7 @@ impl Connection {
             ),
             rampart_store::CodeCheck::Replayed => ("code already used".to_owned(), "That code was already used.".to_owned()),
             rampart_store::CodeCheck::Wrong => ("wrong code".to_owned(), "Wrong code.".to_owned()),
-            rampart_store::CodeCheck::NotEnrolled => (
-                "no second factor enrolled".to_owned(),
-                "Two-step verification is not set up for this account.".to_owned(),
-            ),
+            rampart_store::CodeCheck::NotEnrolled => ("no second factor enrolled".to_owned(), NOT_ENROLLED.to_owned()),
         };
         if check.accepted() {
             let ev = self.event(EventKind::MfaSucceeded, Outcome::Success).with_reason(reason);
