@@ -129,6 +129,16 @@ impl DesktopLink {
         self.state.lock().ok().and_then(|mut s| s.capture.take())
     }
 
+    /// Start or resume the desktop and hand over a capture connection to it (the one made
+    /// while sizing, if any).
+    fn open_capture(&self, wanted: DesktopSize) -> anyhow::Result<Capture> {
+        let target = self.ensure(wanted)?;
+        match self.take_capture() {
+            Some(capture) => Ok(capture),
+            None => Capture::connect(&target).context("connecting capture to the desktop"),
+        }
+    }
+
     fn with_input(&self, f: impl FnOnce(&mut Input) -> Result<(), rampart_desktop::DesktopError>) {
         if let Ok(mut state) = self.state.lock() {
             if let Some(input) = state.input.as_mut() {
@@ -215,12 +225,17 @@ impl WorkerDisplay {
     }
 
     fn ensure(&mut self, wanted: DesktopSize) -> anyhow::Result<X11Target> {
-        if self.auth.user().is_none() {
-            bail!("display requested before authentication");
-        }
+        self.authenticated()?;
         // Starting Xvfb takes a moment; this process serves one connection, so waiting here
         // stalls nobody else.
         self.link.ensure(wanted)
+    }
+
+    fn authenticated(&self) -> anyhow::Result<()> {
+        if self.auth.user().is_none() {
+            bail!("display requested before authentication");
+        }
+        Ok(())
     }
 }
 
@@ -263,23 +278,13 @@ impl RdpServerDisplay for WorkerDisplay {
                 .context("spawning prompt thread")?;
             return Ok(Box::new(Updates { rx }));
         }
-        let target = self.ensure(wanted)?;
-        let mut capture = match self.link.take_capture() {
-            Some(capture) => capture,
-            None => Capture::connect(&target).context("connecting capture to the desktop")?,
-        };
+        self.authenticated()?;
+        let capture = self.link.open_capture(wanted)?;
         let (tx, rx) = mpsc::channel(FRAME_QUEUE);
-        let (w, h) = capture.size();
-        let size = DesktopSize { width: w, height: h };
-        if let Some(announced) = self.announced {
-            if announced != size {
-                // Resumed a session of another size: the client must follow the desktop.
-                let _ = tx.send(DisplayUpdate::Resize(size)).await;
-            }
-        }
+        let told = self.announced;
         std::thread::Builder::new()
             .name("capture".into())
-            .spawn(move || capture_loop(&mut capture, &tx))
+            .spawn(move || stream_desktop(capture, told, &tx))
             .context("spawning capture thread")?;
         Ok(Box::new(Updates { rx }))
     }
@@ -302,27 +307,28 @@ fn prompt_then_desktop(
     link.set_prompt_keys(Some(keys_tx));
     let outcome = run_prompt(link, plan, user, size, &keys, tx);
     link.set_prompt_keys(None);
-    if outcome.is_ok() {
-        link.prompt_passed.store(true, std::sync::atomic::Ordering::SeqCst);
-    }
     if let Err(reason) = outcome {
         info!(%reason, "two-step prompt ended the connection");
         link.set_close_reason(reason);
         return;
     }
-    let mut capture = match link.ensure(size).and_then(|target| match link.take_capture() {
-        Some(capture) => Ok(capture),
-        None => Capture::connect(&target).context("connecting capture to the desktop"),
-    }) {
-        Ok(capture) => capture,
+    link.prompt_passed.store(true, std::sync::atomic::Ordering::SeqCst);
+    match link.open_capture(size) {
+        // The client was told the prompt's size.
+        Ok(capture) => stream_desktop(capture, Some(size), tx),
         Err(err) => {
             warn!(error = %format!("{err:#}"), "cannot open desktop after the second factor");
             link.set_close_reason("internal error: cannot open the desktop");
-            return;
         }
-    };
-    let (w, h) = capture.size();
-    if (DesktopSize { width: w, height: h }) != size && tx.blocking_send(DisplayUpdate::Resize(DesktopSize { width: w, height: h })).is_err() {
+    }
+}
+
+/// Streams the desktop to the client: first a resize when the client was told another size
+/// (a resumed session keeps its own), then the frames.
+fn stream_desktop(mut capture: Capture, told: Option<DesktopSize>, tx: &mpsc::Sender<DisplayUpdate>) {
+    let (width, height) = capture.size();
+    let size = DesktopSize { width, height };
+    if told.is_some_and(|told| told != size) && tx.blocking_send(DisplayUpdate::Resize(size)).is_err() {
         return;
     }
     capture_loop(&mut capture, tx);
