@@ -6,7 +6,7 @@
 //! reasons for them live here, in [`Config::default`]; `docs/config.md` and
 //! `rampart.example.toml` describe the same keys.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -648,20 +648,10 @@ impl RawAuth {
                 _ => Err(format!("must be between 0 (never) and {MAX_PASSWORD_AGE_DAYS} days")),
             },
         )?;
-        let mut users: Vec<_> = self.users.into_iter().collect();
-        users.sort_by_key(|(_, user)| user.span().start);
         let mut user_mfa = HashMap::new();
-        for (name, user) in users {
-            let span = user.span();
-            let key = name.to_ascii_lowercase();
-            if user_mfa.contains_key(&key) {
-                return Err(doc.invalid(
-                    "auth.users",
-                    &name,
-                    span,
-                    "a second entry for the same user (user names are case-insensitive)",
-                ));
-            }
+        let mut seen = HashSet::new();
+        for (name, user) in in_file_order(self.users) {
+            let key = user_key(doc, "auth.users", &mut seen, &name, user.span())?;
             let table = format!("auth.users.{name}");
             if let Some(mode) = user.into_inner().mfa {
                 let mode = typed(doc, &table, "mfa", Some(mode), mfa, |v| parse_mfa_mode(&v))?;
@@ -679,6 +669,34 @@ impl RawAuth {
             mfa_issuer,
         })
     }
+}
+
+/// A per-user table's entries in file order, so the first offending entry is the one reported.
+fn in_file_order<T>(users: HashMap<String, Spanned<T>>) -> Vec<(String, Spanned<T>)> {
+    let mut users: Vec<_> = users.into_iter().collect();
+    users.sort_by_key(|(_, entry)| entry.span().start);
+    users
+}
+
+/// The lowercased key of a per-user entry; a second entry for the same user (names are
+/// case-insensitive) is an error.
+fn user_key(
+    doc: &Doc<'_>,
+    table: &str,
+    seen: &mut HashSet<String>,
+    name: &str,
+    span: Range<usize>,
+) -> anyhow::Result<String> {
+    let key = name.to_ascii_lowercase();
+    if !seen.insert(key.clone()) {
+        return Err(doc.invalid(
+            table,
+            name,
+            span,
+            "a second entry for the same user (user names are case-insensitive)",
+        ));
+    }
+    Ok(key)
 }
 
 impl RawAccess {
@@ -708,11 +726,9 @@ impl RawAccess {
             Some(list) if list.get_ref().is_empty() => None,
             Some(list) => Some(schedule("access", "windows", list)?),
         };
-        // In file order, so the first offending entry is the one reported.
-        let mut users: Vec<_> = self.users.into_iter().collect();
-        users.sort_by_key(|(_, list)| list.span().start);
         let mut by_name = HashMap::new();
-        for (name, list) in users {
+        let mut seen = HashSet::new();
+        for (name, list) in in_file_order(self.users) {
             let span = list.span();
             if list.get_ref().is_empty() {
                 return Err(doc.invalid(
@@ -722,15 +738,7 @@ impl RawAccess {
                     "an empty list; remove the entry to give the user no windows of their own",
                 ));
             }
-            let key = name.to_ascii_lowercase();
-            if by_name.contains_key(&key) {
-                return Err(doc.invalid(
-                    "access.users",
-                    &name,
-                    span,
-                    "a second entry for the same user (user names are case-insensitive)",
-                ));
-            }
+            let key = user_key(doc, "access.users", &mut seen, &name, span)?;
             let parsed = schedule("access.users", &name, list)?;
             by_name.insert(key, parsed);
         }
