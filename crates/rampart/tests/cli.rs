@@ -232,14 +232,7 @@ fn passwd_changes_the_hash() {
     let out = env.run(&["user", "passwd", "bob", "--password-stdin"], Some(&format!("{GOOD2}\n")));
     assert_error(&out, "error: no such user \"bob\"");
 
-    let kinds: Vec<EventKind> = env
-        .store()
-        .events(&EventFilter::default())
-        .unwrap()
-        .iter()
-        .map(|e| e.kind)
-        .collect();
-    assert_eq!(kinds, [EventKind::UserAdded, EventKind::MfaEnrolled, EventKind::PasswordChanged]);
+    assert_eq!(kinds(&env), [EventKind::UserAdded, EventKind::MfaEnrolled, EventKind::PasswordChanged]);
 }
 
 #[test]
@@ -377,14 +370,7 @@ fn ban_add_list_del() {
     );
     assert_eq!(env.store().bans().unwrap().len(), 1);
 
-    let kinds: Vec<EventKind> = env
-        .store()
-        .events(&EventFilter::default())
-        .unwrap()
-        .iter()
-        .map(|e| e.kind)
-        .collect();
-    assert_eq!(kinds, [EventKind::BanAdded, EventKind::BanAdded, EventKind::BanRemoved]);
+    assert_eq!(kinds(&env), [EventKind::BanAdded, EventKind::BanAdded, EventKind::BanRemoved]);
     let events = env.store().events(&EventFilter::default()).unwrap();
     assert!(
         events[0].reason.as_deref().unwrap().starts_with("203.0.113.7/32 until "),

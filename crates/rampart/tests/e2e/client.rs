@@ -131,6 +131,11 @@ impl Session {
         self.proc.is_running()
     }
 
+    /// Waits (<= `limit`) for the client to exit, e.g. after the server hung up on it.
+    pub fn exits_within(&mut self, limit: Duration) -> bool {
+        self.proc.wait_for_exit(limit).is_some()
+    }
+
     pub fn log_text(&self) -> String {
         self.proc.log_text()
     }

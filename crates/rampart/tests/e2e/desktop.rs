@@ -215,11 +215,9 @@ fn locking_a_user_ends_their_connection() {
     let (ok, out) = server.cli(&["user", "lock", "alice"], None);
     assert!(ok, "user lock failed: {out}");
     // The server reads the store every 2 s.
-    let gone = crate::process::poll(Duration::from_secs(15), Duration::from_millis(200), || {
-        (!session.is_running()).then_some(())
-    });
+    let gone = session.exits_within(Duration::from_secs(15));
     assert!(
-        gone.is_some(),
+        gone,
         "alice's client is still connected 15 s after `rampart user lock alice`; server output:\n{}",
         server.log_tail()
     );

@@ -176,12 +176,10 @@ fn three_wrong_codes_close_the_connection_and_count_toward_a_ban() {
         let wrong = format!("{:06}", (good + 111_111 * i) % 1_000_000);
         submit(&session, &server, &wrong);
     }
-    let exited = poll(Duration::from_secs(20), Duration::from_millis(200), || {
-        (!session.is_running()).then_some(())
-    });
+    let exited = session.exits_within(Duration::from_secs(20));
     let events = server.events();
     assert!(
-        exited.is_some(),
+        exited,
         "xfreerdp still connected 20 s after the third wrong code; events:\n{}",
         crate::audit::describe(&events)
     );
@@ -239,12 +237,10 @@ fn an_idle_prompt_closes_at_its_deadline() {
     let (mut server, _enrollment) = mfa_server("[auth]\nmfa_prompt_timeout_secs = 10\n");
     let mut session = open(&server);
     expect_screen(&mut session, &server, 20, "two-step prompt", prompt_shown);
-    let exited = poll(Duration::from_secs(25), Duration::from_millis(200), || {
-        (!session.is_running()).then_some(())
-    });
+    let exited = session.exits_within(Duration::from_secs(25));
     let events = server.events();
     assert!(
-        exited.is_some(),
+        exited,
         "xfreerdp still connected 25 s into a 10 s prompt; events:\n{}",
         crate::audit::describe(&events)
     );
