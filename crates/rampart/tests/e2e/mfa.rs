@@ -30,8 +30,12 @@ fn mfa_server(extra_toml: &str) -> (Server, Enrollment) {
     (server, enrollment)
 }
 
-fn open(server: &Server) -> Session {
-    Session::start(server.port, "alice", PASSWORD, SIZE, Duration::from_secs(30))
+/// Logs alice in with her password and waits for the two-step prompt (`what` names the
+/// moment in a failure); returns the session and the prompt's screenshot.
+fn open_at_prompt(server: &Server, what: &str) -> (Session, Image) {
+    let mut session = Session::start(server.port, "alice", PASSWORD, SIZE, Duration::from_secs(30));
+    let img = expect_screen(&mut session, server, 20, what, prompt_shown);
+    (session, img)
 }
 
 fn whole(img: &Image) -> (usize, usize, usize, usize) {
@@ -99,6 +103,16 @@ fn ocr(img: &Image, name: &str) -> String {
     out.to_lowercase()
 }
 
+/// No desktop session was started or resumed; `what` says why one must not have been.
+fn assert_no_session(server: &Server, what: &str) {
+    let events = server.events();
+    assert!(
+        !events.iter().any(|e| e.is("session_started") || e.is("session_resumed")),
+        "{what}:\n{}",
+        crate::audit::describe(&events)
+    );
+}
+
 fn count(server: &Server, kind: &str) -> usize {
     server.events().iter().filter(|e| e.is(kind) && e.user == "alice").count()
 }
@@ -124,9 +138,7 @@ fn submit(session: &Session, server: &Server, code: &str) {
 fn prompt_then_desktop_with_an_oathtool_code() {
     let _turn = exclusive();
     let (mut server, enrollment) = mfa_server("");
-    let mut session = open(&server);
-
-    let img = expect_screen(&mut session, &server, 20, "two-step prompt", prompt_shown);
+    let (mut session, img) = open_at_prompt(&server, "two-step prompt");
     assert!(!desktop_shown(&img), "the desktop shows through the prompt");
     let text = ocr(&img, "mfa_prompt");
     for words in ["two-step verification", "alice", "attempts left", "code"] {
@@ -135,12 +147,7 @@ fn prompt_then_desktop_with_an_oathtool_code() {
     server.expect_event("auth_succeeded for alice, second factor pending", |e| {
         e.is("auth_succeeded") && e.user == "alice" && e.reason.contains("second factor pending")
     });
-    let events = server.events();
-    assert!(
-        !events.iter().any(|e| e.is("session_started") || e.is("session_resumed")),
-        "a session exists before the second factor:\n{}",
-        crate::audit::describe(&events)
-    );
+    assert_no_session(&server, "a session exists before the second factor");
 
     // Typed characters show as dots in the (white) field, never as themselves.
     session.point_at(512, 600);
@@ -169,8 +176,7 @@ fn three_wrong_codes_close_the_connection_and_count_toward_a_ban() {
     let _turn = exclusive();
     // Three failures ban the source, so the three wrong codes alone must do it.
     let (mut server, enrollment) = mfa_server("[guard]\nmax_failures = 3\n");
-    let mut session = open(&server);
-    expect_screen(&mut session, &server, 20, "two-step prompt", prompt_shown);
+    let (mut session, _) = open_at_prompt(&server, "two-step prompt");
     let good: u32 = enrollment.oathtool_code().parse().unwrap();
     for i in 1..=3u32 {
         let wrong = format!("{:06}", (good + 111_111 * i) % 1_000_000);
@@ -191,12 +197,7 @@ fn three_wrong_codes_close_the_connection_and_count_toward_a_ban() {
     server.expect_event("source banned after three wrong codes", |e| {
         e.is("source_banned") && e.peer_ip() == "127.0.0.1"
     });
-    let events = server.events();
-    assert!(
-        !events.iter().any(|e| e.is("session_started") || e.is("session_resumed")),
-        "a session was started without a good code:\n{}",
-        crate::audit::describe(&events)
-    );
+    assert_no_session(&server, "a session was started without a good code");
     drop(session);
     server.stop_and_check();
 }
@@ -207,8 +208,7 @@ fn a_recovery_code_works_once() {
     let (mut server, enrollment) = mfa_server("");
     let first = &enrollment.recovery_codes[0];
 
-    let mut session = open(&server);
-    expect_screen(&mut session, &server, 20, "two-step prompt", prompt_shown);
+    let (mut session, _) = open_at_prompt(&server, "two-step prompt");
     submit(&session, &server, first);
     expect_screen(&mut session, &server, 30, "desktop after a recovery code", desktop_shown);
     server.expect_event("mfa_succeeded with a recovery code", |e| {
@@ -217,8 +217,7 @@ fn a_recovery_code_works_once() {
     drop(session);
 
     // The same code again: refused, the prompt stays; another code still works.
-    let mut session = open(&server);
-    expect_screen(&mut session, &server, 20, "two-step prompt again", prompt_shown);
+    let (mut session, _) = open_at_prompt(&server, "two-step prompt again");
     submit(&session, &server, first);
     server.expect_event("the used recovery code is refused", |e| {
         e.is("mfa_failed") && e.reason.contains("code already used")
@@ -235,8 +234,7 @@ fn a_recovery_code_works_once() {
 fn an_idle_prompt_closes_at_its_deadline() {
     let _turn = exclusive();
     let (mut server, _enrollment) = mfa_server("[auth]\nmfa_prompt_timeout_secs = 10\n");
-    let mut session = open(&server);
-    expect_screen(&mut session, &server, 20, "two-step prompt", prompt_shown);
+    let (mut session, _) = open_at_prompt(&server, "two-step prompt");
     let exited = session.exits_within(Duration::from_secs(25));
     let events = server.events();
     assert!(
@@ -247,11 +245,7 @@ fn an_idle_prompt_closes_at_its_deadline() {
     server.expect_event("connection closed: prompt timed out", |e| {
         e.user == "alice" && e.reason.contains("two-step prompt timed out")
     });
-    assert!(
-        !events.iter().any(|e| e.is("session_started") || e.is("session_resumed")),
-        "a session was started without a code:\n{}",
-        crate::audit::describe(&events)
-    );
+    assert_no_session(&server, "a session was started without a code");
     drop(session);
     server.stop_and_check();
 }
