@@ -14,6 +14,7 @@ pub mod capture;
 mod connection;
 pub mod input;
 pub mod keymap;
+pub mod privacy;
 mod readiness;
 mod region;
 pub mod session;
@@ -58,6 +59,21 @@ pub enum DesktopError {
     /// The Unix account named for a session does not exist.
     #[error("unknown unix user {0:?}")]
     UnknownUnixUser(String),
+    /// A session display would not be private to its owner.
+    #[error("x display {display} is not private: {detail}")]
+    NotPrivate { display: String, detail: String },
+    /// The session's account cannot reach its session files (and so its X server could
+    /// not read its cookie).
+    #[error(
+        "session files for unix user {user:?} would sit below {}, which that user cannot enter (mode {mode:o}, owner uid {owner}); choose a [session] runtime_dir every session user can traverse",
+        dir.display()
+    )]
+    Unreachable {
+        user: String,
+        dir: std::path::PathBuf,
+        mode: u32,
+        owner: u32,
+    },
     /// Something did not happen within its deadline.
     #[error("timed out waiting for {0}")]
     Timeout(&'static str),

@@ -10,6 +10,11 @@
 //! 0700, containing `Xauthority` (0600, a wildcard MIT-MAGIC-COOKIE-1 entry used
 //! both as Xvfb's `-auth` file and as the session's `XAUTHORITY`) and the logs
 //! of Xvfb and the session command.
+//!
+//! Privacy of the display ([`crate::privacy`]): the user must be able to reach that
+//! directory (checked before Xvfb starts), and the started X server must refuse a client
+//! without the cookie (checked before the display is handed out); otherwise the session
+//! is not started. [`SessionManager::self_test`] runs the same checks once at start-up.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -23,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal};
 
-use crate::{readiness, xauth, DesktopError, X11Target};
+use crate::{privacy, readiness, xauth, DesktopError, X11Target};
 
 /// The PATH sessions get.
 pub const SESSION_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
@@ -195,6 +200,14 @@ impl Session {
     }
 }
 
+/// An X server that passed the cookieless check, before its session command starts.
+struct PrivateDisplay {
+    xvfb: Child,
+    number: u32,
+    cookie: Vec<u8>,
+    auth_path: PathBuf,
+}
+
 /// Starts, finds and ends desktop sessions.
 pub struct SessionManager {
     config: SessionConfig,
@@ -250,6 +263,17 @@ impl SessionManager {
         width: u16,
         height: u16,
     ) -> Result<Session, DesktopError> {
+        let dir = self.new_session_dir(account)?;
+        let result = self.start_in(account, width, height, &dir);
+        if result.is_err() {
+            let _ = fs::remove_dir_all(&dir);
+        }
+        result
+    }
+
+    /// A fresh private directory for one session's files, owned by `account`, after
+    /// checking that the account can reach it (the X server reads its cookie there).
+    fn new_session_dir(&self, account: &UnixAccount) -> Result<PathBuf, DesktopError> {
         prepare_runtime_dir(&self.config.runtime_dir)?;
         ensure_x11_socket_dir()?;
         let dir = self.config.runtime_dir.join(format!(
@@ -260,21 +284,38 @@ impl SessionManager {
             .mode(0o700)
             .create(&dir)
             .map_err(|e| DesktopError::io(format!("creating {}", dir.display()), e))?;
-        let result = self.start_in(account, width, height, &dir);
-        if result.is_err() {
+        let reachable = chown(&dir, account).and_then(|()| check_reachable(&dir, account));
+        if let Err(e) = reachable {
             let _ = fs::remove_dir_all(&dir);
+            return Err(e);
         }
-        result
+        Ok(dir)
     }
 
-    fn start_in(
+    /// Checks, before any session exists, that a display started here admits only its
+    /// owner: starts a small Xvfb as `account` with a cookie in the runtime directory,
+    /// makes sure a client without the cookie is refused and one with it is admitted,
+    /// then ends it. `serve` refuses to run when this fails.
+    pub fn self_test(&self, account: &UnixAccount) -> Result<(), DesktopError> {
+        let dir = self.new_session_dir(account)?;
+        let result = self.start_display(account, MIN_SIDE, MIN_SIDE, &dir).map(|mut display| {
+            let with_cookie = crate::connection::connect(&X11Target::local(display.number, display.cookie.clone()));
+            kill_and_wait(&mut display.xvfb);
+            with_cookie.map(|_| ())
+        });
+        let _ = fs::remove_dir_all(&dir);
+        result?
+    }
+
+    /// Starts Xvfb as `account` with a fresh cookie in `dir` and waits until it serves,
+    /// refusing (and ending) one that admits clients without the cookie.
+    fn start_display(
         &self,
         account: &UnixAccount,
         width: u16,
         height: u16,
         dir: &Path,
-    ) -> Result<Session, DesktopError> {
-        chown(dir, account)?;
+    ) -> Result<PrivateDisplay, DesktopError> {
         let cookie = xauth::random_cookie();
         let auth_path = dir.join("Xauthority");
         let entry = xauth::encode_wild_cookie(&cookie).ok_or(DesktopError::Invalid {
@@ -311,22 +352,74 @@ impl SessionManager {
             what: "xvfb",
             source,
         })?;
-
-        let display = match read_display_number(&mut xvfb, XVFB_READY_TIMEOUT) {
+        let log_tail = || {
+            let log = fs::read_to_string(dir.join("xvfb.log")).unwrap_or_default();
+            log.lines().rev().take(5).collect::<Vec<_>>().join(" | ")
+        };
+        let number = match read_display_number(&mut xvfb, XVFB_READY_TIMEOUT) {
             Ok(d) => d,
             Err(e) => {
                 kill_and_wait(&mut xvfb);
-                let log = fs::read_to_string(dir.join("xvfb.log")).unwrap_or_default();
-                let tail: String = log.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
-                tracing::warn!(error = %e, xvfb_log = %tail, "xvfb did not start");
+                tracing::warn!(error = %e, xvfb_log = %log_tail(), "xvfb did not start");
                 return Err(e);
             }
         };
+        // The X server does not refuse to start when it cannot read its cookie: it admits
+        // everyone instead. Never hand out such a display.
+        match privacy::admits_without_cookie(number) {
+            Ok(false) => {}
+            Ok(true) => {
+                kill_and_wait(&mut xvfb);
+                let log = log_tail();
+                tracing::error!(display = number, xvfb_log = %log, "x server admitted a client without the cookie; session refused");
+                return Err(DesktopError::NotPrivate {
+                    display: format!(":{number}"),
+                    detail: format!("it admits clients without the cookie (xvfb log: {log})"),
+                });
+            }
+            Err(e) => {
+                kill_and_wait(&mut xvfb);
+                return Err(DesktopError::NotPrivate {
+                    display: format!(":{number}"),
+                    detail: format!("the cookieless check failed: {e}"),
+                });
+            }
+        }
+        Ok(PrivateDisplay {
+            xvfb,
+            number,
+            cookie,
+            auth_path,
+        })
+    }
 
-        let session_log = create_log(&dir.join("session.log"), account)?;
-        let session_log_err = session_log
-            .try_clone()
-            .map_err(|e| DesktopError::io("duplicating session log", e))?;
+    fn start_in(
+        &self,
+        account: &UnixAccount,
+        width: u16,
+        height: u16,
+        dir: &Path,
+    ) -> Result<Session, DesktopError> {
+        let PrivateDisplay {
+            mut xvfb,
+            number: display,
+            cookie,
+            auth_path,
+        } = self.start_display(account, width, height, dir)?;
+
+        let logs = create_log(&dir.join("session.log"), account).and_then(|log| {
+            let err = log
+                .try_clone()
+                .map_err(|e| DesktopError::io("duplicating session log", e))?;
+            Ok((log, err))
+        });
+        let (session_log, session_log_err) = match logs {
+            Ok(logs) => logs,
+            Err(e) => {
+                kill_and_wait(&mut xvfb);
+                return Err(e);
+            }
+        };
         let cwd = if account.home.is_dir() {
             account.home.clone()
         } else {
@@ -469,9 +562,37 @@ fn prepare_runtime_dir(dir: &Path) -> Result<(), DesktopError> {
             .create(dir)
             .map_err(|e| DesktopError::io(format!("creating {}", dir.display()), e))?;
     }
+    // Whoever owns or may write the runtime directory could swap a session's files.
+    let meta = fs::metadata(dir).map_err(|e| DesktopError::io(format!("stat {}", dir.display()), e))?;
+    let me = rustix::process::geteuid().as_raw();
+    if std::os::unix::fs::MetadataExt::uid(&meta) != me {
+        return Err(DesktopError::Invalid {
+            what: "session runtime directory",
+            detail: format!(
+                "{} is owned by uid {}, not by this server (uid {me})",
+                dir.display(),
+                std::os::unix::fs::MetadataExt::uid(&meta)
+            ),
+        });
+    }
     // Traversable (the user's Xvfb opens its auth file below it), not listable.
     fs::set_permissions(dir, fs::Permissions::from_mode(0o711))
         .map_err(|e| DesktopError::io(format!("chmod {}", dir.display()), e))
+}
+
+/// Refuses a session directory that its account cannot walk down to: its X server would
+/// not read the cookie and would admit every local client instead.
+fn check_reachable(dir: &Path, account: &UnixAccount) -> Result<(), DesktopError> {
+    let chain = privacy::dir_chain(dir)?;
+    match privacy::unreachable_dir(&chain, account.uid, account.gid) {
+        None => Ok(()),
+        Some(block) => Err(DesktopError::Unreachable {
+            user: account.name.clone(),
+            dir: block.dir,
+            mode: block.mode,
+            owner: block.owner,
+        }),
+    }
 }
 
 /// Xvfb running as an ordinary user cannot create `/tmp/.X11-unix` properly; make

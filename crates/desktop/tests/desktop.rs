@@ -15,6 +15,7 @@
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -706,4 +707,92 @@ fn capture_without_shm_and_cursor_changes() {
     let c = crosshair.expect("cursor change reported");
     assert!(c.width > 0 && c.hot_x < c.width && c.hot_y < c.height);
     assert!(c.rgba.chunks(4).any(|p| p[3] == 0xFF), "an opaque pixel");
+}
+
+/// The failure that left session displays open to every local account: an X server whose
+/// auth file it cannot read starts anyway and admits clients without a cookie. The probe
+/// must see exactly that, and must see a healthy server refuse.
+#[test]
+fn cookieless_probe_tells_an_open_display_from_a_private_one() {
+    assert!(rustix::process::geteuid().is_root(), "run as root (it starts Xvfb as {E2E_USER})");
+    let account = ensure_e2e_account();
+    // A root-only directory the account cannot enter holds the auth file.
+    let hidden = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(hidden.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let auth = hidden.path().join("Xauthority");
+    std::fs::write(&auth, b"").unwrap();
+    let mut child = Command::new("Xvfb")
+        .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0", "64x64x24", "-auth"])
+        .arg(&auth)
+        .uid(account.uid)
+        .gid(account.gid)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb must be installed (apt-get install xvfb)");
+    let mut line = String::new();
+    let mut out = child.stdout.take().unwrap();
+    let mut byte = [0u8; 1];
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline && out.read(&mut byte).map(|n| n == 1).unwrap_or(false) && byte[0] != b'\n' {
+        line.push(char::from(byte[0]));
+    }
+    let display: u32 = line.trim().parse().unwrap_or_else(|_| {
+        let _ = child.kill();
+        panic!("Xvfb reported no display: {line:?}")
+    });
+    let open = rampart_desktop::privacy::admits_without_cookie(display);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        open.unwrap(),
+        "an X server that could not read its cookie refused a cookieless client: the probe would miss the open-display failure"
+    );
+
+    let private = TestDisplay::start(64, 64);
+    assert!(
+        !rampart_desktop::privacy::admits_without_cookie(private.display).unwrap(),
+        "an X server with a cookie admitted a client without it"
+    );
+}
+
+/// A runtime directory below a root-only directory is refused before any X server starts,
+/// with a message that names the directory; a traversable layout passes the self-test.
+#[test]
+fn session_files_must_be_reachable_by_their_owner() {
+    assert!(rustix::process::geteuid().is_root(), "run as root (sessions run as {E2E_USER})");
+    let account = ensure_e2e_account();
+    let before = processes_of(account.uid);
+
+    let root_only = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(root_only.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let config = |runtime_dir: std::path::PathBuf| SessionConfig {
+        runtime_dir,
+        xvfb: "Xvfb".into(),
+        default_command: "exec sleep 600".into(),
+        use_xsession: false,
+        depth: 24,
+    };
+    let mut manager = SessionManager::new(config(root_only.path().join("run")));
+    let err = manager.ensure("alice@rdp", &account, 320, 240).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, rampart_desktop::DesktopError::Unreachable { .. })
+            && text.contains(&root_only.path().display().to_string()),
+        "{text}"
+    );
+    assert!(manager.self_test(&account).is_err(), "self-test passed in a root-only layout");
+    assert!(manager.is_empty());
+    let started: Vec<u32> = processes_of(account.uid).into_iter().filter(|p| !before.contains(p)).collect();
+    assert!(started.is_empty(), "processes started for a refused session: {started:?}");
+
+    let open = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(open.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let manager = SessionManager::new(config(open.path().join("run")));
+    manager.self_test(&account).unwrap();
+    assert!(
+        std::fs::read_dir(open.path().join("run")).unwrap().next().is_none(),
+        "the self-test left files behind"
+    );
 }

@@ -190,6 +190,8 @@ pub struct SessionOptions {
     pub default_width: u16,
     pub default_height: u16,
     pub xvfb: PathBuf,
+    /// Session files live in `runtime_dir/sessions` (see `[session] runtime_dir`).
+    pub runtime_dir: PathBuf,
 }
 
 impl Default for SessionOptions {
@@ -200,6 +202,7 @@ impl Default for SessionOptions {
             default_width: 1024,
             default_height: 768,
             xvfb: PathBuf::from("Xvfb"),
+            runtime_dir: PathBuf::from("/run/rampart"),
         }
     }
 }

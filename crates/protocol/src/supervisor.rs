@@ -91,15 +91,15 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     };
     let sessions = match &opts.desktop {
         DesktopMode::Session(s) => {
-            let runtime_dir = opts.state_dir.join("sessions");
-            create_private_dir(&runtime_dir)?;
-            Some(Mutex::new(SessionManager::new(SessionConfig {
-                runtime_dir,
+            let manager = SessionManager::new(SessionConfig {
+                runtime_dir: s.runtime_dir.join("sessions"),
                 xvfb: s.xvfb.clone(),
                 default_command: s.default_command.clone(),
                 use_xsession: s.use_xsession,
                 depth: 24,
-            })))
+            });
+            check_private_displays(&manager, &opts.worker_user)?;
+            Some(Mutex::new(manager))
         }
         DesktopMode::Shadow { .. } => None,
     };
@@ -163,6 +163,24 @@ fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .with_context(|| format!("cannot restrict {}", dir.display()))?;
     }
+    Ok(())
+}
+
+/// Refuses to serve unless a display started the way sessions are started admits only
+/// clients with its cookie (an X server that cannot read its cookie admits everyone).
+/// The probe runs as the unprivileged worker account, never root, so a runtime directory
+/// that only root can enter fails here rather than at the first login.
+fn check_private_displays(manager: &SessionManager, probe_user: &str) -> anyhow::Result<()> {
+    if !rustix::process::geteuid().is_root() {
+        // Sessions as another user need root; without it no session starts at all.
+        return Ok(());
+    }
+    let account = UnixAccount::lookup(probe_user)
+        .with_context(|| format!("worker_user {probe_user:?} is not a unix account on this host"))?;
+    manager
+        .self_test(&account)
+        .context("session displays would not be private to their owners; refusing to serve")?;
+    info!("session display check passed: a client without the cookie is refused");
     Ok(())
 }
 

@@ -105,6 +105,9 @@ pub struct SessionConfig {
     pub default_width: u16,
     pub default_height: u16,
     pub xvfb: PathBuf,
+    /// Root-owned directory for session files (cookies, logs); every session user must be
+    /// able to traverse it, so it never sits in the root-only state directory.
+    pub runtime_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +152,9 @@ impl Default for Config {
                 default_width: 1024,
                 default_height: 768,
                 xvfb: PathBuf::from("Xvfb"),
+                // The FHS place for runtime files (a tmpfs, cleared at boot); systemd's
+                // RuntimeDirectory=rampart makes the same directory.
+                runtime_dir: PathBuf::from("/run/rampart"),
             },
             shadow: ShadowConfig {
                 display: None,
@@ -363,6 +369,7 @@ struct RawSession {
     default_width: Option<Spanned<u16>>,
     default_height: Option<Spanned<u16>>,
     xvfb: Option<Spanned<String>>,
+    runtime_dir: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -560,6 +567,14 @@ impl RawConfig {
             )?,
             xvfb: typed(doc, "session", "xvfb", se.xvfb, d.session.xvfb, |v| {
                 non_empty(v, "a program name or path").map(PathBuf::from)
+            })?,
+            runtime_dir: typed(doc, "session", "runtime_dir", se.runtime_dir, d.session.runtime_dir, |v| {
+                let path = PathBuf::from(v);
+                if path.is_absolute() {
+                    Ok(path)
+                } else {
+                    Err("must be an absolute path".to_owned())
+                }
             })?,
         };
 

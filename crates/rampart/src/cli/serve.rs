@@ -50,6 +50,7 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
             default_width: cfg.session.default_width,
             default_height: cfg.session.default_height,
             xvfb: cfg.session.xvfb.clone(),
+            runtime_dir: cfg.session.runtime_dir.clone(),
         }),
     };
     let state_dir_for_key = state_dir.clone();

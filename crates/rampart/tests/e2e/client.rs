@@ -89,7 +89,20 @@ impl Session {
         port: u16,
         user: &str,
         password: &str,
+        size: (u32, u32),
+        limit: Duration,
+    ) -> Session {
+        Self::start_with(port, user, password, size, &[], limit)
+    }
+
+    /// [`Session::start`] with extra xfreerdp arguments (e.g. `/network:modem` for plain
+    /// bitmaps, `/gfx:avc420` for the graphics pipeline).
+    pub fn start_with(
+        port: u16,
+        user: &str,
+        password: &str,
         (width, height): (u32, u32),
+        extra: &[&str],
         limit: Duration,
     ) -> Session {
         require_tool("xdotool", "xdotool");
@@ -97,7 +110,8 @@ impl Session {
         let mut cmd = xfreerdp(&x);
         cmd.args(base_args(port, user, password, "nla"))
             .arg(format!("/size:{width}x{height}"))
-            .arg("-grab-keyboard");
+            .arg("-grab-keyboard")
+            .args(extra);
         let log = x.dir().join("xfreerdp.log");
         let mut proc = Guarded::spawn("xfreerdp", &mut cmd, &log);
         let pid = proc.pid().to_string();

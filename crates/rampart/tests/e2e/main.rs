@@ -24,6 +24,7 @@ mod audit;
 mod client;
 mod display;
 mod garbage;
+mod isolation;
 mod nmap;
 mod process;
 mod proctree;

@@ -12,7 +12,7 @@ use crate::screen::{near, rgb, Image, Rgb};
 use crate::server::{Config, Enrollment, Server, PASSWORD};
 
 const SIZE: (u32, u32) = (1024, 768);
-const DESKTOP: &str = "#3366cc";
+pub(crate) const DESKTOP: &str = "#3366cc";
 /// The prompt's background (`rampart_protocol::prompt::PROMPT_BACKGROUND`).
 const PROMPT: Rgb = [0x15, 0x20, 0x2b];
 const TOLERANCE: u8 = 12;
@@ -33,7 +33,18 @@ fn mfa_server(extra_toml: &str) -> (Server, Enrollment) {
 /// Logs alice in with her password and waits for the two-step prompt (`what` names the
 /// moment in a failure); returns the session and the prompt's screenshot.
 fn open_at_prompt(server: &Server, what: &str) -> (Session, Image) {
-    let mut session = Session::start(server.port, "alice", PASSWORD, SIZE, Duration::from_secs(30));
+    open_at_prompt_as(server, "alice", SIZE, &[], what)
+}
+
+/// Logs `user` in at `size` (with extra xfreerdp arguments) and waits for the prompt.
+pub(crate) fn open_at_prompt_as(
+    server: &Server,
+    user: &str,
+    size: (u32, u32),
+    client_args: &[&str],
+    what: &str,
+) -> (Session, Image) {
+    let mut session = Session::start_with(server.port, user, PASSWORD, size, client_args, Duration::from_secs(30));
     let img = expect_screen(&mut session, server, 20, what, prompt_shown);
     (session, img)
 }
@@ -44,7 +55,7 @@ fn whole(img: &Image) -> (usize, usize, usize, usize) {
 
 /// The prompt's dark background in the corners and over a good part of the window (the
 /// light panel in the middle covers the rest).
-fn prompt_shown(img: &Image) -> bool {
+pub(crate) fn prompt_shown(img: &Image) -> bool {
     let (r, b) = (img.width.saturating_sub(5), img.height.saturating_sub(5));
     let corners = [(5, 5), (r, 5), (5, b), (r, b)];
     img.width > 10
@@ -53,14 +64,25 @@ fn prompt_shown(img: &Image) -> bool {
         && img.fraction_near(whole(img), PROMPT, TOLERANCE) > 0.3
 }
 
-fn desktop_shown(img: &Image) -> bool {
-    [(20, 20), (1000, 20), (512, 380), (20, 740), (1000, 740)]
-        .iter()
-        .all(|&(x, y)| x < img.width && y < img.height && near(img.pixel(x, y), rgb(DESKTOP), TOLERANCE))
+/// The desktop's colour near the four corners and in the middle of the window, whatever
+/// its size (the tests' sessions draw nothing else there).
+pub(crate) fn desktop_shown(img: &Image) -> bool {
+    let (w, h) = (img.width, img.height);
+    w > 40
+        && h > 40
+        && [(20, 20), (w - 20, 20), (w / 2, h / 2), (20, h - 20), (w - 20, h - 20)]
+            .iter()
+            .all(|&(x, y)| near(img.pixel(x, y), rgb(DESKTOP), TOLERANCE))
 }
 
 /// Waits <= `secs` for `check`; panics with a saved screenshot and both logs otherwise.
-fn expect_screen(session: &mut Session, server: &Server, secs: u64, what: &str, check: fn(&Image) -> bool) -> Image {
+pub(crate) fn expect_screen(
+    session: &mut Session,
+    server: &Server,
+    secs: u64,
+    what: &str,
+    check: fn(&Image) -> bool,
+) -> Image {
     let (img, ok) = session.wait_for_screen(Duration::from_secs(secs), check);
     if !ok {
         let saved = img.as_ref().map(|i| i.save(&what.replace(' ', "_")));
@@ -114,18 +136,27 @@ fn assert_no_session(server: &Server, what: &str) {
 }
 
 fn count(server: &Server, kind: &str) -> usize {
-    server.events().iter().filter(|e| e.is(kind) && e.user == "alice").count()
+    count_for(server, kind, "alice")
+}
+
+fn count_for(server: &Server, kind: &str, user: &str) -> usize {
+    server.events().iter().filter(|e| e.is(kind) && e.user == user).count()
 }
 
 /// Types `code` and Enter into the client, then waits (<= 10 s) until the server has
 /// audited one more check of a code.
 fn submit(session: &Session, server: &Server, code: &str) {
-    let before = count(server, "mfa_failed") + count(server, "mfa_succeeded");
-    session.point_at(512, 600);
+    submit_as(session, server, "alice", code)
+}
+
+/// [`submit`] for `user`.
+pub(crate) fn submit_as(session: &Session, server: &Server, user: &str, code: &str) {
+    let before = count_for(server, "mfa_failed", user) + count_for(server, "mfa_succeeded", user);
+    session.point_at(10, 10);
     session.type_text(code);
     session.key("Return");
     let checked = poll(Duration::from_secs(10), Duration::from_millis(100), || {
-        (count(server, "mfa_failed") + count(server, "mfa_succeeded") > before).then_some(())
+        (count_for(server, "mfa_failed", user) + count_for(server, "mfa_succeeded", user) > before).then_some(())
     });
     assert!(
         checked.is_some(),
