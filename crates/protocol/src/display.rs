@@ -72,6 +72,17 @@ impl DesktopLink {
         self.state.lock().map(|s| s.size).unwrap_or(DesktopSize { width: 1024, height: 768 })
     }
 
+    /// The size the client is told before any desktop exists (the prompt's size).
+    /// IronRDP sizes its encoder from `size()` after `request_initial_size`; an encoder
+    /// sized smaller than what is drawn drops every update that does not fit, silently.
+    fn announce(&self, size: DesktopSize) {
+        if let Ok(mut state) = self.state.lock() {
+            if state.target.is_none() {
+                state.size = size;
+            }
+        }
+    }
+
     /// Start or resume the desktop (once), connect input to it, and return its target.
     fn ensure(&self, wanted: DesktopSize) -> anyhow::Result<X11Target> {
         let mut state = self.state.lock().map_err(|_| anyhow::anyhow!("desktop state poisoned"))?;
@@ -254,6 +265,7 @@ impl RdpServerDisplay for WorkerDisplay {
                 height: client_size.height.clamp(PROMPT_MIN_DIM, PROMPT_MAX_DIM),
             };
             self.announced = Some(size);
+            self.link.announce(size);
             return size;
         }
         self.announced = Some(client_size);

@@ -13,6 +13,9 @@ mod clipboard;
 mod display;
 mod echo;
 mod encoder;
+/// Rampart patch: see `encoder::bitmap::rampart_encode_bitmap`.
+#[doc(hidden)]
+pub use encoder::rampart_encode_bitmap;
 #[cfg(feature = "egfx")]
 mod gfx;
 mod handler;

@@ -24,10 +24,22 @@ impl BitmapEncoder {
     }
 
     pub(crate) fn encode(&mut self, bitmap: &BitmapUpdate, output: &mut [u8]) -> Result<usize, BitmapEncodeError> {
-        // FIXME: support non-multiple of 4 widths.
-        //
-        // It’s not clear how to achieve that yet, but generally, server uses multiple of 4-widths,
-        // and client has surface capabilities, so this path is unlikely.
+        // Rampart patch: any width, any stride. Upstream refused widths that are not a
+        // multiple of 4 (every damage rectangle of an odd size, every desktop of an odd
+        // width: the connection dropped), and computed the height of the last chunk of a
+        // sub-bitmap (stride wider than its rows, as every diff rectangle is) one row short.
+        // As xrdp does, the bitmap is sent padded to a multiple of 4 (repeating its last
+        // column) with the destination rectangle of the real width, which clients clip to;
+        // and it is made compact first, so `len / stride` is the row count.
+        let dest_width = bitmap.width.get();
+        let compact;
+        let bitmap = match compact_padded(bitmap) {
+            Some(copy) => {
+                compact = copy;
+                &compact
+            }
+            None => bitmap,
+        };
         if !bitmap.width.get().is_multiple_of(4) {
             return Err(BitmapEncodeError::Encode(invalid_field_err!(
                 "bitmap",
@@ -67,7 +79,7 @@ impl BitmapEncoder {
                 rectangle: InclusiveRectangle {
                     left: bitmap.x,
                     top,
-                    right: bitmap.x + bitmap.width.get() - 1,
+                    right: bitmap.x + dest_width - 1,
                     bottom: top + height - 1,
                 },
                 width: u16::from(bitmap.width),
@@ -113,5 +125,62 @@ impl BitmapEncoder {
         };
 
         Ok(written)
+    }
+}
+
+/// Rampart patch: a copy of `bitmap` with rows exactly `width * bpp` bytes apart and its
+/// width padded to a multiple of 4 by repeating each row's last pixel; `None` when the
+/// bitmap is already so.
+fn compact_padded(bitmap: &BitmapUpdate) -> Option<BitmapUpdate> {
+    let bpp = usize::from(bitmap.format.bytes_per_pixel());
+    let width = usize::from(bitmap.width.get());
+    let height = usize::from(bitmap.height.get());
+    let padded = width.next_multiple_of(4);
+    let row_len = width * bpp;
+    let stride = bitmap.stride.get();
+    if padded == width && stride == row_len && bitmap.data.len() == row_len * height {
+        return None;
+    }
+    let padded_row = padded * bpp;
+    let mut data = Vec::with_capacity(padded_row * height);
+    for y in 0..height {
+        let start = y * stride;
+        let row = bitmap.data.get(start..start + row_len)?;
+        data.extend_from_slice(row);
+        let last = row.get(row_len - bpp..)?;
+        for _ in width..padded {
+            data.extend_from_slice(last);
+        }
+    }
+    Some(BitmapUpdate {
+        x: bitmap.x,
+        y: bitmap.y,
+        width: core::num::NonZeroU16::new(u16::try_from(padded).ok()?)?,
+        height: bitmap.height,
+        format: bitmap.format,
+        data: data.into(),
+        stride: NonZeroUsize::new(padded_row)?,
+    })
+}
+
+/// Rampart patch: the plain-bitmap encoder, reachable from Rampart's own tests (this crate
+/// is vendored and not a workspace member, so its unit tests would not run in CI).
+#[doc(hidden)]
+pub fn rampart_encode_bitmap(bitmap: &BitmapUpdate) -> Result<Vec<u8>, BitmapEncodeError> {
+    let mut encoder = BitmapEncoder::new();
+    let mut out = vec![0u8; bitmap.data.len() * 2 + 1024];
+    loop {
+        match encoder.encode(bitmap, &mut out) {
+            Ok(len) => {
+                out.truncate(len);
+                return Ok(out);
+            }
+            Err(BitmapEncodeError::Encode(e))
+                if matches!(e.kind(), ironrdp_core::EncodeErrorKind::NotEnoughBytes { .. }) && out.len() < 1 << 28 =>
+            {
+                out.resize(out.len() * 2, 0);
+            }
+            Err(e) => return Err(e),
+        }
     }
 }

@@ -21,6 +21,7 @@ use crate::macros::time_warn;
 use crate::{ColorPointer, DisplayUpdate, Framebuffer, RGBAPointer};
 
 mod bitmap;
+pub use bitmap::rampart_encode_bitmap;
 mod fast_path;
 pub(crate) mod rfx;
 
@@ -152,12 +153,18 @@ impl UpdateEncoder {
                     nscodec: Some((id, cll)),
                     ..
                 } => BitmapUpdater::NsCodec(NsCodecHandler::new(id, cll)),
-                _ => BitmapUpdater::None(NoneHandler),
+                // Rampart patch: a client that offers surface commands but no codec we
+                // encode (FreeRDP with /network:modem, or asking for the graphics pipeline)
+                // got uncompressed 32 bpp surface bits: 8 MB per 1920x1080 frame. Compressed
+                // (planar) bitmap updates are what such a client is asking for.
+                _ => BitmapUpdater::Bitmap(BitmapHandler::new()),
             }
         } else {
             BitmapUpdater::Bitmap(BitmapHandler::new())
         };
 
+        // Rampart patch: say which path updates take (operators and tests need to know).
+        tracing::info!(codec = bitmap_updater.name(), width = desktop_size.width, height = desktop_size.height, "update encoder ready");
         Ok(Self {
             desktop_size,
             framebuffer: None,
@@ -448,6 +455,8 @@ impl EncoderIter<'_> {
 
 #[derive(Debug)]
 enum BitmapUpdater {
+    // Rampart patch: no longer chosen (see `UpdateEncoder::new`); kept to keep the diff small.
+    #[allow(dead_code)]
     None(NoneHandler),
     Bitmap(BitmapHandler),
     RemoteFx(RemoteFxHandler),
@@ -460,6 +469,21 @@ enum BitmapUpdater {
 }
 
 impl BitmapUpdater {
+    /// Rampart patch: the codec's name for the log.
+    fn name(&self) -> &'static str {
+        match self {
+            Self::None(_) => "uncompressed surface bits",
+            Self::Bitmap(_) => "bitmap",
+            Self::RemoteFx(_) => "remotefx",
+            #[cfg(feature = "qoi")]
+            Self::Qoi(_) => "qoi",
+            #[cfg(feature = "qoiz")]
+            Self::Qoiz(_) => "qoiz",
+            #[cfg(feature = "nscodec")]
+            Self::NsCodec(_) => "nscodec",
+        }
+    }
+
     fn handle(&mut self, bitmap: &BitmapUpdate) -> Result<UpdateFragmenter> {
         match self {
             Self::None(up) => up.handle(bitmap),
