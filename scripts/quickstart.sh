@@ -20,11 +20,12 @@ LISTEN="${RAMPART_LISTEN:-0.0.0.0:3389}"
 die() { echo "quickstart: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root: sudo $0"
 
-# 1. Runtime packages: the X server for sessions and what the default session runs.
+# 1. Runtime packages: the X server for sessions (Xorg with the dummy driver) and what
+#    the default session runs.
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-    xvfb xterm openbox x11-xserver-utils xauth xfonts-base \
+    xserver-xorg-core xserver-xorg-video-dummy xvfb xterm openbox x11-xserver-utils xauth xfonts-base \
     build-essential pkg-config ca-certificates >/dev/null
 
 # 2. Build as the invoking user when there is one (their rustup toolchain and their

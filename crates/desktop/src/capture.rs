@@ -20,6 +20,8 @@ use crate::shm::ShmBuffer;
 use crate::{connection, readiness, DesktopError, X11Target};
 
 const BYTES_PER_PIXEL: usize = 4;
+/// How long a resize waits for the X server to report the new size.
+const RESIZE_SETTLE: Duration = Duration::from_secs(2);
 
 /// A rectangle of screen pixels, BGRX 32 bpp little endian.
 #[derive(Clone, PartialEq, Eq)]
@@ -294,6 +296,64 @@ impl Capture {
         if let Some(old) = self.shm.take() {
             // Best effort: the segment dies with the connection anyway.
             let _ = self.conn.shm_detach(old.seg);
+        }
+    }
+
+    /// Resizes the screen to `width`x`height` with RandR (the session's own display only:
+    /// never a shadowed console) and follows it here at once: the next frames have the
+    /// new size, and the server's later size notification is not reported again. Fails,
+    /// leaving the screen as it was, when the X server cannot take the size.
+    pub fn resize(&mut self, width: u16, height: u16) -> Result<(), DesktopError> {
+        if (width, height) == (self.width, self.height) {
+            return Ok(());
+        }
+        crate::randr::set_screen_size(&self.conn, self.root, (self.width, self.height), width, height)?;
+        self.absorb_own_resize(width, height)?;
+        let geometry = self
+            .conn
+            .get_geometry(self.root)
+            .map_err(x11)?
+            .reply()
+            .map_err(x11)?;
+        self.width = geometry.width;
+        self.height = geometry.height;
+        self.detach_shm();
+        self.shm = self.attach_shm();
+        self.take_damage()?;
+        if (self.width, self.height) != (width, height) {
+            return Err(DesktopError::X11(format!(
+                "asked for {width}x{height}, the screen is {}x{}",
+                self.width, self.height
+            )));
+        }
+        Ok(())
+    }
+
+    /// Takes the root size notifications our own resize caused off the queue (the steps
+    /// of a resize may each send one), up to the one with the final size, so that none is
+    /// reported later as a resize by someone else. Bounded by [`RESIZE_SETTLE`].
+    fn absorb_own_resize(&mut self, width: u16, height: u16) -> Result<(), DesktopError> {
+        let deadline = Instant::now() + RESIZE_SETTLE;
+        loop {
+            while let Some(event) = self.conn.poll_for_event().map_err(x11)? {
+                match event {
+                    Event::ConfigureNotify(ev)
+                        if ev.window == self.root && (ev.width, ev.height) == (width, height) =>
+                    {
+                        return Ok(());
+                    }
+                    Event::XfixesCursorNotify(_) => self.cursor_dirty = true,
+                    // Damage is dropped: the caller sends the whole new screen anyway.
+                    _ => {}
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                tracing::debug!(width, height, "no size notification after a resize");
+                return Ok(());
+            }
+            readiness::wait_readable(self.conn.stream(), deadline - now)
+                .map_err(|e| DesktopError::io("waiting for x events", e))?;
         }
     }
 

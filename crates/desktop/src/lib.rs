@@ -15,12 +15,14 @@ mod connection;
 pub mod input;
 pub mod keymap;
 pub mod privacy;
+mod randr;
 mod readiness;
 mod region;
 pub mod session;
 mod shadow;
 mod shm;
 mod xauth;
+pub mod xserver;
 
 use std::fmt;
 
@@ -30,6 +32,7 @@ pub use keymap::scancode_to_evdev;
 pub use region::Rect;
 pub use session::{SessionConfig, SessionInfo, SessionManager, UnixAccount};
 pub use shadow::shadow_target;
+pub use xserver::XServer;
 
 /// The name of the only X authorization protocol we use.
 pub const MIT_MAGIC_COOKIE: &str = "MIT-MAGIC-COOKIE-1";

@@ -1,18 +1,18 @@
-//! Xvfb desktops started as a Unix user, kept alive across connections.
+//! X desktops (Xorg with the dummy driver, or Xvfb) started as a Unix user, kept alive across connections.
 //!
 //! Owned by the privileged supervisor. For each RDP user there is at most one
-//! live session: an Xvfb running as the mapped Unix account plus the session
+//! live session: an X server running as the mapped Unix account plus the session
 //! command (`~/.xsession` or the configured default) in its own process group,
 //! also as that account, with a clean environment.
 //!
 //! Files: `runtime_dir` (root, 0711: others may traverse it but not list it)
 //! holds one directory per session with a random name, owned by the user and
 //! 0700, containing `Xauthority` (0600, a wildcard MIT-MAGIC-COOKIE-1 entry used
-//! both as Xvfb's `-auth` file and as the session's `XAUTHORITY`) and the logs
-//! of Xvfb and the session command.
+//! both as the X server's `-auth` file and as the session's `XAUTHORITY`) and the logs
+//! of the X server and the session command.
 //!
 //! Privacy of the display ([`crate::privacy`]): the user must be able to reach that
-//! directory (checked before Xvfb starts), and the started X server must refuse a client
+//! directory (checked before the X server starts), and the started X server must refuse a client
 //! without the cookie (checked before the display is handed out); otherwise the session
 //! is not started. [`SessionManager::self_test`] runs the same checks once at start-up.
 
@@ -28,12 +28,13 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal};
 
+use crate::xserver::XServer;
 use crate::{privacy, readiness, xauth, DesktopError, X11Target};
 
 /// The PATH sessions get.
 pub const SESSION_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
-/// How long Xvfb may take to report its display number.
-pub const XVFB_READY_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long the X server may take to report its display number.
+pub const XSERVER_READY_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long processes get between SIGTERM and SIGKILL.
 pub const TERM_GRACE: Duration = Duration::from_secs(2);
 /// At most this many live sessions per manager.
@@ -56,13 +57,13 @@ exec /bin/sh -c "$1""#;
 pub struct SessionConfig {
     /// Root-owned directory for per-session files (created 0711 if missing).
     pub runtime_dir: PathBuf,
-    /// The Xvfb binary.
-    pub xvfb: PathBuf,
+    /// The X server sessions run (Xorg with the dummy driver unless configured).
+    pub server: XServer,
     /// Run with `/bin/sh -c` when the user has no usable `~/.xsession`.
     pub default_command: String,
     /// Honour `~/.xsession`.
     pub use_xsession: bool,
-    /// Screen depth for Xvfb (24 unless you know better).
+    /// Screen depth for the X server (24 unless you know better).
     pub depth: u8,
 }
 
@@ -70,7 +71,7 @@ impl Default for SessionConfig {
     fn default() -> Self {
         Self {
             runtime_dir: PathBuf::from("/run/rampart/sessions"),
-            xvfb: PathBuf::from("Xvfb"),
+            server: XServer::default(),
             default_command: "exec xterm".to_owned(),
             use_xsession: true,
             depth: 24,
@@ -174,7 +175,7 @@ struct Session {
     width: u16,
     height: u16,
     dir: PathBuf,
-    xvfb: Child,
+    xserver: Child,
     /// The session command; also the id of its process group.
     command: Child,
 }
@@ -191,19 +192,22 @@ impl Session {
     }
 
     fn alive(&mut self) -> bool {
-        matches!(self.xvfb.try_wait(), Ok(None)) && matches!(self.command.try_wait(), Ok(None))
+        matches!(self.xserver.try_wait(), Ok(None)) && matches!(self.command.try_wait(), Ok(None))
     }
 
-    /// Process ids, for tests and diagnostics: (Xvfb, session command).
+    /// Process ids, for tests and diagnostics: (X server, session command).
     fn pids(&self) -> (u32, u32) {
-        (self.xvfb.id(), self.command.id())
+        (self.xserver.id(), self.command.id())
     }
 }
 
 /// An X server that passed the cookieless check, before its session command starts.
 struct PrivateDisplay {
-    xvfb: Child,
+    xserver: Child,
     number: u32,
+    /// The size it started at (at least the server's minimum).
+    width: u16,
+    height: u16,
     cookie: Vec<u8>,
     auth_path: PathBuf,
 }
@@ -293,21 +297,21 @@ impl SessionManager {
     }
 
     /// Checks, before any session exists, that a display started here admits only its
-    /// owner: starts a small Xvfb as `account` with a cookie in the runtime directory,
+    /// owner: starts a small X server as `account` with a cookie in the runtime directory,
     /// makes sure a client without the cookie is refused and one with it is admitted,
     /// then ends it. `serve` refuses to run when this fails.
     pub fn self_test(&self, account: &UnixAccount) -> Result<(), DesktopError> {
         let dir = self.new_session_dir(account)?;
         let result = self.start_display(account, MIN_SIDE, MIN_SIDE, &dir).map(|mut display| {
             let with_cookie = crate::connection::connect(&X11Target::local(display.number, display.cookie.clone()));
-            kill_and_wait(&mut display.xvfb);
+            kill_and_wait(&mut display.xserver);
             with_cookie.map(|_| ())
         });
         let _ = fs::remove_dir_all(&dir);
         result?
     }
 
-    /// Starts Xvfb as `account` with a fresh cookie in `dir` and waits until it serves,
+    /// Starts the X server as `account` with a fresh cookie in `dir` and waits until it serves,
     /// refusing (and ending) one that admits clients without the cookie.
     fn start_display(
         &self,
@@ -323,44 +327,34 @@ impl SessionManager {
             detail: "too long".into(),
         })?;
         write_private(&auth_path, &entry, account)?;
-        let xvfb_log = create_log(&dir.join("xvfb.log"), account)?;
-
-        let mut xvfb_cmd = Command::new(&self.config.xvfb);
-        xvfb_cmd
-            .arg("-displayfd")
-            .arg("1")
-            .arg("-auth")
-            .arg(&auth_path)
-            .arg("-screen")
-            .arg("0")
-            .arg(format!("{width}x{height}x{}", self.config.depth))
-            .arg("-nolisten")
-            .arg("tcp")
-            // Without it the server resets whenever its last client disconnects: a session
-            // command that sets the background and exits before anything else connects (and
-            // every reconnect gap) would lose the desktop's state.
-            .arg("-noreset")
+        let (width, height) = self.config.server.start_size(width, height);
+        for (name, contents) in self.config.server.files(width, height, self.config.depth) {
+            write_private(&dir.join(name), contents.as_bytes(), account)?;
+        }
+        let server_log = create_log(&dir.join("xserver.log"), account)?;
+        let mut server_cmd = self.config.server.command(dir, &auth_path, width, height, self.config.depth);
+        server_cmd
             .env_clear()
             .env("PATH", SESSION_PATH)
             .env("HOME", &account.home)
             .current_dir("/")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(xvfb_log);
-        as_user(&mut xvfb_cmd, account);
-        let mut xvfb = xvfb_cmd.spawn().map_err(|source| DesktopError::Spawn {
-            what: "xvfb",
+            .stderr(server_log);
+        as_user(&mut server_cmd, account);
+        let mut xserver = server_cmd.spawn().map_err(|source| DesktopError::Spawn {
+            what: "x server",
             source,
         })?;
         let log_tail = || {
-            let log = fs::read_to_string(dir.join("xvfb.log")).unwrap_or_default();
+            let log = fs::read_to_string(dir.join("xserver.log")).unwrap_or_default();
             log.lines().rev().take(5).collect::<Vec<_>>().join(" | ")
         };
-        let number = match read_display_number(&mut xvfb, XVFB_READY_TIMEOUT) {
+        let number = match read_display_number(&mut xserver, XSERVER_READY_TIMEOUT) {
             Ok(d) => d,
             Err(e) => {
-                kill_and_wait(&mut xvfb);
-                tracing::warn!(error = %e, xvfb_log = %log_tail(), "xvfb did not start");
+                kill_and_wait(&mut xserver);
+                tracing::warn!(error = %e, xserver_log = %log_tail(), "x server did not start");
                 return Err(e);
             }
         };
@@ -369,16 +363,16 @@ impl SessionManager {
         match privacy::admits_without_cookie(number) {
             Ok(false) => {}
             Ok(true) => {
-                kill_and_wait(&mut xvfb);
+                kill_and_wait(&mut xserver);
                 let log = log_tail();
-                tracing::error!(display = number, xvfb_log = %log, "x server admitted a client without the cookie; session refused");
+                tracing::error!(display = number, xserver_log = %log, "x server admitted a client without the cookie; session refused");
                 return Err(DesktopError::NotPrivate {
                     display: format!(":{number}"),
-                    detail: format!("it admits clients without the cookie (xvfb log: {log})"),
+                    detail: format!("it admits clients without the cookie (x server log: {log})"),
                 });
             }
             Err(e) => {
-                kill_and_wait(&mut xvfb);
+                kill_and_wait(&mut xserver);
                 return Err(DesktopError::NotPrivate {
                     display: format!(":{number}"),
                     detail: format!("the cookieless check failed: {e}"),
@@ -386,8 +380,10 @@ impl SessionManager {
             }
         }
         Ok(PrivateDisplay {
-            xvfb,
+            xserver,
             number,
+            width,
+            height,
             cookie,
             auth_path,
         })
@@ -401,8 +397,10 @@ impl SessionManager {
         dir: &Path,
     ) -> Result<Session, DesktopError> {
         let PrivateDisplay {
-            mut xvfb,
+            mut xserver,
             number: display,
+            width,
+            height,
             cookie,
             auth_path,
         } = self.start_display(account, width, height, dir)?;
@@ -416,7 +414,7 @@ impl SessionManager {
         let (session_log, session_log_err) = match logs {
             Ok(logs) => logs,
             Err(e) => {
-                kill_and_wait(&mut xvfb);
+                kill_and_wait(&mut xserver);
                 return Err(e);
             }
         };
@@ -449,7 +447,7 @@ impl SessionManager {
         let command = match cmd.spawn() {
             Ok(c) => c,
             Err(source) => {
-                kill_and_wait(&mut xvfb);
+                kill_and_wait(&mut xserver);
                 return Err(DesktopError::Spawn {
                     what: "session command",
                     source,
@@ -463,12 +461,12 @@ impl SessionManager {
             width,
             height,
             dir: dir.to_owned(),
-            xvfb,
+            xserver,
             command,
         })
     }
 
-    /// Ends sessions whose Xvfb or session command has exited (killing the other
+    /// Ends sessions whose X server or session command has exited (killing the other
     /// half) and returns their RDP user names.
     pub fn reap(&mut self) -> Vec<String> {
         let dead: Vec<String> = self
@@ -498,7 +496,7 @@ impl SessionManager {
         s.alive().then(|| s.info(true))
     }
 
-    /// Process ids (Xvfb, session command) of `rdp_user`'s session.
+    /// Process ids (X server, session command) of `rdp_user`'s session.
     pub fn pids(&self, rdp_user: &str) -> Option<(u32, u32)> {
         self.sessions.get(rdp_user).map(Session::pids)
     }
@@ -575,7 +573,7 @@ fn prepare_runtime_dir(dir: &Path) -> Result<(), DesktopError> {
             ),
         });
     }
-    // Traversable (the user's Xvfb opens its auth file below it), not listable.
+    // Traversable (the user's X server opens its auth file below it), not listable.
     fs::set_permissions(dir, fs::Permissions::from_mode(0o711))
         .map_err(|e| DesktopError::io(format!("chmod {}", dir.display()), e))
 }
@@ -595,7 +593,7 @@ fn check_reachable(dir: &Path, account: &UnixAccount) -> Result<(), DesktopError
     }
 }
 
-/// Xvfb running as an ordinary user cannot create `/tmp/.X11-unix` properly; make
+/// An X server running as an ordinary user cannot create `/tmp/.X11-unix` properly; make
 /// sure it exists with the usual sticky, world-writable mode.
 fn ensure_x11_socket_dir() -> Result<(), DesktopError> {
     let dir = Path::new("/tmp/.X11-unix");
@@ -615,12 +613,12 @@ fn ensure_x11_socket_dir() -> Result<(), DesktopError> {
         .map_err(|e| DesktopError::io("chmod /tmp/.X11-unix", e))
 }
 
-/// Reads the display number Xvfb writes to its `-displayfd` once it is ready.
-fn read_display_number(xvfb: &mut Child, timeout: Duration) -> Result<u32, DesktopError> {
+/// Reads the display number the X server writes to its `-displayfd` once it is ready.
+fn read_display_number(xserver: &mut Child, timeout: Duration) -> Result<u32, DesktopError> {
     let deadline = Instant::now() + timeout;
-    let Some(stdout) = xvfb.stdout.as_mut() else {
+    let Some(stdout) = xserver.stdout.as_mut() else {
         return Err(DesktopError::Exited {
-            what: "xvfb",
+            what: "x server",
             detail: "no display pipe".into(),
         });
     };
@@ -628,34 +626,34 @@ fn read_display_number(xvfb: &mut Child, timeout: Duration) -> Result<u32, Deskt
     loop {
         let now = Instant::now();
         if now >= deadline {
-            return Err(DesktopError::Timeout("xvfb to report its display"));
+            return Err(DesktopError::Timeout("the x server to report its display"));
         }
         let readable = readiness::wait_readable(&*stdout, deadline - now)
-            .map_err(|e| DesktopError::io("waiting for xvfb", e))?;
+            .map_err(|e| DesktopError::io("waiting for the x server", e))?;
         if !readable {
             continue;
         }
         let mut chunk = [0u8; 32];
         let n = stdout
             .read(&mut chunk)
-            .map_err(|e| DesktopError::io("reading xvfb display number", e))?;
+            .map_err(|e| DesktopError::io("reading the x server display number", e))?;
         if n == 0 {
             return Err(DesktopError::Exited {
-                what: "xvfb",
+                what: "x server",
                 detail: "closed its display pipe without a display number".into(),
             });
         }
         buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
         if buf.len() > 16 {
             return Err(DesktopError::Invalid {
-                what: "xvfb display number",
+                what: "x server display number",
                 detail: String::from_utf8_lossy(&buf).into_owned(),
             });
         }
         if buf.contains(&b'\n') {
             let text = String::from_utf8_lossy(&buf);
             return text.trim().parse().map_err(|_| DesktopError::Invalid {
-                what: "xvfb display number",
+                what: "x server display number",
                 detail: text.trim().to_owned(),
             });
         }
@@ -683,23 +681,23 @@ fn kill_and_wait(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// Ends a session: SIGTERM to the session's process group and to Xvfb, SIGKILL
+/// Ends a session: SIGTERM to the session's process group and to the X server, SIGKILL
 /// after a grace period, then removes the session directory.
 fn end_session(mut s: Session) {
     let group = pid_of(&s.command);
-    let xvfb = pid_of(&s.xvfb);
+    let xserver = pid_of(&s.xserver);
     // Signal the group while its leader is unreaped (a zombie at worst), so the
     // id cannot have been reused.
     let leader_running = matches!(s.command.try_wait(), Ok(None));
     if let Some(pg) = group {
         let _ = rustix::process::kill_process_group(pg, Signal::TERM);
     }
-    if let (Some(pid), Ok(None)) = (xvfb, s.xvfb.try_wait()) {
+    if let (Some(pid), Ok(None)) = (xserver, s.xserver.try_wait()) {
         let _ = rustix::process::kill_process(pid, Signal::TERM);
     }
     let deadline = Instant::now() + TERM_GRACE;
     let command_done = wait_until(deadline, &mut s.command);
-    let xvfb_done = wait_until(deadline, &mut s.xvfb);
+    let xvfb_done = wait_until(deadline, &mut s.xserver);
     if !command_done {
         if let Some(pg) = group {
             let _ = rustix::process::kill_process_group(pg, Signal::KILL);
@@ -713,7 +711,7 @@ fn end_session(mut s: Session) {
         }
     }
     if !xvfb_done {
-        kill_and_wait(&mut s.xvfb);
+        kill_and_wait(&mut s.xserver);
     }
     if let Err(e) = fs::remove_dir_all(&s.dir) {
         tracing::warn!(dir = %s.dir.display(), error = %e, "cannot remove session directory");

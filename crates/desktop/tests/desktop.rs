@@ -510,7 +510,7 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
     let out_file = out_dir.join("session.txt");
     let config = SessionConfig {
         runtime_dir: tmp.path().join("run"),
-        xvfb: "Xvfb".into(),
+        server: rampart_desktop::XServer::default(),
         default_command: format!(
             "sleep 600 & echo \"$(id -u) $DISPLAY $HOME $USER $PATH $(pwd)\" > {}; wait",
             out_file.display()
@@ -625,7 +625,7 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
     std::os::unix::fs::chown(&xsession, Some(account.uid), Some(account.gid)).unwrap();
     let mut manager = SessionManager::new(SessionConfig {
         runtime_dir: tmp.path().join("run"),
-        xvfb: "Xvfb".into(),
+        server: rampart_desktop::XServer::default(),
         default_command: "exec sleep 600".into(),
         use_xsession: true,
         depth: 24,
@@ -769,7 +769,7 @@ fn session_files_must_be_reachable_by_their_owner() {
     std::fs::set_permissions(root_only.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     let config = |runtime_dir: std::path::PathBuf| SessionConfig {
         runtime_dir,
-        xvfb: "Xvfb".into(),
+        server: rampart_desktop::XServer::default(),
         default_command: "exec sleep 600".into(),
         use_xsession: false,
         depth: 24,
@@ -795,4 +795,51 @@ fn session_files_must_be_reachable_by_their_owner() {
         std::fs::read_dir(open.path().join("run")).unwrap().next().is_none(),
         "the self-test left files behind"
     );
+}
+
+/// The default X server (Xorg with the dummy driver) follows the client: a running session
+/// grows past its start size and shrinks to odd sizes; the capture follows at once.
+/// Xvfb can shrink but never grow past its start, and says so.
+#[test]
+fn sessions_resize_with_randr() {
+    assert!(rustix::process::geteuid().is_root(), "run as root (sessions run as {E2E_USER})");
+    let account = ensure_e2e_account();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let config = |server| SessionConfig {
+        runtime_dir: tmp.path().join("run"),
+        server,
+        default_command: "exec sleep 600".into(),
+        use_xsession: false,
+        depth: 24,
+    };
+    let mut manager = SessionManager::new(config(rampart_desktop::XServer::default()));
+    let info = manager.ensure("alice@rdp", &account, 800, 600).unwrap();
+    let mut cap = Capture::connect(&info.target()).unwrap();
+    for (w, h) in [(1920u16, 1080u16), (2560, 1440), (1001, 703), (1366, 768)] {
+        cap.resize(w, h).unwrap_or_else(|e| panic!("resize to {w}x{h}: {e}"));
+        assert_eq!(cap.size(), (w, h));
+        let frame = cap.full_frame().unwrap();
+        assert_eq!((frame.width, frame.height), (w, h));
+        // A second connection sees the new size too.
+        let other = Capture::connect(&info.target()).unwrap();
+        assert_eq!(other.size(), (w, h), "a new connection sees the old size");
+        // No stale resize is reported for the size we set ourselves.
+        if let Some(CaptureEvent::Resized { width, height }) = cap.next_event(Duration::from_millis(300)).unwrap() {
+            panic!("own resize reported back as {width}x{height}");
+        }
+    }
+    drop(cap);
+    manager.shutdown_all();
+
+    let mut manager = SessionManager::new(config(rampart_desktop::XServer::Xvfb { xvfb: "Xvfb".into() }));
+    let info = manager.ensure("bob@rdp", &account, 800, 600).unwrap();
+    let mut cap = Capture::connect(&info.target()).unwrap();
+    cap.resize(640, 480).unwrap();
+    assert_eq!(cap.size(), (640, 480));
+    let err = cap.resize(1920, 1080).unwrap_err();
+    assert!(err.to_string().contains("outside what this X server can show"), "{err}");
+    assert_eq!(cap.size(), (640, 480), "a refused resize changed the size");
+    drop(cap);
+    manager.shutdown_all();
 }

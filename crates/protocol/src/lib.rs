@@ -18,5 +18,6 @@ mod worker;
 pub use options::{
     AccessOptions, AuthOptions, DesktopMode, GuardOptions, Limits, MfaMode, ServeOptions, SessionOptions,
 };
+pub use rampart_desktop::XServer;
 pub use supervisor::serve;
 pub use worker::worker_main;

@@ -189,7 +189,8 @@ pub struct SessionOptions {
     pub use_xsession: bool,
     pub default_width: u16,
     pub default_height: u16,
-    pub xvfb: PathBuf,
+    /// The X server sessions run (Xorg with the dummy driver unless configured).
+    pub x_server: rampart_desktop::XServer,
     /// Session files live in `runtime_dir/sessions` (see `[session] runtime_dir`).
     pub runtime_dir: PathBuf,
 }
@@ -201,7 +202,7 @@ impl Default for SessionOptions {
             use_xsession: true,
             default_width: 1024,
             default_height: 768,
-            xvfb: PathBuf::from("Xvfb"),
+            x_server: rampart_desktop::XServer::default(),
             runtime_dir: PathBuf::from("/run/rampart"),
         }
     }

@@ -93,7 +93,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         DesktopMode::Session(s) => {
             let manager = SessionManager::new(SessionConfig {
                 runtime_dir: s.runtime_dir.join("sessions"),
-                xvfb: s.xvfb.clone(),
+                server: s.x_server.clone(),
                 default_command: s.default_command.clone(),
                 use_xsession: s.use_xsession,
                 depth: 24,
@@ -1116,6 +1116,8 @@ impl Connection {
                 height,
                 resumed: true,
                 view_only: shadow.view_only,
+                // Someone else's console: never resized from here.
+                resizable: false,
             });
         }
         let width = width.clamp(MIN_DIM, MAX_DIM);
@@ -1148,6 +1150,7 @@ impl Connection {
             height: info.height,
             resumed: info.resumed,
             view_only: false,
+            resizable: true,
         })
     }
 }

@@ -104,7 +104,8 @@ pub struct SessionConfig {
     pub use_xsession: bool,
     pub default_width: u16,
     pub default_height: u16,
-    pub xvfb: PathBuf,
+    /// `[session] x_server` with the matching program path (`xorg` or `xvfb`).
+    pub x_server: rampart_protocol::XServer,
     /// Root-owned directory for session files (cookies, logs); every session user must be
     /// able to traverse it, so it never sits in the root-only state directory.
     pub runtime_dir: PathBuf,
@@ -151,7 +152,8 @@ impl Default for Config {
                 use_xsession: true,
                 default_width: 1024,
                 default_height: 768,
-                xvfb: PathBuf::from("Xvfb"),
+                // Xorg's dummy screen grows with the client; Xvfb cannot grow past its start.
+                x_server: rampart_protocol::XServer::default(),
                 // The FHS place for runtime files (a tmpfs, cleared at boot); systemd's
                 // RuntimeDirectory=rampart makes the same directory.
                 runtime_dir: PathBuf::from("/run/rampart"),
@@ -368,6 +370,8 @@ struct RawSession {
     use_xsession: Option<bool>,
     default_width: Option<Spanned<u16>>,
     default_height: Option<Spanned<u16>>,
+    x_server: Option<Spanned<String>>,
+    xorg: Option<Spanned<String>>,
     xvfb: Option<Spanned<String>>,
     runtime_dir: Option<Spanned<String>>,
 }
@@ -565,16 +569,9 @@ impl RawConfig {
                 d.session.default_height,
                 dimension,
             )?,
-            xvfb: typed(doc, "session", "xvfb", se.xvfb, d.session.xvfb, |v| {
-                non_empty(v, "a program name or path").map(PathBuf::from)
-            })?,
+            x_server: x_server(doc, se.x_server, se.xorg, se.xvfb)?,
             runtime_dir: typed(doc, "session", "runtime_dir", se.runtime_dir, d.session.runtime_dir, |v| {
-                let path = PathBuf::from(v);
-                if path.is_absolute() {
-                    Ok(path)
-                } else {
-                    Err("must be an absolute path".to_owned())
-                }
+                absolute_path(&v)
             })?,
         };
 
@@ -882,6 +879,47 @@ pub fn parse_listen(v: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("{v:?} is not an address and port such as \"0.0.0.0:3389\" or \"[::]:3389\""))
 }
 
+/// `[session] x_server = "xorg" | "xvfb"` and the path of the chosen program (`xorg`,
+/// `xvfb`); a path given for the server not chosen is refused rather than ignored.
+fn x_server(
+    doc: &Doc<'_>,
+    kind: Option<Spanned<String>>,
+    xorg: Option<Spanned<String>>,
+    xvfb: Option<Spanned<String>>,
+) -> anyhow::Result<rampart_protocol::XServer> {
+    use rampart_protocol::XServer;
+    let program = |v: String| non_empty(v, "a program name or path").map(PathBuf::from);
+    let kind_span = kind.as_ref().map(|k| k.span());
+    let kind = typed(doc, "session", "x_server", kind, "xorg".to_owned(), |v| match v.as_str() {
+        "xorg" | "xvfb" => Ok(v),
+        _ => Err("must be \"xorg\" (the default: Xorg with the dummy driver, resizable) or \"xvfb\"".to_owned()),
+    })?;
+    let unused = |key: &str, raw: &Option<Spanned<String>>| -> anyhow::Result<()> {
+        match raw {
+            Some(v) => Err(doc.invalid(
+                "session",
+                key,
+                v.span(),
+                format!("is set but x_server is {kind:?}{}", if kind_span.is_none() { " (the default)" } else { "" }),
+            )),
+            None => Ok(()),
+        }
+    };
+    if kind == "xvfb" {
+        unused("xorg", &xorg)?;
+        let xvfb = typed(doc, "session", "xvfb", xvfb, PathBuf::from("Xvfb"), program)?;
+        Ok(XServer::Xvfb { xvfb })
+    } else {
+        unused("xvfb", &xvfb)?;
+        let default = match XServer::default() {
+            XServer::XorgDummy { xorg } => xorg,
+            XServer::Xvfb { xvfb } => xvfb,
+        };
+        let xorg = typed(doc, "session", "xorg", xorg, default, program)?;
+        Ok(XServer::XorgDummy { xorg })
+    }
+}
+
 fn absolute_path(v: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(v);
     if path.is_absolute() {
@@ -1013,7 +1051,7 @@ mod tests {
         assert_eq!(d.session.use_xsession, session.use_xsession);
         assert_eq!(d.session.default_width, session.default_width);
         assert_eq!(d.session.default_height, session.default_height);
-        assert_eq!(d.session.xvfb, session.xvfb);
+        assert_eq!(d.session.x_server, session.x_server);
     }
 
     #[test]
@@ -1038,6 +1076,7 @@ default_command = "startxfce4"
 use_xsession = false
 default_width = 1920
 default_height = 1080
+x_server = "xvfb"
 xvfb = "/usr/bin/Xvfb"
 [shadow]
 display = ":0"
@@ -1058,9 +1097,33 @@ view_only = false
         assert_eq!(cfg.session.default_command, "startxfce4");
         assert!(!cfg.session.use_xsession);
         assert_eq!((cfg.session.default_width, cfg.session.default_height), (1920, 1080));
-        assert_eq!(cfg.session.xvfb, PathBuf::from("/usr/bin/Xvfb"));
+        assert_eq!(
+            cfg.session.x_server,
+            rampart_protocol::XServer::Xvfb {
+                xvfb: PathBuf::from("/usr/bin/Xvfb")
+            }
+        );
         assert_eq!(cfg.shadow.display.as_deref(), Some(":0"));
         assert!(!cfg.shadow.view_only);
+    }
+
+    #[test]
+    fn x_server_choice_and_its_errors() {
+        let xorg = parse("[session]\nxorg = \"/opt/xorg/bin/Xorg\"\n").unwrap();
+        assert_eq!(
+            xorg.session.x_server,
+            rampart_protocol::XServer::XorgDummy {
+                xorg: PathBuf::from("/opt/xorg/bin/Xorg")
+            }
+        );
+        assert_eq!(
+            err("[session]\nx_server = \"weston\"\n"),
+            "/etc/rampart/rampart.toml:2: bad value for \"x_server\" in [session]: must be \"xorg\" (the default: Xorg with the dummy driver, resizable) or \"xvfb\""
+        );
+        let e = err("[session]\n\nxvfb = \"/usr/bin/Xvfb\"\n");
+        assert!(e.starts_with("/etc/rampart/rampart.toml:3:") && e.contains("xvfb") && e.contains("(the default)"), "{e}");
+        let e = err("[session]\nx_server = \"xvfb\"\nxorg = \"/usr/lib/xorg/Xorg\"\n");
+        assert!(e.starts_with("/etc/rampart/rampart.toml:3:") && e.contains("\"xvfb\""), "{e}");
     }
 
     #[test]

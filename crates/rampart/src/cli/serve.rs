@@ -49,7 +49,7 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
             use_xsession: cfg.session.use_xsession,
             default_width: cfg.session.default_width,
             default_height: cfg.session.default_height,
-            xvfb: cfg.session.xvfb.clone(),
+            x_server: cfg.session.x_server.clone(),
             runtime_dir: cfg.session.runtime_dir.clone(),
         }),
     };
