@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use bytes::Bytes;
+use ironrdp_displaycontrol::pdu::DisplayControlMonitorLayout;
 use ironrdp_server::{
     BitmapUpdate, DesktopSize, DisplayUpdate, KeyboardEvent, MouseEvent, PixelFormat, RGBAPointer, RdpServerDisplay,
     RdpServerDisplayUpdates, RdpServerInputHandler,
@@ -39,14 +40,35 @@ pub(crate) struct DesktopLink {
     close_reason: Mutex<Option<String>>,
     /// The supervisor accepted a code: no prompt again, even after a reactivation.
     prompt_passed: std::sync::atomic::AtomicBool,
+    /// What the client asked of the picture, for the capture thread to act on.
+    view: Mutex<ViewRequests>,
 }
 
 struct LinkState {
     size: DesktopSize,
-    target: Option<X11Target>,
+    grant: Option<Grant>,
     input: Option<Input>,
     /// The capture connection made while sizing, handed to `updates`.
     capture: Option<Capture>,
+}
+
+/// The display the supervisor granted this connection.
+#[derive(Clone, Debug)]
+struct Grant {
+    target: X11Target,
+    /// The user's own session (resized to the client); false for a shadowed display.
+    resizable: bool,
+}
+
+/// Requests from the client that the capture thread carries out between frames.
+#[derive(Debug, Default)]
+struct ViewRequests {
+    /// Display Control: resize the session to this (latest wins).
+    resize: Option<DesktopSize>,
+    /// Refresh Rect, or output resumed: send the whole screen.
+    repaint: bool,
+    /// Suppress Output: capture and encode nothing until it is lifted.
+    suppressed: bool,
 }
 
 impl DesktopLink {
@@ -56,12 +78,13 @@ impl DesktopLink {
             prompt_keys: Mutex::new(None),
             close_reason: Mutex::new(None),
             prompt_passed: std::sync::atomic::AtomicBool::new(false),
+            view: Mutex::new(ViewRequests::default()),
             state: Mutex::new(LinkState {
                 size: DesktopSize {
                     width: init.default_width,
                     height: init.default_height,
                 },
-                target: None,
+                grant: None,
                 input: None,
                 capture: None,
             }),
@@ -77,17 +100,35 @@ impl DesktopLink {
     /// sized smaller than what is drawn drops every update that does not fit, silently.
     fn announce(&self, size: DesktopSize) {
         if let Ok(mut state) = self.state.lock() {
-            if state.target.is_none() {
+            if state.grant.is_none() {
                 state.size = size;
             }
         }
     }
 
-    /// Start or resume the desktop (once), connect input to it, and return its target.
-    fn ensure(&self, wanted: DesktopSize) -> anyhow::Result<X11Target> {
+    /// Whether the granted display is the user's own session (resizable to the client).
+    fn resizable(&self) -> bool {
+        self.state
+            .lock()
+            .map(|s| s.grant.as_ref().is_some_and(|g| g.resizable))
+            .unwrap_or(false)
+    }
+
+    fn set_size(&self, (width, height): (u16, u16)) {
+        if let Ok(mut state) = self.state.lock() {
+            state.size = DesktopSize { width, height };
+        }
+    }
+
+    fn view(&self) -> std::sync::MutexGuard<'_, ViewRequests> {
+        self.view.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Start or resume the desktop (once) and connect input to it.
+    fn ensure(&self, wanted: DesktopSize) -> anyhow::Result<Grant> {
         let mut state = self.state.lock().map_err(|_| anyhow::anyhow!("desktop state poisoned"))?;
-        if let Some(target) = &state.target {
-            return Ok(target.clone());
+        if let Some(grant) = &state.grant {
+            return Ok(grant.clone());
         }
         // Session and shadow mode alike: the display and its cookie come from the
         // supervisor, which grants them only after every factor has passed.
@@ -100,7 +141,7 @@ impl DesktopLink {
                 height: wanted.height,
             })
             .context("asking the supervisor for a session")?;
-        let (target, view_only) = match reply {
+        let (grant, view_only) = match reply {
             ToWorker::Session(grant) => {
                 let cookie = grant
                     .cookie_hex
@@ -110,9 +151,12 @@ impl DesktopLink {
                     .context("session cookie is not hex")?;
                 info!(display = %grant.display, resumed = grant.resumed, "desktop session granted");
                 (
-                    X11Target {
-                        display: grant.display,
-                        cookie,
+                    Grant {
+                        target: X11Target {
+                            display: grant.display,
+                            cookie,
+                        },
+                        resizable: grant.resizable,
                     },
                     grant.view_only,
                 )
@@ -122,32 +166,44 @@ impl DesktopLink {
         };
         // Remember the grant first: the supervisor grants one session per connection, so a
         // retry after a failed connect below must reuse it rather than ask again.
-        state.target = Some(target.clone());
-        let capture = Capture::connect(&target).context("connecting to the desktop")?;
-        let (w, h) = capture.size();
-        state.size = DesktopSize { width: w, height: h };
+        state.grant = Some(grant.clone());
         if !view_only {
-            match Input::connect(&target) {
+            match Input::connect(&grant.target) {
                 Ok(input) => state.input = Some(input),
                 Err(err) => warn!(%err, "input unavailable; session is view-only"),
             }
         }
-        state.capture = Some(capture);
-        Ok(target)
+        Ok(grant)
     }
 
     fn take_capture(&self) -> Option<Capture> {
         self.state.lock().ok().and_then(|mut s| s.capture.take())
     }
 
-    /// Start or resume the desktop and hand over a capture connection to it (the one made
-    /// while sizing, if any).
-    fn open_capture(&self, wanted: DesktopSize) -> anyhow::Result<Capture> {
-        let target = self.ensure(wanted)?;
-        match self.take_capture() {
-            Some(capture) => Ok(capture),
-            None => Capture::connect(&target).context("connecting capture to the desktop"),
+    fn store_capture(&self, capture: Capture) {
+        if let Ok(mut state) = self.state.lock() {
+            state.capture = Some(capture);
         }
+    }
+
+    /// Start or resume the desktop and hand over a capture connection to it (the one made
+    /// while sizing, if any), at the client's size where the display is the user's own: a
+    /// resumed session made at another size follows the client that came back.
+    fn open_capture(&self, wanted: DesktopSize) -> anyhow::Result<Capture> {
+        let grant = self.ensure(wanted)?;
+        let mut capture = match self.take_capture() {
+            Some(capture) => capture,
+            None => Capture::connect(&grant.target).context("connecting capture to the desktop")?,
+        };
+        if grant.resizable && capture.size() != (wanted.width, wanted.height) {
+            let (from_w, from_h) = capture.size();
+            match capture.resize(wanted.width, wanted.height) {
+                Ok(()) => info!(from = %format!("{from_w}x{from_h}"), to = %format!("{}x{}", wanted.width, wanted.height), "session resized to the client"),
+                Err(err) => warn!(%err, "session keeps its size"),
+            }
+        }
+        self.set_size(capture.size());
+        Ok(capture)
     }
 
     fn with_input(&self, f: impl FnOnce(&mut Input) -> Result<(), rampart_desktop::DesktopError>) {
@@ -235,11 +291,14 @@ impl WorkerDisplay {
         self.auth.second_factor()
     }
 
-    fn ensure(&mut self, wanted: DesktopSize) -> anyhow::Result<X11Target> {
+    /// Start or resume the desktop at the client's size and keep the capture connection
+    /// for `updates`. Starting an X server takes a moment; this process serves one
+    /// connection, so waiting here stalls nobody else.
+    fn open_desktop(&mut self, wanted: DesktopSize) -> anyhow::Result<()> {
         self.authenticated()?;
-        // Starting Xvfb takes a moment; this process serves one connection, so waiting here
-        // stalls nobody else.
-        self.link.ensure(wanted)
+        let capture = self.link.open_capture(wanted)?;
+        self.link.store_capture(capture);
+        Ok(())
     }
 
     fn authenticated(&self) -> anyhow::Result<()> {
@@ -269,8 +328,8 @@ impl RdpServerDisplay for WorkerDisplay {
             return size;
         }
         self.announced = Some(client_size);
-        match self.ensure(client_size) {
-            Ok(_) => self.link.size(),
+        match self.open_desktop(clamp_session(client_size)) {
+            Ok(()) => self.link.size(),
             Err(err) => {
                 warn!(error = %format!("{err:#}"), "cannot open desktop");
                 client_size
@@ -291,15 +350,70 @@ impl RdpServerDisplay for WorkerDisplay {
             return Ok(Box::new(Updates { rx }));
         }
         self.authenticated()?;
-        let capture = self.link.open_capture(wanted)?;
+        let capture = self.link.open_capture(clamp_session(wanted))?;
         let (tx, rx) = mpsc::channel(FRAME_QUEUE);
         let told = self.announced;
+        let link = Arc::clone(&self.link);
         std::thread::Builder::new()
             .name("capture".into())
-            .spawn(move || stream_desktop(capture, told, &tx))
+            .spawn(move || stream_desktop(&link, capture, told, &tx))
             .context("spawning capture thread")?;
         Ok(Box::new(Updates { rx }))
     }
+
+    fn request_layout(&mut self, layout: DisplayControlMonitorLayout) {
+        // Called on IronRDP's blocking pool: only note the wish; the capture thread resizes.
+        match layout_size(&layout) {
+            Some(size) => {
+                debug!(width = size.width, height = size.height, "display control: client resized");
+                self.link.view().resize = Some(clamp_session(size));
+            }
+            None => debug!("display control layout without a usable monitor"),
+        }
+    }
+
+    fn repaint(&mut self) {
+        self.link.view().repaint = true;
+    }
+
+    fn set_output_suppressed(&mut self, suppressed: bool) {
+        debug!(suppressed, "client output suppression");
+        self.link.view().suppressed = suppressed;
+    }
+}
+
+/// Session sizes honoured from a client (as the supervisor clamps them).
+const SESSION_MIN_DIM: u16 = 200;
+const SESSION_MAX_DIM: u16 = 4096;
+
+fn clamp_session(size: DesktopSize) -> DesktopSize {
+    DesktopSize {
+        width: size.width.clamp(SESSION_MIN_DIM, SESSION_MAX_DIM),
+        height: size.height.clamp(SESSION_MIN_DIM, SESSION_MAX_DIM),
+    }
+}
+
+/// The one desktop a client's monitor layout gets: the box around all its monitors (a
+/// multi-monitor client sees one desktop spanning them).
+fn layout_size(layout: &DisplayControlMonitorLayout) -> Option<DesktopSize> {
+    let mut bounds: Option<(i64, i64, i64, i64)> = None;
+    for monitor in layout.monitors() {
+        let (w, h) = monitor.dimensions();
+        let (x, y) = monitor.position().unwrap_or((0, 0));
+        let (x, y, w, h) = (i64::from(x), i64::from(y), i64::from(w), i64::from(h));
+        if w <= 0 || h <= 0 {
+            continue;
+        }
+        bounds = Some(match bounds {
+            None => (x, y, x + w, y + h),
+            Some((l, t, r, b)) => (l.min(x), t.min(y), r.max(x + w), b.max(y + h)),
+        });
+    }
+    let (l, t, r, b) = bounds?;
+    Some(DesktopSize {
+        width: u16::try_from(r - l).ok()?,
+        height: u16::try_from(b - t).ok()?,
+    })
 }
 
 /// Prompt sizes (the renderer handles any size in this range).
@@ -325,9 +439,9 @@ fn prompt_then_desktop(
         return;
     }
     link.prompt_passed.store(true, std::sync::atomic::Ordering::SeqCst);
-    match link.open_capture(size) {
+    match link.open_capture(clamp_session(size)) {
         // The client was told the prompt's size.
-        Ok(capture) => stream_desktop(capture, Some(size), tx),
+        Ok(capture) => stream_desktop(link, capture, Some(size), tx),
         Err(err) => {
             warn!(error = %format!("{err:#}"), "cannot open desktop after the second factor");
             link.set_close_reason("internal error: cannot open the desktop");
@@ -337,13 +451,16 @@ fn prompt_then_desktop(
 
 /// Streams the desktop to the client: first a resize when the client was told another size
 /// (a resumed session keeps its own), then the frames.
-fn stream_desktop(mut capture: Capture, told: Option<DesktopSize>, tx: &mpsc::Sender<DisplayUpdate>) {
+fn stream_desktop(link: &DesktopLink, mut capture: Capture, told: Option<DesktopSize>, tx: &mpsc::Sender<DisplayUpdate>) {
     let (width, height) = capture.size();
     let size = DesktopSize { width, height };
-    if told.is_some_and(|told| told != size) && tx.blocking_send(DisplayUpdate::Resize(size)).is_err() {
+    if told.is_some_and(|told| told != size) {
+        // The client learns the size through a deactivation-reactivation, which asks for a
+        // new update stream: this one has done its job.
+        let _ = tx.blocking_send(DisplayUpdate::Resize(size));
         return;
     }
-    capture_loop(&mut capture, tx);
+    capture_loop(link, &mut capture, tx);
 }
 
 /// The prompt itself: draw, read keys, submit codes to the supervisor. `Ok` once a code is
@@ -452,7 +569,10 @@ fn changed_rows(shown: Option<&PromptFrame>, next: &PromptFrame) -> Option<Displ
     }))
 }
 
-fn capture_loop(capture: &mut Capture, tx: &mpsc::Sender<DisplayUpdate>) {
+/// How often the capture thread looks at the client's requests while nothing changes.
+const VIEW_POLL: Duration = Duration::from_millis(100);
+
+fn capture_loop(link: &DesktopLink, capture: &mut Capture, tx: &mpsc::Sender<DisplayUpdate>) {
     match capture.full_frame() {
         Ok(frame) => {
             if let Some(update) = bitmap(frame) {
@@ -470,7 +590,34 @@ fn capture_loop(capture: &mut Capture, tx: &mpsc::Sender<DisplayUpdate>) {
         if tx.is_closed() {
             return;
         }
-        let event = match capture.next_event(Duration::from_millis(200)) {
+        let (resize, repaint, suppressed) = {
+            let mut view = link.view();
+            (view.resize.take(), std::mem::take(&mut view.repaint), view.suppressed)
+        };
+        if let Some(size) = resize {
+            if live_resize(link, capture, size, tx) {
+                return;
+            }
+        }
+        if suppressed {
+            // Nothing captured or encoded while the client does not look; damage keeps
+            // accumulating in the X server and the whole screen follows the resume.
+            std::thread::sleep(VIEW_POLL);
+            continue;
+        }
+        if repaint {
+            let update = capture.full_frame().ok().and_then(|frame| match bitmap(frame) {
+                Some(DisplayUpdate::Bitmap(b)) => Some(DisplayUpdate::Repaint(b)),
+                other => other,
+            });
+            if let Some(update) = update {
+                if tx.blocking_send(update).is_err() {
+                    return;
+                }
+            }
+            continue;
+        }
+        let event = match capture.next_event(VIEW_POLL) {
             Ok(Some(event)) => event,
             Ok(None) => continue,
             Err(err) => {
@@ -488,12 +635,38 @@ fn capture_loop(capture: &mut Capture, tx: &mpsc::Sender<DisplayUpdate>) {
                 hot_y: cursor.hot_y,
                 data: cursor.rgba,
             })],
-            CaptureEvent::Resized { width, height } => vec![DisplayUpdate::Resize(DesktopSize { width, height })],
+            CaptureEvent::Resized { width, height } => {
+                // Someone else resized the screen (another client of the same session):
+                // this client follows through a reactivation, with a new update stream.
+                link.set_size((width, height));
+                let _ = tx.blocking_send(DisplayUpdate::Resize(DesktopSize { width, height }));
+                return;
+            }
         };
         for update in updates {
             if tx.blocking_send(update).is_err() {
                 return;
             }
+        }
+    }
+}
+
+/// A Display Control resize of the user's own session. Returns whether the stream ended
+/// (the client is told the new size through a reactivation, which opens a new stream).
+fn live_resize(link: &DesktopLink, capture: &mut Capture, size: DesktopSize, tx: &mpsc::Sender<DisplayUpdate>) -> bool {
+    if !link.resizable() || capture.size() == (size.width, size.height) {
+        return false;
+    }
+    match capture.resize(size.width, size.height) {
+        Ok(()) => {
+            info!(width = size.width, height = size.height, "session resized with the client window");
+            link.set_size(capture.size());
+            let _ = tx.blocking_send(DisplayUpdate::Resize(size));
+            true
+        }
+        Err(err) => {
+            warn!(%err, "display control resize refused; the session keeps its size");
+            false
         }
     }
 }

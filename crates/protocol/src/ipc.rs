@@ -79,6 +79,9 @@ pub struct SessionGrant {
     /// Shadow mode without input: the worker connects no input to the display.
     #[serde(default)]
     pub view_only: bool,
+    /// The display is the user's own session: the worker may resize it to the client.
+    #[serde(default)]
+    pub resizable: bool,
 }
 
 impl std::fmt::Debug for SessionGrant {

@@ -20,6 +20,10 @@ pub use ironrdp_graphics::image_processing::PixelFormat;
 pub enum DisplayUpdate {
     Resize(DesktopSize),
     Bitmap(BitmapUpdate),
+    /// Rampart patch: a bitmap sent whole, whatever the encoder believes the client shows
+    /// (it forgets its copy of the screen first): the answer to a Refresh Rect, or the
+    /// first frame after output was suppressed.
+    Repaint(BitmapUpdate),
     PointerPosition(PointerPositionAttribute),
     ColorPointer(ColorPointer),
     RGBAPointer(RGBAPointer),
@@ -303,6 +307,19 @@ pub trait RdpServerDisplay: Send {
     /// Request a new size for the display
     fn request_layout(&mut self, layout: DisplayControlMonitorLayout) {
         debug!(?layout, "Requesting layout")
+    }
+
+    /// Rampart patch: the client asked to have its picture redrawn (Refresh Rect PDU, or
+    /// output resumed after a Suppress Output PDU). Answer with [`DisplayUpdate::Repaint`].
+    fn repaint(&mut self) {
+        debug!("Repaint requested")
+    }
+
+    /// Rampart patch: the client does (`true`) or no longer does (`false`) want display
+    /// updates (Suppress Output PDU, e.g. a minimised window). While suppressed, nothing
+    /// needs to be captured or encoded.
+    fn set_output_suppressed(&mut self, suppressed: bool) {
+        debug!(suppressed, "Output suppression changed")
     }
 }
 

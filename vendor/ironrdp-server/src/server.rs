@@ -1598,8 +1598,14 @@ impl RdpServer {
                 // set.
                 rdp::headers::ShareDataPdu::SuppressOutput(pdu) => {
                     let suppress = pdu.desktop_rect.is_none();
-                    self.display_suppressed.store(suppress, Ordering::Relaxed);
+                    let was = self.display_suppressed.swap(suppress, Ordering::Relaxed);
                     debug!(suppress, "client suppress-output state changed");
+                    // Rampart patch: tell the display, and repaint when output resumes.
+                    let mut display = self.display.lock().await;
+                    display.set_output_suppressed(suppress);
+                    if was && !suppress {
+                        display.repaint();
+                    }
                 }
 
                 // Client asks the server to redraw a rectangle — typical on
@@ -1610,9 +1616,13 @@ impl RdpServer {
                 // this; clearing here is belt-and-braces against clients
                 // that send only one of the two.)
                 rdp::headers::ShareDataPdu::RefreshRectangle(_) => {
+                    let mut display = self.display.lock().await;
                     if self.display_suppressed.swap(false, Ordering::Relaxed) {
                         debug!("client RefreshRectangle cleared suppress-output state");
+                        display.set_output_suppressed(false);
                     }
+                    // Rampart patch: answer it (upstream only cleared the flag).
+                    display.repaint();
                 }
 
                 unexpected => {

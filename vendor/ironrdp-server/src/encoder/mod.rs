@@ -381,6 +381,13 @@ impl EncoderIter<'_> {
 
             let res = match state {
                 State::Start(update) => match update {
+                    // Rampart patch: a repaint is a bitmap sent whole: forget the copy of the
+                    // screen the diff runs against.
+                    DisplayUpdate::Repaint(bitmap) => {
+                        encoder.framebuffer = None;
+                        self.state = State::Start(DisplayUpdate::Bitmap(bitmap));
+                        continue;
+                    }
                     DisplayUpdate::Bitmap(bitmap) => {
                         let ds = encoder.desktop_size;
                         if bitmap.x + bitmap.width.get() > ds.width || bitmap.y + bitmap.height.get() > ds.height {
