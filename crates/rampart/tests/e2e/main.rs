@@ -25,6 +25,7 @@ mod client;
 mod display;
 mod garbage;
 mod nmap;
+mod peers;
 mod process;
 mod proctree;
 mod screen;
@@ -37,6 +38,7 @@ mod access;
 mod login;
 mod mfa;
 mod scan;
+mod scan_command;
 mod slowloris;
 
 use std::sync::{Mutex, MutexGuard};
