@@ -63,6 +63,18 @@ impl Drop for Peer {
 /// whose only change is `port=` (bound to 127.0.0.1 and a free port).
 pub fn xrdp(dir: &Path) -> Peer {
     require_tool("xrdp", "xrdp");
+    // xrdp refuses to start while this file exists (a daemonised xrdp writes it; ours,
+    // in the foreground, does not). The tests stop only what they started.
+    let pid_file = Path::new("/var/run/xrdp/xrdp.pid");
+    if let Ok(pid) = std::fs::read_to_string(pid_file) {
+        panic!(
+            "{} exists (pid {}): a system xrdp is running (or died and left the file), and \
+             xrdp will not start next to it; stop it (systemctl stop xrdp) or remove the stale \
+             file. .ci/run installs xrdp without starting its service.",
+            pid_file.display(),
+            pid.trim()
+        );
+    }
     let packaged = std::fs::read_to_string("/etc/xrdp/xrdp.ini")
         .expect("/etc/xrdp/xrdp.ini (apt-get install xrdp)");
     let port = free_port();
