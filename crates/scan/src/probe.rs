@@ -39,6 +39,8 @@ const MAX_SUITE_ROUNDS: usize = 12;
 const MAX_TPKT: usize = 16 * 1024;
 /// Handshake flights before a TLS handshake counts as stuck.
 const MAX_TLS_ROUNDS: usize = 32;
+/// One connection may last this many step timeouts in all, however the server drips.
+const CONNECTION_TIMEOUTS: u32 = 3;
 
 /// How hard the scan may push.
 #[derive(Debug, Clone)]
@@ -179,19 +181,18 @@ impl Edge {
         }
     }
 
-    /// A new paced TCP connection with timeouts set.
-    fn connect(&mut self) -> Result<TcpStream, ProbeError> {
+    /// A new paced TCP connection, bounded in time per operation and in all.
+    fn connect(&mut self) -> Result<Timed, ProbeError> {
         let now = Instant::now();
         let wait = self.pacer.admit(now).map_err(|e| ProbeError::Budget(e.max))?;
         if now + wait >= self.deadline {
             return Err(ProbeError::Deadline);
         }
         std::thread::sleep(wait);
-        let stream = TcpStream::connect_timeout(&self.addr, self.timeout).map_err(ProbeError::Connect)?;
-        stream.set_read_timeout(Some(self.timeout)).map_err(ProbeError::Io)?;
-        stream.set_write_timeout(Some(self.timeout)).map_err(ProbeError::Io)?;
-        stream.set_nodelay(true).map_err(ProbeError::Io)?;
-        Ok(stream)
+        let tcp = TcpStream::connect_timeout(&self.addr, self.timeout).map_err(ProbeError::Connect)?;
+        tcp.set_nodelay(true).map_err(ProbeError::Io)?;
+        let until = (Instant::now() + self.timeout * CONNECTION_TIMEOUTS).min(self.deadline);
+        Ok(Timed { tcp, until, step: self.timeout })
     }
 
     fn io_error(&self, err: io::Error) -> ProbeError {
@@ -219,7 +220,7 @@ impl Edge {
     }
 
     /// A Connection Request for `flags` and the server's answer, on a new connection.
-    fn negotiate(&mut self, flags: u32) -> Result<(TcpStream, Answer), ProbeError> {
+    fn negotiate(&mut self, flags: u32) -> Result<(Timed, Answer), ProbeError> {
         let mut stream = self.connect()?;
         stream.write_all(&x224::connection_request(flags)).map_err(|e| self.io_error(e))?;
         let tpdu = self.read_tpkt(&mut stream, 512)?;
@@ -264,7 +265,7 @@ impl Edge {
         &mut self,
         over: Request,
         versions: &[&'static rustls::SupportedProtocolVersion],
-    ) -> Result<StreamOwned<ClientConnection, TcpStream>, ProbeError> {
+    ) -> Result<StreamOwned<ClientConnection, Timed>, ProbeError> {
         let config = self.client_config(versions)?;
         let (mut tcp, answer) = self.negotiate(over.flags())?;
         if !matches!(answer, Answer::Selected { protocol } if protocol != x224::PROTOCOL_RDP) {
@@ -534,6 +535,43 @@ impl Edge {
     }
 }
 
+/// A TCP stream whose every read and write waits at most `step`, and not past `until`:
+/// a server that drips one byte at a time cannot stretch a probe beyond its budget.
+struct Timed {
+    tcp: TcpStream,
+    until: Instant,
+    step: Duration,
+}
+
+impl Timed {
+    fn left(&self) -> io::Result<Duration> {
+        let left = self.until.saturating_duration_since(Instant::now()).min(self.step);
+        if left.is_zero() {
+            Err(io::Error::new(io::ErrorKind::TimedOut, "connection time budget used up"))
+        } else {
+            Ok(left)
+        }
+    }
+}
+
+impl Read for Timed {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.tcp.set_read_timeout(Some(self.left()?))?;
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Timed {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.tcp.set_write_timeout(Some(self.left()?))?;
+        self.tcp.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
 /// A CredSSP/NTLM client for a random user and password that no server has.
 fn credssp_client(public_key: &[u8], host: &str) -> Result<sspi::credssp::CredSspClient, ProbeError> {
     let user = format!("rampart-scan-{:08x}", rand::random::<u32>());
@@ -588,5 +626,104 @@ impl ServerCertVerifier for ReportOnly {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+    use std::thread;
+
+    use super::*;
+
+    /// A one-connection-at-a-time loopback server running `serve` on each accepted stream,
+    /// for `connections` connections.
+    fn fake_server(connections: usize, serve: fn(TcpStream)) -> (SocketAddr, thread::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let handle = thread::spawn(move || {
+            for stream in listener.incoming().take(connections) {
+                serve(stream.unwrap());
+            }
+        });
+        (addr, handle)
+    }
+
+    fn test_edge(addr: SocketAddr, step: Duration) -> Edge {
+        let target = Target::parse(&addr.to_string()).unwrap();
+        let settings = Settings { per_second: 20, step_timeout: step, ..Settings::default() };
+        Edge::new(&target, addr, &settings)
+    }
+
+    fn read_request(stream: &mut TcpStream) {
+        let mut request = [0u8; 19];
+        let _ = stream.read_exact(&mut request);
+    }
+
+    #[test]
+    fn a_dripping_server_cannot_stretch_a_probe() {
+        // Announces a 500-byte TPKT and sends one byte every 100 ms (50 s in all).
+        let (addr, server) = fake_server(1, |mut s| {
+            read_request(&mut s);
+            let _ = s.write_all(&[3, 0, 0x01, 0xf4]);
+            for _ in 0..500 {
+                if s.write_all(&[0]).is_err() {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let mut edge = test_edge(addr, Duration::from_millis(300));
+        match edge.negotiate(x224::PROTOCOL_HYBRID) {
+            Err(ProbeError::Timeout(_)) => {}
+            other => panic!("expected a timeout from the connection's budget, got {:?}", other.map(|(_, a)| a)),
+        }
+        drop(edge);
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn garbage_and_hang_ups_are_reported_not_fatal() {
+        let (addr, server) = fake_server(2, |mut s| {
+            read_request(&mut s);
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        });
+        let mut edge = test_edge(addr, Duration::from_secs(2));
+        let err = edge.negotiate(0).map(|(_, a)| a).unwrap_err();
+        assert!(err.to_string().contains("not a TPKT"), "{err}");
+        let err = edge.negotiate(0).map(|(_, a)| a).unwrap_err();
+        assert!(err.to_string().contains("not a TPKT"), "{err}");
+        server.join().unwrap();
+
+        let (addr, server) = fake_server(1, |mut s| read_request(&mut s));
+        let mut edge = test_edge(addr, Duration::from_secs(2));
+        assert!(matches!(edge.negotiate(0), Err(ProbeError::Closed)));
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn the_connection_budget_is_enforced() {
+        let (addr, server) = fake_server(usize::try_from(MAX_CONNECTIONS).unwrap(), |mut s| read_request(&mut s));
+        let mut edge = test_edge(addr, Duration::from_secs(2));
+        edge.pacer = Pacer::new(1000, MAX_CONNECTIONS);
+        for _ in 0..MAX_CONNECTIONS {
+            assert!(matches!(edge.negotiate(0), Err(ProbeError::Closed)));
+        }
+        assert!(matches!(edge.negotiate(0), Err(ProbeError::Budget(MAX_CONNECTIONS))));
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn nothing_listening_means_could_not_scan() {
+        // A port that was free a moment ago: connections are refused.
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let target = Target::parse(&format!("127.0.0.1:{port}")).unwrap();
+        let settings = Settings { per_second: 20, ..Settings::default() };
+        let report = crate::scan(&target, &settings, &crate::Environment::default());
+        assert_eq!(report.exit_status, crate::exit::COULD_NOT_SCAN);
+        let why = report.could_not_scan.unwrap();
+        assert!(why.contains("cannot connect"), "{why}");
+        assert!(report.findings.is_empty());
+        assert_eq!(report.observations.connections, 5, "one connection request per protocol, nothing more");
     }
 }
