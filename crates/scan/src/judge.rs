@@ -454,14 +454,18 @@ fn login_throttling(logins: &Probe<Vec<LoginAttempt>>) -> Finding {
             return Finding::new(
                 CHECK,
                 Severity::Pass,
-                format!("blocked after {n} failed logins (connection refused at {stage})"),
+                format!("blocked after {n} failed logins from this scan (refused at {stage})"),
             );
         }
     }
     if let Some(i) = attempts.iter().position(|a| a.outcome == LoginOutcome::NoAnswer) {
         let n = rejected_before(i);
         if n > 0 {
-            return Finding::new(CHECK, Severity::Pass, format!("stopped answering after {n} failed logins"));
+            return Finding::new(
+                CHECK,
+                Severity::Pass,
+                format!("stopped answering after {n} failed logins from this scan"),
+            );
         }
     }
     let rejections: Vec<u64> =

@@ -449,15 +449,12 @@ impl Edge {
     fn logins(&mut self, count: u32, public_key: &[u8]) -> Probe<Vec<LoginAttempt>> {
         let mut attempts = Vec::new();
         for _ in 0..count {
-            let attempt = self.login(public_key);
+            // Out of connections or time: report the attempts made so far.
+            let Some(attempt) = self.login(public_key) else { break };
             let stop = matches!(
                 attempt.outcome,
                 LoginOutcome::Refused { .. } | LoginOutcome::NoAnswer | LoginOutcome::Accepted
             );
-            let out_of_budget = matches!(&attempt.outcome, LoginOutcome::Failed { error } if error.contains("budget") || error.contains("deadline"));
-            if out_of_budget {
-                break;
-            }
             attempts.push(attempt);
             if stop {
                 break;
@@ -466,29 +463,27 @@ impl Edge {
         Probe::Done { result: attempts }
     }
 
-    fn login(&mut self, public_key: &[u8]) -> LoginAttempt {
+    /// One login; `None` when the scan's connection budget or deadline is used up.
+    fn login(&mut self, public_key: &[u8]) -> Option<LoginAttempt> {
         let started = Instant::now();
         let ms = |since: Instant| u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);
-        // Before the credentials: a refusal here is the server blocking this address.
+        let refused = |stage: &str| {
+            Some(LoginAttempt { outcome: LoginOutcome::Refused { stage: stage.to_owned() }, elapsed_ms: ms(started) })
+        };
+        // Before the credentials: a refusal (or silence) here is the server blocking this address.
         let mut session = match self.tls_session(Request::Hybrid, rustls::ALL_VERSIONS) {
             Ok(session) => session,
-            Err(ProbeError::Closed) => {
-                return LoginAttempt {
-                    outcome: LoginOutcome::Refused { stage: "connection set-up".to_owned() },
-                    elapsed_ms: ms(started),
-                }
-            }
+            Err(ProbeError::Budget(_) | ProbeError::Deadline) => return None,
+            Err(ProbeError::Closed) => return refused("connection set-up"),
+            Err(ProbeError::Timeout(_)) => return refused("connection set-up (no answer)"),
             Err(ProbeError::Connect(e)) if e.kind() == io::ErrorKind::ConnectionRefused => {
-                return LoginAttempt {
-                    outcome: LoginOutcome::Refused { stage: "tcp connect".to_owned() },
-                    elapsed_ms: ms(started),
-                }
+                return refused("tcp connect")
             }
             Err(err) => {
-                return LoginAttempt {
+                return Some(LoginAttempt {
                     outcome: LoginOutcome::Failed { error: err.to_string() },
                     elapsed_ms: ms(started),
-                }
+                })
             }
         };
         let mut sent_at = Instant::now();
@@ -512,8 +507,13 @@ impl Edge {
                 credentials_sent = round == 1;
                 let answer = self.read_ts_request(&mut session)?;
                 let parsed = tsrequest::parse(&answer).map_err(|e| ProbeError::Protocol(e.to_string()))?;
-                if round == 1 || parsed.error_code.is_some() || parsed.pub_key_auth {
+                if round == 1 {
                     return Ok(parsed);
+                }
+                if let Some(code) = parsed.error_code {
+                    return Err(ProbeError::Protocol(format!(
+                        "the server answered the NTLM NEGOTIATE with error {code:#010x}"
+                    )));
                 }
                 request = sspi::credssp::TsRequest::from_buffer(&answer)
                     .map_err(|e| ProbeError::Protocol(format!("credssp: {e}")))?;
@@ -531,7 +531,7 @@ impl Edge {
             }
             Err(err) => LoginOutcome::Failed { error: err.to_string() },
         };
-        LoginAttempt { outcome, elapsed_ms: ms(sent_at) }
+        Some(LoginAttempt { outcome, elapsed_ms: ms(sent_at) })
     }
 }
 
