@@ -493,10 +493,15 @@ impl Edge {
             let mut request = sspi::credssp::TsRequest::default();
             // NEGOTIATE out, CHALLENGE in, AUTHENTICATE out, verdict in.
             for round in 0..2 {
-                let state = client
-                    .process(request)
-                    .resolve_to_result()
-                    .map_err(|e| ProbeError::Protocol(format!("credssp: {e}")))?;
+                // sspi reads the server's CHALLENGE; were it ever to panic on a hostile one,
+                // that is this attempt's failure, not the scan's end.
+                let state = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    client.process(request).resolve_to_result()
+                }))
+                .map_err(|_| {
+                    ProbeError::Protocol("credssp: the NTLM client panicked on the server's answer".to_owned())
+                })?
+                .map_err(|e| ProbeError::Protocol(format!("credssp: {e}")))?;
                 let reply = match state {
                     sspi::credssp::ClientState::ReplyNeeded(r) | sspi::credssp::ClientState::FinalMessage(r) => r,
                 };
@@ -515,6 +520,9 @@ impl Edge {
                         "the server answered the NTLM NEGOTIATE with error {code:#010x}"
                     )));
                 }
+                // Checked by our own bounded parsers before sspi sees it.
+                let token = parsed.token.ok_or_else(|| ProbeError::Protocol("no NTLM challenge".to_owned()))?;
+                ntlm::parse_challenge(&token).map_err(|e| ProbeError::Protocol(e.to_string()))?;
                 request = sspi::credssp::TsRequest::from_buffer(&answer)
                     .map_err(|e| ProbeError::Protocol(format!("credssp: {e}")))?;
             }
