@@ -9,9 +9,13 @@
 //! host names passed in) and report (`report`), the pure connection budget (`pacer`),
 //! and one I/O edge (`probe`) that opens paced, timed-out connections to the one target.
 
+#[cfg(test)]
+mod captured;
 mod certificate;
 mod judge;
 mod mcs;
+#[cfg(test)]
+mod mutation;
 mod ntlm;
 mod observations;
 mod pacer;

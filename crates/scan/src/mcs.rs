@@ -214,25 +214,11 @@ pub fn level_name(level: u32) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The X.224 Data TPDU xrdp 0.9.21 (default xrdp.ini: crypt_level=high) answered to a
-    /// Connect-Initial offering 40-bit only: 128-bit RC4, level high, RDP 5+, with its
-    /// proprietary server certificate.
-    const XRDP_CONNECT_RESPONSE: &str = "02f0807f668201fd0a0100020100301a020116020103020100020101020100020101020300\
-        fff8020102048201d7000500147c00012a14760a01010001c0004d63446e81c0010c0c000400080000000000030c0800eb0300\
-        00020cac0102000000030000002000000078010000cef3f2ea5e665a254242c890fe6941a43bf6711d15a17fd948c619d89bd9\
-        ead501000000010000000100000006001c01525341310801000000080000ff0000000100010033dba345dc6a092eb64d452840\
-        fc429195f9c6aca700b0f535fdc115d20ccaa5159d04574a5a4ae55efe5b147772124368596898f33d7789f9ecb766504411b0\
-        8e24a95f4e60ef28bcee35b2fbdec1830b0c7994398ed9b59d337170cde95c30c52d26eb04f7411594045c699a0ec84bf5fffe\
-        151a446ec11f7ad5e205f3e835e66884cfa29b837f766f5ee9e06f074582de397bec92d52f5a1647f3c0a8a767db77dff0c5c9\
-        274c0bcb62a11a7e6e13b279bac3eab861724bde392778d9d09952d6f090753fd695dbbcffe94a836b5859020aa0165752f090\
-        404a671ec9284817957c8f01b07ab2c57fe68c21c1d5bf9f30a65653e128ec29ac55ee988bbdaf000000000000000008004800\
-        f077bfb86dd732ca3a133aaea64b7e931a2627ccbf5cfd1bf4b1885391d48a551aacaa981513bd4d31a82f88a3547715131c73\
-        13c99f0c159e8e17e767917d750000000000000000";
+    use crate::captured;
 
     #[test]
     fn reads_xrdp_security_data() {
-        let tpdu = hex::decode(XRDP_CONNECT_RESPONSE).unwrap();
+        let tpdu = hex::decode(captured::XRDP_CONNECT_RESPONSE).unwrap();
         let data = crate::x224::data_payload(&tpdu).unwrap();
         let security = parse_connect_response(data).unwrap();
         assert_eq!(
@@ -250,7 +236,7 @@ mod tests {
 
     #[test]
     fn malformed_responses_are_errors_not_panics() {
-        let tpdu = hex::decode(XRDP_CONNECT_RESPONSE).unwrap();
+        let tpdu = hex::decode(captured::XRDP_CONNECT_RESPONSE).unwrap();
         let data = crate::x224::data_payload(&tpdu).unwrap();
         for cut in 0..data.len() {
             assert!(parse_connect_response(&data[..cut]).is_err(), "cut {cut}");

@@ -201,16 +201,7 @@ fn le64(b: &[u8], at: usize) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// TSRequests answering `negotiate_message()`, captured on loopback: Rampart (IronRDP's
-    /// sspi: empty names, version 10.0.17763) and freerdp-shadow 2.11 on a host named `vm`.
-    pub const RAMPART_TS_REQUEST: &str = "3067a003020106a160305e305ca05a04584e544c4d5353500002000000000000003800\
-        0000358288e2adb264051ef2fbc5000000000000000020002000380000000a0063450000000f020000000100000004000000\
-        0300000007000800aa3d431d1082dd0100000000";
-    pub const SHADOW_TS_REQUEST: &str = "30819fa003020106a17430723070a06e046c4e544c4d53535000020000000400040038\
-        000000358288e2de0985b1e47a353a0000000000000000300030003c0000000601b11d0000000f56004d000200040056004d\
-        000100040056004d000400040076006d000300040076006d000700080080c8133c1082dd0100000000a5220420df663b76a4\
-        f54f3b22505c379e49578c37c606c81a76e0107dd08aa7fdc42e1c";
+    use crate::captured;
 
     fn challenge(ts_request_hex: &str) -> Vec<u8> {
         let bytes = hex::decode(ts_request_hex).unwrap();
@@ -219,7 +210,7 @@ mod tests {
 
     #[test]
     fn rampart_discloses_no_names() {
-        let facts = parse_challenge(&challenge(RAMPART_TS_REQUEST)).unwrap();
+        let facts = parse_challenge(&challenge(captured::RAMPART_TS_REQUEST)).unwrap();
         assert!(facts.names().is_empty(), "{facts:?}");
         assert_eq!(facts.version, Some(OsVersion { major: 10, minor: 0, build: 17763 }));
         assert!(facts.timestamp.is_some_and(|t| t > 1_700_000_000), "{facts:?}");
@@ -227,7 +218,7 @@ mod tests {
 
     #[test]
     fn freerdp_shadow_discloses_the_host_name() {
-        let facts = parse_challenge(&challenge(SHADOW_TS_REQUEST)).unwrap();
+        let facts = parse_challenge(&challenge(captured::SHADOW_TS_REQUEST)).unwrap();
         assert_eq!(facts.target_name.as_deref(), Some("VM"));
         assert_eq!(facts.nb_computer_name.as_deref(), Some("VM"));
         assert_eq!(facts.nb_domain_name.as_deref(), Some("VM"));
@@ -240,7 +231,7 @@ mod tests {
 
     #[test]
     fn malformed_challenges_are_errors_not_panics() {
-        let good = challenge(SHADOW_TS_REQUEST);
+        let good = challenge(captured::SHADOW_TS_REQUEST);
         for cut in 0..good.len() {
             let _ = parse_challenge(&good[..cut]);
         }

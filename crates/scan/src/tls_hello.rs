@@ -242,6 +242,7 @@ pub fn alert_name(description: u8) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::captured;
 
     #[test]
     fn client_hello_is_well_formed() {
@@ -262,15 +263,11 @@ mod tests {
         assert_eq!(ext_len, hs.len() - 51, "extensions fill the rest");
     }
 
-    // The first record OpenSSL 3 answered to a TLS 1.0 hello (xrdp 0.9.21, ssl_protocols
-    // TLSv1.2 and TLSv1.3): a fatal protocol_version alert.
-    const OPENSSL_REFUSES_TLS10: [u8; 7] = [0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46];
-
     #[test]
     fn parses_alert_and_server_hello() {
-        let (kind, len) = record_header(OPENSSL_REFUSES_TLS10[..5].try_into().unwrap()).unwrap();
+        let (kind, len) = record_header(captured::OPENSSL_REFUSES_TLS10[..5].try_into().unwrap()).unwrap();
         assert_eq!(
-            parse_answer(kind, &OPENSSL_REFUSES_TLS10[5..5 + len]),
+            parse_answer(kind, &captured::OPENSSL_REFUSES_TLS10[5..5 + len]),
             Ok(HelloAnswer::Alert { level: 2, description: 70 })
         );
         assert_eq!(alert_name(70), "protocol_version");

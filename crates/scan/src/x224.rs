@@ -196,6 +196,7 @@ pub fn protocol_name(protocol: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::captured;
 
     #[test]
     fn connection_request_bytes() {
@@ -206,15 +207,10 @@ mod tests {
         );
     }
 
-    // Captured answers (TPKT payloads): xrdp 0.9.21 (default xrdp.ini) to HYBRID, and
-    // freerdp-shadow 2.11 (/sec:nla) to RDP.
-    const XRDP_SELECTS_SSL: [u8; 15] = [0x0e, 0xd0, 0, 0, 0x12, 0x34, 0, 0x02, 0x01, 0x08, 0, 0x01, 0, 0, 0];
-    const SHADOW_REFUSES_RDP: [u8; 15] = [0x0e, 0xd0, 0, 0, 0, 0, 0, 0x03, 0, 0x08, 0, 0x05, 0, 0, 0];
-
     #[test]
     fn parses_selection_failure_and_legacy() {
-        assert_eq!(parse_confirm(&XRDP_SELECTS_SSL), Ok(Answer::Selected { protocol: PROTOCOL_SSL }));
-        assert_eq!(parse_confirm(&SHADOW_REFUSES_RDP), Ok(Answer::Failure { code: 5 }));
+        assert_eq!(parse_confirm(&captured::XRDP_SELECTS_SSL), Ok(Answer::Selected { protocol: PROTOCOL_SSL }));
+        assert_eq!(parse_confirm(&captured::SHADOW_REFUSES_RDP), Ok(Answer::Failure { code: 5 }));
         assert_eq!(failure_name(5), "HYBRID_REQUIRED_BY_SERVER");
         // A pre-5.2 server: the fixed part only.
         assert_eq!(parse_confirm(&[0x06, 0xd0, 0, 0, 0, 0, 0]), Ok(Answer::NoNegotiation));
@@ -222,13 +218,13 @@ mod tests {
 
     #[test]
     fn malformed_confirms_are_errors_not_panics() {
-        for cut in 0..XRDP_SELECTS_SSL.len() {
-            let _ = parse_confirm(&XRDP_SELECTS_SSL[..cut]);
+        for cut in 0..captured::XRDP_SELECTS_SSL.len() {
+            let _ = parse_confirm(&captured::XRDP_SELECTS_SSL[..cut]);
         }
         assert_eq!(parse_confirm(&[0x06, 0xe0, 0, 0, 0, 0, 0]), Err(X224Error::NotConfirm(0xe0)));
         // LI claims more than there is.
         assert!(parse_confirm(&[0x20, 0xd0, 0, 0, 0, 0, 0]).is_err());
-        let mut odd = XRDP_SELECTS_SSL;
+        let mut odd = captured::XRDP_SELECTS_SSL;
         odd[7] = 9;
         assert_eq!(parse_confirm(&odd), Err(X224Error::UnknownNegotiationType(9)));
     }
