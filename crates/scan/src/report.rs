@@ -129,6 +129,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn text_has_one_line_per_check_and_a_summary() {
+        let obs = Observations {
+            negotiation: Vec::new(),
+            rdp_security: Vec::new(),
+            tls: crate::observations::Probe::not_run("x"),
+            ntlm: crate::observations::Probe::not_run("x"),
+            logins: crate::observations::Probe::not_run("x"),
+            connections: 7,
+        };
+        let findings = vec![
+            Finding::new("nla", Severity::Fail, "NLA downgraded"),
+            Finding::new("tls-versions", Severity::Pass, "TLS 1.2 only"),
+        ];
+        let report = Report::new("h:1".to_owned(), "127.0.0.1:1".to_owned(), obs.clone(), Verdict::Findings(findings));
+        assert_eq!(
+            report.text(),
+            "rampart scan h:1 (127.0.0.1:1)\n\
+             FAIL nla           NLA downgraded\n\
+             PASS tls-versions  TLS 1.2 only\n\
+             1 failed, 0 warnings, 1 passed, 0 notes; 7 connections (exit status 2)\n"
+        );
+        let down = Report::new("h:1".to_owned(), String::new(), obs, Verdict::CouldNotScan("refused".to_owned()));
+        assert_eq!(down.exit_status, 3);
+        assert_eq!(down.text(), "rampart scan h:1 ()\ncould not scan: refused\n");
+    }
+
+    #[test]
     fn the_worst_finding_decides() {
         let f = |s| Finding::new("x", s, "");
         assert_eq!(exit_status(false, &[]), 0);
