@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     init_logging();
     match cli::run(args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

@@ -988,3 +988,37 @@ fn list_shows_lock_mfa_and_password_age() {
     assert_eq!(col(lines[0], "LOCKED"), col(lines[2], "yes"));
     assert_eq!(col(lines[0], "MFA"), col(lines[2], "none"));
 }
+
+/// `rampart scan` with a bad target or options, and against a port where nothing
+/// listens (connection refused on 127.0.0.1: no traffic leaves the machine).
+#[test]
+fn scan_refuses_bad_targets_and_reports_unreachable_ones() {
+    // The scan reads no config and no state: no --config/--state-dir here.
+    let scan = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rampart"));
+        cmd.arg("scan").args(args);
+        run_with_stdin(cmd, None)
+    };
+    let code = |out: &Output| out.status.code();
+    for bad in ["10.0.0.0/24", "10.0.0.1-20", "host:0", "[nope]:1"] {
+        let out = scan(&[bad]);
+        assert_eq!(code(&out), Some(3), "{bad}: {}", stderr(&out));
+        assert!(stderr(&out).contains("cannot scan"), "{bad}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "{bad}: {}", stdout(&out));
+    }
+    let out = scan(&["127.0.0.1", "--try-logins", "21"]);
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--try-logins"), "{}", stderr(&out));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let target = format!("127.0.0.1:{port}");
+    let out = scan(&[&target]);
+    assert_eq!(code(&out), Some(3), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("could not scan: no RDP answer"), "{}", stdout(&out));
+    let out = scan(&[&target, "--json"]);
+    assert_eq!(code(&out), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["exit_status"], 3);
+    assert_eq!(report["target"], target.as_str());
+    assert!(report["could_not_scan"].as_str().unwrap().contains("cannot connect"), "{report}");
+}

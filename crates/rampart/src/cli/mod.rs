@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch to one module per command.
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -13,6 +14,7 @@ mod ban;
 mod mfa;
 mod password_input;
 mod qr;
+mod scan;
 mod serve;
 mod unix_accounts;
 mod user;
@@ -37,6 +39,8 @@ enum Command {
     Ban(ban::BanArgs),
     /// Open the port outside the access windows for a while (open, close, status)
     Access(access::AccessArgs),
+    /// Check another RDP endpoint from outside: security layers, NLA, TLS, leaks, throttling
+    Scan(scan::ScanArgs),
     /// Per-connection worker process, started by `serve`; not for direct use.
     #[command(hide = true)]
     Worker,
@@ -72,15 +76,18 @@ impl CommonArgs {
     }
 }
 
-pub fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let done = match cli.command {
+        // The scan has its own exit statuses (by severity).
+        Command::Scan(args) => return Ok(scan::run(&args)),
         Command::Serve(args) => serve::run(&args),
         Command::User(args) => user::run(args),
         Command::Mfa(args) => mfa::run(args),
         Command::Ban(args) => ban::run(args),
         Command::Access(args) => access::run(args),
         Command::Worker => rampart_protocol::worker_main(),
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
 /// Creates the state directory (mode 0700) if missing; refuses one that others can write.

@@ -26,6 +26,7 @@ mod display;
 mod garbage;
 mod isolation;
 mod nmap;
+mod peers;
 mod process;
 mod proctree;
 mod screen;
@@ -38,6 +39,7 @@ mod access;
 mod login;
 mod mfa;
 mod scan;
+mod scan_command;
 mod slowloris;
 
 use std::sync::{Mutex, MutexGuard};

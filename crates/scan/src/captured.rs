@@ -1,0 +1,41 @@
+//! Bytes captured from real servers on loopback (Debian 12): xrdp 0.9.21 with its packaged
+//! xrdp.ini, freerdp-shadow 2.11 with `/sec:nla` on a host named `vm`, and Rampart with its
+//! defaults. The parser tests read them, and `mutation` feeds mutated copies of them to
+//! every parser.
+
+/// X.224 Connection Confirm TPDUs (the TPKT payload): xrdp selecting SSL for a HYBRID
+/// request, freerdp-shadow refusing an RDP request (HYBRID_REQUIRED_BY_SERVER).
+pub const XRDP_SELECTS_SSL: [u8; 15] = [0x0e, 0xd0, 0, 0, 0x12, 0x34, 0, 0x02, 0x01, 0x08, 0, 0x01, 0, 0, 0];
+pub const SHADOW_REFUSES_RDP: [u8; 15] = [0x0e, 0xd0, 0, 0, 0, 0, 0, 0x03, 0, 0x08, 0, 0x05, 0, 0, 0];
+
+/// The first record OpenSSL 3 answered to a TLS 1.0 hello (xrdp, ssl_protocols TLSv1.2 and
+/// TLSv1.3): a fatal protocol_version alert.
+pub const OPENSSL_REFUSES_TLS10: [u8; 7] = [0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46];
+
+/// xrdp's ServerHello record to a TLS 1.2 hello offering only TLS_RSA_WITH_AES_128_CBC_SHA.
+pub const XRDP_SERVER_HELLO: &str = "16030300510200004d03033de9c9623e62a1184307b432245791bcf216c67db0184fa94\
+    44f574e47524401201cb7b30ba0fbb6caa56219d274995cd0e722d93e0717b15175f3b337f84b9d20002f000005ff01000100";
+
+/// TSRequests answering `ntlm::negotiate_message()`: Rampart (IronRDP's sspi: empty names,
+/// version 10.0.17763) and freerdp-shadow (its host name everywhere, version 6.1.7601).
+pub const RAMPART_TS_REQUEST: &str = "3067a003020106a160305e305ca05a04584e544c4d5353500002000000000000003800\
+    0000358288e2adb264051ef2fbc5000000000000000020002000380000000a0063450000000f020000000100000004000000\
+    0300000007000800aa3d431d1082dd0100000000";
+pub const SHADOW_TS_REQUEST: &str = "30819fa003020106a17430723070a06e046c4e544c4d53535000020000000400040038\
+    000000358288e2de0985b1e47a353a0000000000000000300030003c0000000601b11d0000000f56004d000200040056004d\
+    000100040056004d000400040076006d000300040076006d000700080080c8133c1082dd0100000000a5220420df663b76a4\
+    f54f3b22505c379e49578c37c606c81a76e0107dd08aa7fdc42e1c";
+
+/// The X.224 Data TPDU xrdp answered to a Connect-Initial offering 40-bit only: 128-bit
+/// RC4, level high, RDP 5+, with its proprietary server certificate.
+pub const XRDP_CONNECT_RESPONSE: &str = "02f0807f668201fd0a0100020100301a020116020103020100020101020100020101020300\
+    fff8020102048201d7000500147c00012a14760a01010001c0004d63446e81c0010c0c000400080000000000030c0800eb0300\
+    00020cac0102000000030000002000000078010000cef3f2ea5e665a254242c890fe6941a43bf6711d15a17fd948c619d89bd9\
+    ead501000000010000000100000006001c01525341310801000000080000ff0000000100010033dba345dc6a092eb64d452840\
+    fc429195f9c6aca700b0f535fdc115d20ccaa5159d04574a5a4ae55efe5b147772124368596898f33d7789f9ecb766504411b0\
+    8e24a95f4e60ef28bcee35b2fbdec1830b0c7994398ed9b59d337170cde95c30c52d26eb04f7411594045c699a0ec84bf5fffe\
+    151a446ec11f7ad5e205f3e835e66884cfa29b837f766f5ee9e06f074582de397bec92d52f5a1647f3c0a8a767db77dff0c5c9\
+    274c0bcb62a11a7e6e13b279bac3eab861724bde392778d9d09952d6f090753fd695dbbcffe94a836b5859020aa0165752f090\
+    404a671ec9284817957c8f01b07ab2c57fe68c21c1d5bf9f30a65653e128ec29ac55ee988bbdaf000000000000000008004800\
+    f077bfb86dd732ca3a133aaea64b7e931a2627ccbf5cfd1bf4b1885391d48a551aacaa981513bd4d31a82f88a3547715131c73\
+    13c99f0c159e8e17e767917d750000000000000000";
