@@ -10,6 +10,8 @@
 //!   and an account lockout that never applies to a user's known-good sources.
 //! - [`IpNet`]: the CIDR networks those lists and bans are made of.
 //! - [`fail2ban_line`]: the optional fail2ban-compatible failure line.
+//! - [`Monitor`]: which request a connection's worker may make in which state and how
+//!   often (the privilege-separation dispatch table).
 //! - [`AccessSchedule`], [`decide`]: access windows (when the port is open at all) and
 //!   just-in-time grants.
 
@@ -18,6 +20,7 @@ mod admission;
 mod fail2ban;
 mod guard;
 mod ip_net;
+mod monitor;
 
 pub use access::{
     decide, next_review, user_allowed, AccessError, AccessGrant, AccessSchedule, AccessState, AccessWindow, AccessZone,
@@ -30,4 +33,5 @@ pub use guard::{
     MAX_USER_KEY_CHARS,
 };
 pub use ip_net::{canonical, default_allowlist, IpNet, IpNetError};
+pub use monitor::{Decided, Monitor, Request, Stage, Violation, MAX_DISPLAY_OPENS, MAX_REPORTS};
 pub use rampart_audit::UnixMillis;
