@@ -377,7 +377,7 @@ impl RdpServerDisplay for WorkerDisplay {
     }
 
     fn set_output_suppressed(&mut self, suppressed: bool) {
-        debug!(suppressed, "client output suppression");
+        info!(suppressed, "client output suppression");
         self.link.view().suppressed = suppressed;
     }
 }

@@ -105,11 +105,23 @@ impl Session {
         extra: &[&str],
         limit: Duration,
     ) -> Session {
-        require_tool("xdotool", "xdotool");
         let x = Xvfb::start(width + 64, height + 64);
+        let mut args = vec![format!("/size:{width}x{height}")];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        Self::launch(x, port, user, password, &args, limit)
+    }
+
+    /// A full-screen session over a client display of two `monitor`-sized monitors side
+    /// by side (`xfreerdp /multimon`).
+    pub fn start_multimon(port: u16, user: &str, password: &str, monitor: (u32, u32), limit: Duration) -> Session {
+        let x = Xvfb::start_two_monitors(monitor.0, monitor.1);
+        Self::launch(x, port, user, password, &["/multimon".to_owned()], limit)
+    }
+
+    fn launch(x: Xvfb, port: u16, user: &str, password: &str, extra: &[String], limit: Duration) -> Session {
+        require_tool("xdotool", "xdotool");
         let mut cmd = xfreerdp(&x);
         cmd.args(base_args(port, user, password, "nla"))
-            .arg(format!("/size:{width}x{height}"))
             .arg("-grab-keyboard")
             .args(extra);
         let log = x.dir().join("xfreerdp.log");
@@ -215,5 +227,42 @@ impl Session {
 
     pub fn key(&self, key: &str) {
         self.xdotool(&["key", key]);
+    }
+
+    /// Resizes the client window (no window manager: xdotool sets its size directly).
+    pub fn resize_window(&self, width: u32, height: u32) {
+        self.xdotool(&["windowsize", &self.window, &width.to_string(), &height.to_string()]);
+    }
+
+    /// Bytes the client has received on its connection to 127.0.0.1:`server_port`, from the
+    /// kernel's TCP counters (`ss`); summed over such connections (tests run one at a time).
+    pub fn bytes_received(server_port: u16) -> u64 {
+        require_tool("ss", "iproute2");
+        let (status, out, err) = run_bounded(
+            "ss",
+            std::process::Command::new("ss").args([
+                "-tinH",
+                "state",
+                "established",
+                "dst",
+                &format!("127.0.0.1:{server_port}"),
+            ]),
+            Duration::from_secs(10),
+        );
+        assert!(status.map(|s| s.success()).unwrap_or(false), "ss failed: {out}{err}");
+        out.split_whitespace()
+            .filter_map(|w| w.strip_prefix("bytes_received:"))
+            .filter_map(|n| n.parse::<u64>().ok())
+            .sum()
+    }
+
+    /// Unmaps the client window, as minimising it does.
+    pub fn unmap_window(&self) {
+        self.xdotool(&["windowunmap", &self.window]);
+    }
+
+    /// Maps the client window again, as restoring it does.
+    pub fn map_window(&self) {
+        self.xdotool(&["windowmap", &self.window]);
     }
 }

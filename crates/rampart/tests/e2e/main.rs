@@ -39,6 +39,7 @@ mod access;
 mod login;
 mod mfa;
 mod scan;
+mod sizes;
 mod scan_command;
 mod slowloris;
 
