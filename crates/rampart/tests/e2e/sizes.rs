@@ -174,13 +174,16 @@ fn log_in_and_type(
     session
 }
 
+/// One user of the matrix: (name, size, first path, resume path, enrollment).
+type Case = (String, (u32, u32), CodecPath, CodecPath, Enrollment);
+
 #[test]
 fn every_size_and_codec_path_shows_prompt_and_desktop_and_takes_keys() {
     let _turn = exclusive();
     let shared = shared_tempdir();
     let mut server = server_for(shared.path(), "");
     // One user per (size, first path): every first connection makes a new session.
-    let mut plan: Vec<(String, (u32, u32), CodecPath, CodecPath, Enrollment)> = Vec::new();
+    let mut plan: Vec<Case> = Vec::new();
     for (i, &size) in SIZES.iter().enumerate() {
         for (j, (first, then)) in [(CodecPath::Bitmap, CodecPath::RemoteFx), (CodecPath::RemoteFx, CodecPath::Bitmap)]
             .into_iter()
