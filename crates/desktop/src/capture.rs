@@ -152,6 +152,16 @@ impl Capture {
     /// [`Capture::connect`] with options.
     pub fn connect_with(target: &X11Target, options: CaptureOptions) -> Result<Self, DesktopError> {
         let (conn, screen_num) = connection::connect(target)?;
+        Self::on_connection(conn, screen_num, options)
+    }
+
+    /// [`Capture::connect`] over an already open connection to the target's X server.
+    pub fn connect_stream(stream: std::os::unix::net::UnixStream, target: &X11Target) -> Result<Self, DesktopError> {
+        let (conn, screen_num) = connection::connect_stream(stream, target)?;
+        Self::on_connection(conn, screen_num, CaptureOptions::default())
+    }
+
+    fn on_connection(conn: RustConnection, screen_num: usize, options: CaptureOptions) -> Result<Self, DesktopError> {
         let setup = conn.setup();
         let screen = setup
             .roots

@@ -19,6 +19,32 @@ pub(crate) fn parse_local_display(name: &str) -> Option<(u32, usize)> {
     Some((num.parse().ok()?, screen))
 }
 
+/// Speaks X11 over `stream`, an already open connection to the target's server (as the
+/// privileged supervisor hands one to a confined worker), with the target's cookie if it
+/// has one.
+pub(crate) fn connect_stream(stream: UnixStream, target: &X11Target) -> Result<(RustConnection, usize), DesktopError> {
+    let connect_err = |reason: String| DesktopError::Connect {
+        display: target.display.clone(),
+        reason,
+    };
+    let (_, screen) = parse_local_display(&target.display)
+        .ok_or_else(|| DesktopError::InvalidDisplay(target.display.clone()))?;
+    let (stream, _peer) = DefaultStream::from_unix_stream(stream).map_err(|e| connect_err(e.to_string()))?;
+    let (name, data) = match &target.cookie {
+        Some(cookie) => (MIT_MAGIC_COOKIE.as_bytes().to_vec(), cookie.clone()),
+        None => (Vec::new(), Vec::new()),
+    };
+    let conn = RustConnection::connect_to_stream_with_auth_info(stream, screen, name, data)
+        .map_err(|e| connect_err(e.to_string()))?;
+    Ok((conn, screen))
+}
+
+/// The path of a local display's Unix socket.
+pub fn socket_path(display: &str) -> Option<String> {
+    let (num, _) = parse_local_display(display)?;
+    Some(format!("/tmp/.X11-unix/X{num}"))
+}
+
 /// Connects to the target. With a cookie, only local displays (`:N`) are
 /// accepted and the cookie is sent as MIT-MAGIC-COOKIE-1; without one, x11rb's
 /// usual lookup (`$XAUTHORITY`) applies.

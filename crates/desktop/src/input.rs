@@ -88,6 +88,16 @@ impl Input {
     /// Connects and checks for XTEST.
     pub fn connect(target: &X11Target) -> Result<Self, DesktopError> {
         let (conn, screen_num) = connection::connect(target)?;
+        Self::on_connection(conn, screen_num)
+    }
+
+    /// [`Input::connect`] over an already open connection to the target's X server.
+    pub fn connect_stream(stream: std::os::unix::net::UnixStream, target: &X11Target) -> Result<Self, DesktopError> {
+        let (conn, screen_num) = connection::connect_stream(stream, target)?;
+        Self::on_connection(conn, screen_num)
+    }
+
+    fn on_connection(conn: RustConnection, screen_num: usize) -> Result<Self, DesktopError> {
         if conn
             .extension_information(xtest::X11_EXTENSION_NAME)
             .map_err(x11)?

@@ -11,7 +11,7 @@
 //! the X server.
 
 pub mod capture;
-mod connection;
+pub mod connection;
 pub mod input;
 pub mod keymap;
 pub mod privacy;

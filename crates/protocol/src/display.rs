@@ -168,12 +168,29 @@ impl DesktopLink {
         // retry after a failed connect below must reuse it rather than ask again.
         state.grant = Some(grant.clone());
         if !view_only {
-            match Input::connect(&grant.target) {
+            match self.dial().and_then(|stream| Ok(Input::connect_stream(stream, &grant.target)?)) {
                 Ok(input) => state.input = Some(input),
                 Err(err) => warn!(%err, "input unavailable; session is view-only"),
             }
         }
         Ok(grant)
+    }
+
+    /// A new connection to the granted display, opened by the supervisor: this process is
+    /// confined and cannot reach the display's socket itself.
+    fn dial(&self) -> anyhow::Result<std::os::unix::net::UnixStream> {
+        let (reply, fd) = self
+            .channel
+            .lock()
+            .map_err(|_| anyhow::anyhow!("ipc channel poisoned"))?
+            .request_fd(&ToSupervisor::OpenDisplay)
+            .context("asking the supervisor for a display connection")?;
+        match (reply, fd) {
+            (ToWorker::Display, Some(fd)) => Ok(std::os::unix::net::UnixStream::from(fd)),
+            (ToWorker::Display, None) => bail!("display reply without a connection"),
+            (ToWorker::DisplayRefused { reason }, _) => bail!("display connection refused: {reason}"),
+            (other, _) => bail!("unexpected reply to a display request: {other:?}"),
+        }
     }
 
     fn take_capture(&self) -> Option<Capture> {
@@ -193,7 +210,7 @@ impl DesktopLink {
         let grant = self.ensure(wanted)?;
         let mut capture = match self.take_capture() {
             Some(capture) => capture,
-            None => Capture::connect(&grant.target).context("connecting capture to the desktop")?,
+            None => Capture::connect_stream(self.dial()?, &grant.target).context("connecting capture to the desktop")?,
         };
         if grant.resizable && capture.size() != (wanted.width, wanted.height) {
             let (from_w, from_h) = capture.size();

@@ -6,7 +6,7 @@
 //! and the supervisor only grants a session for a user the worker looked up and then
 //! reported as authenticated.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, Write};
 use std::net::SocketAddr;
 use std::os::unix::net::UnixStream;
 
@@ -37,6 +37,11 @@ pub enum ToWorker {
     Session(SessionGrant),
     /// Answer to `OpenSession` when no session could be made.
     SessionRefused { reason: String },
+    /// Answer to `OpenDisplay`: the descriptor of a connection to the granted display
+    /// travels with this line.
+    Display,
+    /// Answer to `OpenDisplay` when no connection could be made.
+    DisplayRefused { reason: String },
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -153,6 +158,9 @@ pub enum ToSupervisor {
     /// NLA (and the second factor, where required) passed for the user of the last
     /// successful attempt; please start or resume the desktop at this size.
     OpenSession { width: u16, height: u16 },
+    /// A new connection to the granted display, passed as a descriptor: the worker is
+    /// confined and cannot reach the display's socket itself.
+    OpenDisplay,
     /// The connection is over; `reason` is short and lowercase.
     Closed { reason: String, fault: CloseFault },
 }
@@ -236,28 +244,36 @@ pub fn read_line_bounded<R: BufRead>(reader: &mut R) -> Result<Vec<u8>, IpcError
 }
 
 /// The worker's blocking end of the channel. One outstanding request at a time.
+///
+/// Read with `recvmsg`, so that a descriptor the supervisor attaches to a reply (a
+/// connection to the granted display: a confined worker cannot open one itself) arrives
+/// with the line it belongs to.
 #[derive(Debug)]
 pub struct WorkerChannel {
-    reader: BufReader<UnixStream>,
-    writer: UnixStream,
+    stream: UnixStream,
+    buffer: Vec<u8>,
+    fds: std::collections::VecDeque<std::os::fd::OwnedFd>,
 }
+
+/// Descriptors one reply may carry.
+const MAX_FDS_PER_READ: usize = 2;
 
 impl WorkerChannel {
     pub fn new(stream: UnixStream) -> Result<Self, IpcError> {
-        let writer = stream.try_clone()?;
         Ok(Self {
-            reader: BufReader::new(stream),
-            writer,
+            stream,
+            buffer: Vec::new(),
+            fds: std::collections::VecDeque::new(),
         })
     }
 
     pub fn send(&mut self, msg: &ToSupervisor) -> Result<(), IpcError> {
-        self.writer.write_all(&encode(msg)?)?;
+        (&self.stream).write_all(&encode(msg)?)?;
         Ok(())
     }
 
     pub fn recv(&mut self) -> Result<ToWorker, IpcError> {
-        let line = read_line_bounded(&mut self.reader)?;
+        let line = self.recv_line()?;
         Ok(serde_json::from_slice(&line)?)
     }
 
@@ -265,11 +281,101 @@ impl WorkerChannel {
         self.send(msg)?;
         self.recv()
     }
+
+    /// A request whose reply carries a descriptor (none if the supervisor attached none).
+    pub fn request_fd(&mut self, msg: &ToSupervisor) -> Result<(ToWorker, Option<std::os::fd::OwnedFd>), IpcError> {
+        self.fds.clear();
+        let reply = self.request(msg)?;
+        Ok((reply, self.fds.pop_front()))
+    }
+
+    fn recv_line(&mut self) -> Result<Vec<u8>, IpcError> {
+        use std::io::IoSliceMut;
+        use std::mem::MaybeUninit;
+        use rustix::net::{recvmsg, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+        loop {
+            if let Some(pos) = self.buffer.iter().position(|b| *b == b'\n') {
+                let rest = self.buffer.split_off(pos + 1);
+                let mut line = std::mem::replace(&mut self.buffer, rest);
+                line.pop();
+                return Ok(line);
+            }
+            if self.buffer.len() > MAX_LINE {
+                return Err(IpcError::TooLong);
+            }
+            let mut chunk = [0u8; 8192];
+            let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS_PER_READ))];
+            let mut control = RecvAncillaryBuffer::new(&mut space);
+            let received = loop {
+                match recvmsg(&self.stream, &mut [IoSliceMut::new(&mut chunk)], &mut control, RecvFlags::CMSG_CLOEXEC) {
+                    Ok(r) => break r,
+                    Err(rustix::io::Errno::INTR) => continue,
+                    Err(e) => return Err(IpcError::Io(e.into())),
+                }
+            };
+            for message in control.drain() {
+                if let RecvAncillaryMessage::ScmRights(fds) = message {
+                    for fd in fds {
+                        if self.fds.len() < MAX_FDS_PER_READ {
+                            self.fds.push_back(fd);
+                        }
+                    }
+                }
+            }
+            if received.bytes == 0 {
+                return Err(IpcError::Closed);
+            }
+            self.buffer.extend_from_slice(chunk.get(..received.bytes).unwrap_or_default());
+        }
+    }
+}
+
+/// The supervisor's side of a reply that carries a descriptor: the line and the
+/// descriptor go in one `sendmsg`, so the worker receives them together.
+pub fn send_with_fd(
+    stream: &impl std::os::fd::AsFd,
+    line: &[u8],
+    fd: std::os::fd::BorrowedFd<'_>,
+) -> std::io::Result<usize> {
+    use std::io::IoSlice;
+    use std::mem::MaybeUninit;
+    use rustix::net::{sendmsg, SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+    let fds = [fd];
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    if !control.push(SendAncillaryMessage::ScmRights(&fds)) {
+        return Err(std::io::Error::other("no room for the descriptor"));
+    }
+    Ok(sendmsg(stream, &[IoSlice::new(line)], &mut control, SendFlags::NOSIGNAL)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::BufReader;
+
+    #[test]
+    fn a_descriptor_travels_with_its_reply() {
+        use std::io::Read;
+        let (a, b) = UnixStream::pair().unwrap();
+        let mut worker = WorkerChannel::new(a).unwrap();
+        // The descriptor: one end of another pair, whose far end we keep to talk through it.
+        let (passed, mut far) = UnixStream::pair().unwrap();
+        let line = encode(&ToWorker::Display).unwrap();
+        let line_b = encode(&ToWorker::SessionRefused { reason: "x".into() }).unwrap();
+        send_with_fd(&b, &line, std::os::fd::AsFd::as_fd(&passed)).unwrap();
+        drop(passed);
+        (&b).write_all(&line_b).unwrap();
+        let (reply, fd) = worker.request_fd(&ToSupervisor::OpenDisplay).unwrap();
+        assert!(matches!(reply, ToWorker::Display));
+        let mut got = UnixStream::from(fd.expect("a descriptor with the reply"));
+        got.write_all(b"ping").unwrap();
+        let mut buf = [0u8; 4];
+        far.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"ping");
+        // The next line, without a descriptor, is read after the first.
+        assert!(matches!(worker.recv().unwrap(), ToWorker::SessionRefused { .. }));
+    }
 
     #[test]
     fn messages_round_trip_over_a_socket_pair() {

@@ -473,6 +473,8 @@ impl Supervisor {
                         mfa: MfaGate::Waiting,
                         kick: Arc::new(tokio::sync::Notify::new()),
                         had_session: false,
+                        granted_display: None,
+                        display_opens: 0,
                     };
                     conn.drive(child, channel).await;
                     if let Ok(mut live) = self.live.lock() {
@@ -640,6 +642,10 @@ struct Connection {
     /// Notified when the store says the authenticated user was locked or deleted.
     kick: Arc<tokio::sync::Notify>,
     had_session: bool,
+    /// The display granted to this connection (`:N`), once there is one.
+    granted_display: Option<String>,
+    /// Connections to it handed to the worker so far.
+    display_opens: u8,
 }
 
 /// Where a connection stands with its second factor.
@@ -906,6 +912,7 @@ impl Connection {
                 };
                 self.reply(write, &reply).await
             }
+            ToSupervisor::OpenDisplay => self.open_display(write).await,
             ToSupervisor::Closed { reason, fault } => {
                 let (kind, outcome) = match fault {
                     CloseFault::None => (EventKind::ConnectionClosed, Outcome::Info),
@@ -1067,6 +1074,63 @@ impl Connection {
         }
     }
 
+    /// Connect to the display granted to this connection and hand the connection to the
+    /// worker, which cannot reach the display's socket from its confinement.
+    async fn open_display(&mut self, write: &mut tokio::net::unix::OwnedWriteHalf) -> Step {
+        let Some(granted) = self.granted_display.clone() else {
+            warn!(peer = %self.peer, "display asked for before a session was granted; killing the worker");
+            return Step::Stop;
+        };
+        if self.display_opens >= rampart_policy::MAX_DISPLAY_OPENS {
+            warn!(peer = %self.peer, "too many display connections asked for; killing the worker");
+            return Step::Stop;
+        }
+        self.display_opens += 1;
+        let connected = rampart_desktop::connection::socket_path(&granted)
+            .ok_or_else(|| std::io::Error::other(format!("not a local display: {granted}")))
+            .and_then(std::os::unix::net::UnixStream::connect);
+        let x = match connected {
+            Ok(x) => x,
+            Err(err) => {
+                warn!(display = %granted, %err, "cannot connect to the session display");
+                let reply = ToWorker::DisplayRefused {
+                    reason: format!("cannot connect to {granted}: {err}"),
+                };
+                return self.reply(write, &reply).await;
+            }
+        };
+        let line = match ipc::encode(&ToWorker::Display) {
+            Ok(line) => line,
+            Err(err) => {
+                error!(%err, "cannot encode reply");
+                return Step::Stop;
+            }
+        };
+        let stream: &tokio::net::UnixStream = write.as_ref();
+        loop {
+            if let Err(err) = stream.writable().await {
+                warn!(%err, "worker went away");
+                return Step::Stop;
+            }
+            let sent = stream.try_io(tokio::io::Interest::WRITABLE, || {
+                ipc::send_with_fd(stream, &line, std::os::fd::AsFd::as_fd(&x))
+            });
+            match sent {
+                Ok(n) if n == line.len() => return Step::Continue,
+                Ok(_) => {
+                    // A short write of a line this small means the channel is broken.
+                    warn!("short write of a display reply; killing the worker");
+                    return Step::Stop;
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(err) => {
+                    warn!(%err, "worker went away");
+                    return Step::Stop;
+                }
+            }
+        }
+    }
+
     async fn reply(&self, write: &mut tokio::net::unix::OwnedWriteHalf, msg: &ToWorker) -> Step {
         let line = match ipc::encode(msg) {
             Ok(line) => line,
@@ -1105,6 +1169,7 @@ impl Connection {
         if let Some(shadow) = &self.sup.shadow {
             // The shared display's cookie reaches a worker only now, after every factor.
             self.had_session = true;
+            self.granted_display = Some(shadow.display.clone());
             let ev = self
                 .event(EventKind::SessionStarted, Outcome::Success)
                 .with_reason(format!("shadowing {} (view only: {})", shadow.display, shadow.view_only));
@@ -1134,6 +1199,7 @@ impl Connection {
         .await
         .context("session task")??;
         self.had_session = true;
+        self.granted_display = Some(format!(":{}", info.display));
         let kind = if info.resumed {
             EventKind::SessionResumed
         } else {
