@@ -38,6 +38,7 @@ mod guard;
 mod access;
 mod login;
 mod mfa;
+mod notify;
 mod package;
 mod scan;
 mod scan_command;
