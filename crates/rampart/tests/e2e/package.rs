@@ -257,7 +257,9 @@ fn deb_installs_on_clean_debian_passes_check_and_serves_a_login_under_systemd() 
         &root.join("etc/systemd/system/e2e-probe.service"),
         "[Unit]\nAfter=rampart.service\nWants=rampart.service\n\n[Service]\nType=oneshot\n\
          ExecStart=/bin/sh -c 'systemctl show rampart.service -p ActiveState -p SubState -p StatusText -p NRestarts > /root/probe.partial; \
-         journalctl -u rampart.service -n 25 --no-pager >> /root/probe.partial; mv /root/probe.partial /root/probe.txt'\n\n\
+         journalctl -u rampart.service -n 25 --no-pager >> /root/probe.partial; \
+         systemd-analyze security --no-pager rampart.service 2>&1 | tail -n 1 >> /root/probe.partial; \
+         mv /root/probe.partial /root/probe.txt'\n\n\
          [Install]\nWantedBy=multi-user.target\n",
     );
     // Outside the service's private /var/tmp: its sessions must not see it.
@@ -289,6 +291,10 @@ fn deb_installs_on_clean_debian_passes_check_and_serves_a_login_under_systemd() 
     assert!(probe.contains("ActiveState=active") && probe.contains("SubState=running"), "{probe}");
     assert!(probe.contains(&format!("StatusText=listening on 127.0.0.1:{port}")), "sd_notify status: {probe}");
     assert!(probe.contains("NRestarts=0"), "{probe}");
+    // Rated by the systemd that runs it, with the unit as loaded.
+    let exposure = exposure_level(&probe);
+    eprintln!("systemd-analyze security (running unit): exposure {exposure}");
+    assert!(exposure <= MAX_EXPOSURE, "exposure {exposure} > {MAX_EXPOSURE}:\n{probe}");
     assert!(accepts_connections(port), "nothing listens on 127.0.0.1:{port}");
 
     // 5. A real login through the service.
