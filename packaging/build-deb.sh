@@ -92,7 +92,9 @@ printf 'rampart (%s) unstable; urgency=medium\n\n  * Package built from the Ramp
     "$VERSION" "$(date -R -u -d "@${SOURCE_DATE_EPOCH:-$(date +%s)}")" | gzip -9n >"$PKG/usr/share/doc/rampart/changelog.Debian.gz"
 chmod 0644 "$PKG"/usr/share/doc/rampart/*
 
-# Library dependencies of the binary, as dpkg-shlibdeps finds them (libc6, libgcc-s1).
+# Library dependencies of the binary, as dpkg-shlibdeps finds them (libc6, libgcc-s1);
+# the X server of the default [session] x_server = "xorg" (Xorg with the dummy driver;
+# Xvfb, for x_server = "xvfb", is only suggested).
 mkdir -p "$STAGE/shlibs/debian"
 printf 'Source: rampart\n\nPackage: rampart\nArchitecture: any\n' >"$STAGE/shlibs/debian/control"
 SHLIBS="$(cd "$STAGE/shlibs" && dpkg-shlibdeps -O -e"$PKG/usr/sbin/rampart" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
@@ -106,8 +108,9 @@ Version: $VERSION
 Architecture: $ARCH
 Maintainer: Rampart developers <rampart@localhost>
 Installed-Size: $INSTALLED_KB
-Depends: $SHLIBS, xvfb
+Depends: $SHLIBS, xserver-xorg-core, xserver-xorg-video-dummy
 Recommends: openbox | x-window-manager, xterm | x-terminal-emulator
+Suggests: xvfb
 Section: net
 Priority: optional
 Description: hardened RDP server for Linux

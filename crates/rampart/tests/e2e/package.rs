@@ -6,7 +6,7 @@
 //! the README says, reports READY through sd_notify, and `xfreerdp` logs in through it
 //! from the host. The session writes what its sandbox looks like from inside.
 //!
-//! The clean Debian (debootstrap --variant=minbase plus systemd and xvfb, about 3 minutes)
+//! The clean Debian (debootstrap --variant=minbase plus systemd and Xorg, about 3 minutes)
 //! is made once and kept as a tarball under the cargo target dir; each run unpacks a fresh
 //! copy. The mirror is deb.debian.org unless `RAMPART_DEBIAN_MIRROR` names another.
 
@@ -20,8 +20,9 @@ use crate::process::{poll, require_tool, run_bounded, tail, Guarded};
 use crate::server::{accepts_connections, free_port, BIN, PASSWORD};
 
 const SUITE: &str = "bookworm";
-/// Added to minbase: an init to boot, and what the package depends on beyond libc.
-const IMAGE_PACKAGES: &str = "systemd,systemd-sysv,dbus,xvfb";
+/// Added to minbase: an init to boot, and what the package depends on beyond libc (the
+/// default X server for sessions: Xorg with the dummy driver).
+const IMAGE_PACKAGES: &str = "systemd,systemd-sysv,dbus,xserver-xorg-core,xserver-xorg-video-dummy";
 /// Highest `systemd-analyze security` exposure accepted for the unit (10 = no sandbox).
 const MAX_EXPOSURE: f32 = 5.0;
 
@@ -69,7 +70,7 @@ fn deb() -> &'static Path {
     })
 }
 
-/// A clean Debian 12 with systemd and xvfb, unpacked fresh into a temp dir.
+/// A clean Debian 12 with systemd and Xorg, unpacked fresh into a temp dir.
 fn clean_debian() -> tempfile::TempDir {
     require_tool("debootstrap", "debootstrap");
     let cache = cache_dir();
@@ -134,7 +135,7 @@ fn deb_holds_binary_unit_config_man_pages_and_completions() {
     assert!(info.contains(&format!("Version: {}", env!("CARGO_PKG_VERSION"))), "{info}");
     assert!(info.contains("Package: rampart"), "{info}");
     let depends = info.lines().find(|l| l.trim_start().starts_with("Depends:")).unwrap_or("");
-    assert!(depends.contains("libc6 (>=") && depends.contains("xvfb"), "{depends}");
+    assert!(depends.contains("libc6 (>=") && depends.contains("xserver-xorg-video-dummy"), "{depends}");
     assert!(info.contains("conffiles") && info.contains("postinst"), "{info}");
     let control = tempfile::tempdir().expect("tempdir");
     run_ok(
@@ -315,21 +316,21 @@ fn deb_installs_on_clean_debian_passes_check_and_serves_a_login_under_systemd() 
     assert!(root.join("var/tmp/outside-marker").is_file());
     assert!(client.is_running(), "the client left the session:\n{}", tail(&client.log_text(), 20));
 
-    // The session's X server could read its cookie: without it, Xvfb runs with no access
-    // control and any local user can attach to the desktop. Its log is in the container's
-    // /run, seen from here through its init's root.
+    // The session's X server could read its cookie: without it, the X server runs with no
+    // access control and any local user can attach to the desktop. Its logs are in the
+    // container's /run, seen from here through its init's root.
     let init = children(machine.pid()).into_iter().next().expect("the container's init");
     let runtime = PathBuf::from(format!("/proc/{init}/root/run/rampart/sessions"));
-    let xvfb_logs: Vec<String> = std::fs::read_dir(&runtime)
+    let server_logs: Vec<String> = std::fs::read_dir(&runtime)
         .unwrap_or_else(|e| panic!("{}: {e}", runtime.display()))
-        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("xvfb.log")).ok())
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("xserver.log")).ok())
         .collect();
-    assert!(!xvfb_logs.is_empty(), "no session under {}", runtime.display());
-    for log in &xvfb_logs {
+    assert!(!server_logs.is_empty(), "no session log under {}", runtime.display());
+    for log in &server_logs {
         assert!(
             !log.contains("Failed to open authorization file"),
-            "the session's Xvfb could not read its cookie, so its display accepts any local \
-             client. Xvfb log:\n{log}"
+            "the session's X server could not read its cookie, so its display accepts any \
+             local client. Its log:\n{log}"
         );
     }
 
