@@ -4,7 +4,8 @@
 //! sessions; `worker` runs unprivileged, one process per connection, and is the only code
 //! that parses the peer's bytes; `ipc` is the narrow channel between them; `budget` bounds
 //! what a peer may send before authenticating; `display` adapts the X11 desktop to
-//! IronRDP's traits; `tls` owns the certificate and rustls configuration.
+//! IronRDP's traits; `tls` owns the certificate and rustls configuration; `systemd_notify`
+//! tells systemd when the server is ready and when it stops.
 
 mod budget;
 mod display;
@@ -12,6 +13,7 @@ pub mod ipc;
 mod options;
 mod prompt;
 mod supervisor;
+pub mod systemd_notify;
 pub mod tls;
 mod worker;
 

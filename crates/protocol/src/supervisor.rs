@@ -292,6 +292,7 @@ impl Supervisor {
                     info!(%local, "listening");
                     eprintln!("rampart: listening on {local}");
                 }
+                crate::systemd_notify::ready(listener.as_ref().and_then(|l| l.local_addr().ok()));
                 announced = true;
             }
             tokio::select! {
@@ -315,6 +316,7 @@ impl Supervisor {
             }
         }
         info!("shutting down");
+        crate::systemd_notify::stopping();
         reaper.abort();
         self.flush_refusals().await;
         if let Some(sessions) = &self.sessions {

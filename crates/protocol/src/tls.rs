@@ -13,6 +13,15 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 use x509_cert::der::Decode;
 
+/// Subdirectory of the state directory holding the generated identity.
+const GENERATED_DIR: &str = "tls";
+
+/// Where the generated certificate and key live: `state_dir/tls/{cert,key}.pem`.
+pub fn generated_identity_paths(state_dir: &Path) -> (PathBuf, PathBuf) {
+    let dir = state_dir.join(GENERATED_DIR);
+    (dir.join("cert.pem"), dir.join("key.pem"))
+}
+
 /// Certificate chain and key in PEM, as handed to each worker.
 #[derive(Clone)]
 pub struct TlsIdentity {
@@ -57,9 +66,8 @@ impl TlsIdentity {
                 bail!("tls.certificate and tls.private_key must be set together")
             }
             (None, None) => {
-                let dir = state_dir.join("tls");
-                let cert_path = dir.join("cert.pem");
-                let key_path = dir.join("key.pem");
+                let (cert_path, key_path) = generated_identity_paths(state_dir);
+                let dir = state_dir.join(GENERATED_DIR);
                 if cert_path.exists() && key_path.exists() {
                     let identity = Self {
                         cert_pem: fs::read_to_string(&cert_path)

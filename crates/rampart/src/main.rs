@@ -7,6 +7,7 @@ use clap::Parser;
 
 mod cli;
 mod config;
+mod hardening;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();

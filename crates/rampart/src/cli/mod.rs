@@ -11,8 +11,11 @@ use crate::config::{self, Config};
 mod access;
 mod admin_change;
 mod ban;
+mod check;
+mod completions;
 mod mfa;
 mod password_input;
+mod man;
 mod qr;
 mod scan;
 mod serve;
@@ -21,7 +24,17 @@ mod user;
 
 /// Rampart: a hardened RDP server for Linux.
 #[derive(Debug, Parser)]
-#[command(name = "rampart", version, about, propagate_version = true)]
+#[command(
+    name = "rampart",
+    version,
+    about = "Rampart: a hardened RDP server for Linux",
+    long_about = "Rampart: a Remote Desktop Protocol server for Linux with the RDP hardening guide \
+                  built in: NLA only, TLS only, TOTP two-step verification, brute-force bans, an \
+                  audit trail.\n\nConfiguration: /etc/rampart/rampart.toml (every key documented in \
+                  docs/config.md). State (user store, host key, TLS identity): /var/lib/rampart. \
+                  `rampart check` audits both against the hardening items.",
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -41,6 +54,14 @@ enum Command {
     Access(access::AccessArgs),
     /// Check another RDP endpoint from outside: security layers, NLA, TLS, leaks, throttling
     Scan(scan::ScanArgs),
+    /// Audit the configuration and the host against the hardening items; non-zero exit on a failure
+    Check(check::CheckArgs),
+    /// Print a shell completion script (bash, zsh, fish); used by packaging
+    #[command(hide = true)]
+    Completions(completions::CompletionsArgs),
+    /// Write the man pages to DIR; used by packaging
+    #[command(hide = true)]
+    Man(man::ManArgs),
     /// Per-connection worker process, started by `serve`; not for direct use.
     #[command(hide = true)]
     Worker,
@@ -85,6 +106,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Mfa(args) => mfa::run(args),
         Command::Ban(args) => ban::run(args),
         Command::Access(args) => access::run(args),
+        Command::Check(args) => check::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
         Command::Worker => rampart_protocol::worker_main(),
     };
     done.map(|()| ExitCode::SUCCESS)

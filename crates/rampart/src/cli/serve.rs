@@ -24,6 +24,9 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    // Still single-threaded: take systemd's notify socket out of the environment before
+    // any worker or session could inherit it.
+    rampart_protocol::systemd_notify::take_from_env();
     let cfg = args.common.load_config()?;
     let opts = serve_options(&cfg, args);
     tracing::info!(

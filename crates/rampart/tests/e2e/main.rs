@@ -38,6 +38,8 @@ mod guard;
 mod access;
 mod login;
 mod mfa;
+mod notify;
+mod package;
 mod scan;
 mod sizes;
 mod scan_command;
