@@ -8,6 +8,7 @@
 
 mod budget;
 mod display;
+mod forward;
 pub mod ipc;
 mod options;
 mod prompt;
@@ -16,7 +17,7 @@ pub mod tls;
 mod worker;
 
 pub use options::{
-    AccessOptions, AuthOptions, DesktopMode, GuardOptions, Limits, MfaMode, ServeOptions, SessionOptions,
+    AccessOptions, AuditForward, AuditOptions, AuthOptions, DesktopMode, ForwardFormat, GuardOptions, Limits, MfaMode, ServeOptions, SessionOptions,
 };
 pub use supervisor::serve;
 pub use worker::worker_main;

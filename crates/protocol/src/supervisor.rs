@@ -89,6 +89,12 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         )),
         None => None,
     };
+    let forward = match &opts.audit.forward {
+        Some(target) => Some(Arc::new(
+            crate::forward::Forwarder::new(target.clone()).context("cannot create the audit forwarding socket")?,
+        )),
+        None => None,
+    };
     let sessions = match &opts.desktop {
         DesktopMode::Session(s) => {
             let runtime_dir = opts.state_dir.join("sessions");
@@ -143,6 +149,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             refusals: Mutex::new(std::collections::HashMap::new()),
             live: Mutex::new(std::collections::HashMap::new()),
             fail2ban,
+            forward,
             opts,
         });
         supervisor.run(listener).await
@@ -206,7 +213,17 @@ struct Supervisor {
     /// audit write per interval instead of one per connection.
     refusals: Mutex<std::collections::HashMap<std::net::IpAddr, (UnixMillis, u32)>>,
     fail2ban: Option<Mutex<std::fs::File>>,
+    /// `[audit] syslog`: where stored events are also sent.
+    forward: Option<Arc<crate::forward::Forwarder>>,
 }
+
+/// An audit event could not be written (the store said why, in the log).
+#[derive(Debug, thiserror::Error)]
+#[error("audit event not stored")]
+struct AuditNotStored;
+
+/// How often retention prunes the audit trail (also once at start-up).
+const AUDIT_PRUNE_INTERVAL: Duration = Duration::from_secs(60 * 60);
 
 /// How often a refused source gets an audit event while it keeps knocking.
 const REFUSAL_AUDIT_INTERVAL_MS: i64 = 10_000;
@@ -320,9 +337,14 @@ impl Supervisor {
 
     async fn reap_sessions(self: Arc<Self>) {
         let mut tick = tokio::time::interval(Duration::from_secs(2));
+        let mut last_prune: Option<tokio::time::Instant> = None;
         loop {
             tick.tick().await;
             self.sync_from_store().await;
+            if last_prune.is_none_or(|t| t.elapsed() >= AUDIT_PRUNE_INTERVAL) {
+                last_prune = Some(tokio::time::Instant::now());
+                self.prune_audit(now_millis()).await;
+            }
             if self.sessions.is_none() {
                 continue;
             }
@@ -337,7 +359,8 @@ impl Supervisor {
             .unwrap_or_default();
             for user in ended {
                 info!(%user, "session ended");
-                self.audit(Event::new(now_millis(), EventKind::SessionEnded, Outcome::Info).with_user(user))
+                let _ = self
+                    .audit(Event::new(now_millis(), EventKind::SessionEnded, Outcome::Info).with_user(user))
                     .await;
             }
         }
@@ -392,11 +415,34 @@ impl Supervisor {
         }
     }
 
-    /// Write one audit event durably.
-    async fn audit(self: &Arc<Self>, event: Event) {
+    /// Write one audit event durably, then forward it if `[audit] syslog` is on. An error
+    /// means the event is not on disk (logged here): the caller refuses or ends the
+    /// connection the event records, so nothing happens off the record.
+    async fn audit(self: &Arc<Self>, event: Event) -> Result<(), AuditNotStored> {
         info!(target: "rampart::audit", "{}", event.to_json_line());
-        if let Err(err) = self.with_store(move |store| Ok(store.append_event(&event)?)).await {
-            error!(error = %format!("{err:#}"), "audit event not stored");
+        let forward = self.forward.clone();
+        let stored = self
+            .with_store(move |store| {
+                let (seq, hash) = store.append_event_linked(&event)?;
+                if let Some(forward) = forward {
+                    forward.send(seq, &event, &hash);
+                }
+                Ok(())
+            })
+            .await;
+        stored.map_err(|err| {
+            error!(error = %format!("{err:#}"), "audit event not stored; the connection it records is ended");
+            AuditNotStored
+        })
+    }
+
+    /// Retention: prune the events older than `[audit] keep_days` at `now`.
+    async fn prune_audit(self: &Arc<Self>, now: UnixMillis) {
+        let Some(before) = self.opts.audit.prune_before(now) else { return };
+        match self.with_store(move |store| Ok(store.prune_events(before, now)?)).await {
+            Ok(0) => {}
+            Ok(pruned) => info!(pruned, before = %before.rfc3339(), "audit events pruned (retention)"),
+            Err(err) => error!(error = %format!("{err:#}"), "cannot prune audit events"),
         }
     }
 
@@ -433,12 +479,21 @@ impl Supervisor {
         };
         match self.spawn_worker(stream, peer, connection) {
             Ok((child, channel)) => {
-                self.audit(
-                    Event::new(now_millis(), EventKind::ConnectionAccepted, Outcome::Success)
-                        .with_peer(peer)
-                        .with_connection(connection),
-                )
-                .await;
+                let recorded = self
+                    .audit(
+                        Event::new(now_millis(), EventKind::ConnectionAccepted, Outcome::Success)
+                            .with_peer(peer)
+                            .with_connection(connection),
+                    )
+                    .await;
+                if recorded.is_err() {
+                    // Not on record, not served: the worker (killed on drop) goes with it.
+                    drop((child, channel));
+                    if let Ok(mut a) = self.admission.lock() {
+                        a.closed(ticket);
+                    }
+                    return;
+                }
                 tokio::spawn(async move {
                     let mut conn = Connection {
                         sup: Arc::clone(&self),
@@ -472,7 +527,7 @@ impl Supervisor {
                     a.closed(ticket);
                 }
                 error!(error = %format!("{err:#}"), %peer, "cannot start worker");
-                self.audit(
+                let _ = self.audit(
                     Event::new(now_millis(), EventKind::ConnectionClosed, Outcome::Failure)
                         .with_peer(peer)
                         .with_connection(connection)
@@ -493,7 +548,7 @@ impl Supervisor {
             reason.push_str(&format!(" ({suppressed} more refused since the last record)"));
         }
         warn!(%peer, %reason, "connection refused");
-        self.audit(
+        let _ = self.audit(
             Event::new(now, EventKind::ConnectionRefused, Outcome::Failure)
                 .with_peer(peer)
                 .with_connection(connection)
@@ -513,7 +568,7 @@ impl Supervisor {
             Err(_) => return,
         };
         for (ip, n) in pending {
-            self.audit(
+            let _ = self.audit(
                 Event::new(now_millis(), EventKind::ConnectionRefused, Outcome::Failure)
                     .with_peer(SocketAddr::new(ip, 0))
                     .with_reason(format!("{n} more refused since the last record (at shutdown)")),
@@ -688,7 +743,7 @@ impl Connection {
                     let ev = self
                         .event(EventKind::ConnectionClosed, Outcome::Info)
                         .with_reason("account locked or deleted by an administrator");
-                    self.sup.audit(ev).await;
+                    let _ = self.sup.audit(ev).await;
                     closed_reported = true;
                     break;
                 }
@@ -698,7 +753,7 @@ impl Connection {
                         let _ = child.start_kill();
                         warn!(peer = %self.peer, why, "deadline passed; worker killed");
                         let ev = self.event(kind, Outcome::Failure).with_reason(why);
-                        self.sup.audit(ev).await;
+                        let _ = self.sup.audit(ev).await;
                         closed_reported = true;
                         break;
                     }
@@ -736,11 +791,11 @@ impl Connection {
             };
             let _ = child.start_kill();
             let ev = self.event(EventKind::ConnectionClosed, Outcome::Failure).with_reason(reason);
-            self.sup.audit(ev).await;
+            let _ = self.sup.audit(ev).await;
         }
         if self.had_session {
             let ev = self.event(EventKind::SessionDisconnected, Outcome::Info);
-            self.sup.audit(ev).await;
+            let _ = self.sup.audit(ev).await;
         }
     }
 
@@ -802,13 +857,18 @@ impl Connection {
                     let ev = ev
                         .with_user(named.clone().unwrap_or_default())
                         .with_reason("outside the user's access windows");
-                    self.sup.audit(ev).await;
+                    if self.sup.audit(ev).await.is_err() {
+                        return Step::Stop;
+                    }
                     return Step::Continue;
                 }
                 if let (false, Some(why)) = (success, self.refused_account) {
                     let ev = ev.with_user(named.clone().unwrap_or_default()).with_reason(why);
-                    self.sup.audit(ev).await;
+                    let recorded = self.sup.audit(ev).await;
                     self.punish(named.as_deref()).await;
+                    if recorded.is_err() {
+                        return Step::Stop;
+                    }
                     return Step::Continue;
                 }
                 if let (false, Some(wait)) = (success, self.backoff) {
@@ -817,8 +877,11 @@ impl Connection {
                     let ev = ev
                         .with_user(named.clone().unwrap_or_default())
                         .with_reason(format!("back-off: retry in {} s", wait.as_secs().max(1)));
-                    self.sup.audit(ev).await;
+                    let recorded = self.sup.audit(ev).await;
                     self.punish(named.as_deref()).await;
+                    if recorded.is_err() {
+                        return Step::Stop;
+                    }
                     return Step::Continue;
                 }
                 if success {
@@ -855,7 +918,7 @@ impl Connection {
                         _ => {
                             warn!(peer = %self.peer, "worker claimed success for a user it did not look up");
                             let ev = ev.with_reason("success claimed without lookup");
-                            self.sup.audit(ev).await;
+                            let _ = self.sup.audit(ev).await;
                             return Step::Stop;
                         }
                     }
@@ -870,9 +933,12 @@ impl Connection {
                     ev = ev.with_reason(reason);
                 }
                 let failed_user = (!success).then(|| ev.user.clone()).flatten();
-                self.sup.audit(ev).await;
+                let recorded = self.sup.audit(ev).await;
                 if !success {
                     self.punish(failed_user.as_deref()).await;
+                }
+                if recorded.is_err() {
+                    return Step::Stop;
                 }
                 Step::Continue
             }
@@ -897,7 +963,7 @@ impl Connection {
                 };
                 info!(peer = %self.peer, %reason, "connection closed");
                 let ev = self.event(kind, outcome).with_reason(reason);
-                self.sup.audit(ev).await;
+                let _ = self.sup.audit(ev).await;
                 Step::Stop
             }
         }
@@ -927,7 +993,9 @@ impl Connection {
                 let ev = self
                     .event(EventKind::MfaFailed, Outcome::Failure)
                     .with_reason("no second factor enrolled");
-                self.sup.audit(ev).await;
+                if self.sup.audit(ev).await.is_err() {
+                    return Step::Stop;
+                }
                 let verdict = CodeVerdict {
                     accepted: false,
                     attempts_left: 0,
@@ -969,7 +1037,9 @@ impl Connection {
         };
         if check.accepted() {
             let ev = self.event(EventKind::MfaSucceeded, Outcome::Success).with_reason(reason);
-            self.sup.audit(ev).await;
+            if self.sup.audit(ev).await.is_err() {
+                return Step::Stop;
+            }
             info!(peer = %self.peer, user = %user, "second factor passed");
             self.fully_authenticated(&user);
             let verdict = CodeVerdict {
@@ -987,8 +1057,11 @@ impl Connection {
         let ev = self
             .event(EventKind::MfaFailed, Outcome::Failure)
             .with_reason(format!("{reason}; {attempts_left} attempts left"));
-        self.sup.audit(ev).await;
+        let recorded = self.sup.audit(ev).await;
         self.punish(Some(&user)).await;
+        if recorded.is_err() {
+            return Step::Stop;
+        }
         let verdict = CodeVerdict {
             accepted: false,
             attempts_left,
@@ -1001,7 +1074,7 @@ impl Connection {
             let ev = self
                 .event(EventKind::ConnectionClosed, Outcome::Failure)
                 .with_reason("too many wrong codes");
-            self.sup.audit(ev).await;
+            let _ = self.sup.audit(ev).await;
             return Step::Stop;
         }
         step
@@ -1039,7 +1112,7 @@ impl Connection {
                     let ev = self
                         .event(EventKind::SourceBanned, Outcome::Failure)
                         .with_reason(format!("{net} banned for {minutes} min (ban #{repeat})"));
-                    self.sup.audit(ev).await;
+                    let _ = self.sup.audit(ev).await;
                 }
                 GuardAction::AccountLocked { user, until } => {
                     let minutes = (until.0 - now.0) / 60_000;
@@ -1090,7 +1163,7 @@ impl Connection {
             let ev = self
                 .event(EventKind::SessionStarted, Outcome::Success)
                 .with_reason(format!("shadowing {} (view only: {})", shadow.display, shadow.view_only));
-            self.sup.audit(ev).await;
+            self.sup.audit(ev).await.context("no session without its audit event")?;
             return Ok(SessionGrant {
                 display: shadow.display.clone(),
                 cookie_hex: shadow.cookie_hex.clone(),
@@ -1122,7 +1195,7 @@ impl Connection {
         let ev = self
             .event(kind, Outcome::Success)
             .with_reason(format!("display :{} {}x{}", info.display, info.width, info.height));
-        self.sup.audit(ev).await;
+        self.sup.audit(ev).await.context("no session without its audit event")?;
         Ok(SessionGrant {
             display: format!(":{}", info.display),
             cookie_hex: Some(hex::encode(&info.cookie)),

@@ -589,10 +589,15 @@ impl Store {
     /// `BEGIN IMMEDIATE` transaction, so writers in other tasks or processes (the CLI) cannot
     /// interleave: the chain has no forks.
     pub fn append_event(&mut self, event: &Event) -> Result<i64, StoreError> {
+        Ok(self.append_event_linked(event)?.0)
+    }
+
+    /// [`Store::append_event`], also returning the event's chain link (for forwarding).
+    pub fn append_event_linked(&mut self, event: &Event) -> Result<(i64, Hash), StoreError> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let id = append_in(&tx, &self.chain, event)?;
+        let linked = append_in(&tx, &self.chain, event)?;
         tx.commit()?;
-        Ok(id)
+        Ok(linked)
     }
 
     /// Retention: deletes the oldest events, those before `before` up to the first one that
@@ -965,7 +970,7 @@ fn stored_fields(event: &Event) -> Result<StoredFields, StoreError> {
 
 /// Appends `event` inside `tx` (which the caller opened with `BEGIN IMMEDIATE`): links it to
 /// the stored head (or the genesis value), then moves the head to it.
-fn append_in(tx: &rusqlite::Transaction<'_>, key: &ChainKey, event: &Event) -> Result<i64, StoreError> {
+fn append_in(tx: &rusqlite::Transaction<'_>, key: &ChainKey, event: &Event) -> Result<(i64, Hash), StoreError> {
     let fields = stored_fields(event)?;
     let prev = match meta_link(tx, META_HEAD)? {
         Some((_, hash)) => hash,
@@ -1007,7 +1012,7 @@ fn append_in(tx: &rusqlite::Transaction<'_>, key: &ChainKey, event: &Event) -> R
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         params![META_HEAD, link_bytes(id, &hash)],
     )?;
-    Ok(id)
+    Ok((id, hash))
 }
 
 /// Chains the events written before the chain existed, oldest first (migration 5 only).
