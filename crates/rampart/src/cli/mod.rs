@@ -9,6 +9,7 @@ use crate::config::{self, Config};
 
 mod access;
 mod admin_change;
+mod audit;
 mod ban;
 mod mfa;
 mod password_input;
@@ -37,6 +38,8 @@ enum Command {
     Ban(ban::BanArgs),
     /// Open the port outside the access windows for a while (open, close, status)
     Access(access::AccessArgs),
+    /// The tamper-evident audit trail: verify, tail, search, export, report, prune
+    Audit(audit::AuditArgs),
     /// Per-connection worker process, started by `serve`; not for direct use.
     #[command(hide = true)]
     Worker,
@@ -79,6 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mfa(args) => mfa::run(args),
         Command::Ban(args) => ban::run(args),
         Command::Access(args) => access::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Worker => rampart_protocol::worker_main(),
     }
 }
