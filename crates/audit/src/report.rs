@@ -163,10 +163,11 @@ impl fmt::Display for Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "Rampart audit report, {} to {} UTC ({} events)",
+            "Rampart audit report, {} to {} UTC ({} event{})",
             self.since.format_utc(),
             self.until.format_utc(),
-            self.events
+            self.events,
+            if self.events == 1 { "" } else { "s" }
         );
         let _ = writeln!(
             out,
