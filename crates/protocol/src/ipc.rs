@@ -37,6 +37,9 @@ pub enum ToWorker {
     Session(SessionGrant),
     /// Answer to `OpenSession` when no session could be made.
     SessionRefused { reason: String },
+    /// Answer to `Attempt`: the attempt's audit event is on disk. The worker answers the
+    /// client only after this, so every outcome a client saw is in the trail.
+    Recorded,
 }
 
 #[derive(Clone, Serialize, Deserialize)]

@@ -860,7 +860,7 @@ impl Connection {
                     if self.sup.audit(ev).await.is_err() {
                         return Step::Stop;
                     }
-                    return Step::Continue;
+                    return self.reply(write, &ToWorker::Recorded).await;
                 }
                 if let (false, Some(why)) = (success, self.refused_account) {
                     let ev = ev.with_user(named.clone().unwrap_or_default()).with_reason(why);
@@ -869,7 +869,7 @@ impl Connection {
                     if recorded.is_err() {
                         return Step::Stop;
                     }
-                    return Step::Continue;
+                    return self.reply(write, &ToWorker::Recorded).await;
                 }
                 if let (false, Some(wait)) = (success, self.backoff) {
                     // No credential was checked, but hammering during the back-off is itself
@@ -882,7 +882,7 @@ impl Connection {
                     if recorded.is_err() {
                         return Step::Stop;
                     }
-                    return Step::Continue;
+                    return self.reply(write, &ToWorker::Recorded).await;
                 }
                 if success {
                     // Only a success for the user we looked up counts.
@@ -940,7 +940,8 @@ impl Connection {
                 if recorded.is_err() {
                     return Step::Stop;
                 }
-                Step::Continue
+                // On disk: now the worker may answer the client.
+                self.reply(write, &ToWorker::Recorded).await
             }
             ToSupervisor::VerifyCode { code } => self.verify_code(code, write).await,
             ToSupervisor::OpenSession { width, height } => {
