@@ -33,6 +33,10 @@ fn nla_login_ok() {
     server.expect_event("auth_succeeded for alice", |e| {
         e.is("auth_succeeded") && e.user == "alice"
     });
+    // The same events through `rampart audit search`, with the client's address.
+    server.expect_found("connection_accepted", Some("127.0.0.1"), None);
+    server.expect_found("auth_succeeded", Some("127.0.0.1"), Some("alice"));
+    server.expect_found("connection_closed", Some("127.0.0.1"), Some("alice"));
     server.stop_and_check();
 }
 
@@ -57,6 +61,10 @@ fn refused_with_reason(user: &str, password: &str, reason: &str) {
         "a bad credential produced auth_succeeded:\n{}",
         audit::describe(&server.events())
     );
+    let found = server.expect_found("auth_failed", Some("127.0.0.1"), Some(user));
+    assert_eq!(found["reason"], reason);
+    assert_eq!(found["windows_event_id"], 4625);
+    assert_eq!(server.search_trail(&["--kind", "failed-logon", "--user", user]).len(), 1);
     assert!(
         server.is_running(),
         "server died after a refused login:\n{}",
@@ -93,6 +101,7 @@ fn tls_and_rdp_security_refused() {
         );
     }
     server.expect_event("negotiation_refused", |e| e.is("negotiation_refused"));
+    server.expect_found("negotiation_refused", Some("127.0.0.1"), None);
     let attempt = auth_only(server.port, "alice", PASSWORD, "nla", LIMIT);
     assert!(
         attempt.succeeded(),

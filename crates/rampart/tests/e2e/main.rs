@@ -38,6 +38,7 @@ mod login;
 mod mfa;
 mod scan;
 mod slowloris;
+mod trail;
 
 use std::sync::{Mutex, MutexGuard};
 
