@@ -152,7 +152,8 @@ fn locked_and_expired_accounts_refused() {
     // Age bob's password past 30 days, as if it had been set 31 days ago.
     let (status, out, err) = crate::process::run_bounded(
         "sqlite3",
-        std::process::Command::new("sqlite3").arg(server.db_path()).arg(
+        // The server writes events as this runs (the last connection closing): wait for its lock.
+        std::process::Command::new("sqlite3").args(["-cmd", ".timeout 10000"]).arg(server.db_path()).arg(
             "UPDATE users SET password_changed = password_changed - 31 * 86400000 WHERE name = 'bob';",
         ),
         Duration::from_secs(10),
