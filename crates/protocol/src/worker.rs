@@ -320,7 +320,7 @@ impl CredentialStore for NlaHook {
         }
     }
 
-    fn before_failure_reply(&self) {
+    fn before_failure_reply(&self, logon_failure: bool) {
         let named_at = self.named_at.lock().ok().and_then(|at| *at);
         if let Some(at) = named_at {
             let elapsed = at.elapsed();
@@ -331,14 +331,21 @@ impl CredentialStore for NlaHook {
         }
         // Record the failure before the client hears of it (`on_attempt` comes after the
         // answer is sent). The outcome is what the lookup showed: a known user whose proof
-        // failed, or an unknown one.
+        // failed (or whose exchange broke), or an unknown one.
         self.failed.store(true, std::sync::atomic::Ordering::SeqCst);
         let named = self.named.lock().ok().and_then(|n| n.clone());
         let report = match named {
-            Some((user, domain, true)) => AttemptReport {
+            Some((user, domain, true)) if logon_failure => AttemptReport {
                 user: Some(user),
                 domain,
                 outcome: AttemptOutcome::WrongPassword,
+            },
+            Some((user, domain, true)) => AttemptReport {
+                user: Some(user),
+                domain,
+                outcome: AttemptOutcome::Failed {
+                    reason: "malformed credssp exchange after the user was named".to_owned(),
+                },
             },
             Some((user, domain, false)) => AttemptReport {
                 user: Some(user),
