@@ -160,32 +160,35 @@ fn kill_9_during_a_failed_login_burst_loses_no_answered_failure() {
     server.stop_and_check();
 }
 
+/// Makes every write of `kind` events fail (a trigger, through the real sqlite3 CLI): the
+/// server's insert is rolled back as it would be on a full disk or an I/O error.
+fn fail_on(server: &Server, kind: &str) {
+    sqlite3(
+        server,
+        &format!(
+            "DROP TRIGGER IF EXISTS fail_writes; \
+             CREATE TRIGGER fail_writes BEFORE INSERT ON events WHEN NEW.kind = '{kind}' \
+             BEGIN SELECT RAISE(ABORT, 'injected audit write failure'); END;"
+        ),
+    )
+}
+
 #[test]
 fn a_failed_audit_write_refuses_or_ends_the_connection() {
     let _turn = exclusive();
     let mut server = Server::new(&Config::default());
     server.add_user("alice", PASSWORD);
     server.start();
-    let fail_on = |kind: &str| {
-        sqlite3(
-            &server,
-            &format!(
-                "DROP TRIGGER IF EXISTS fail_writes; \
-                 CREATE TRIGGER fail_writes BEFORE INSERT ON events WHEN NEW.kind = '{kind}' \
-                 BEGIN SELECT RAISE(ABORT, 'injected audit write failure'); END;"
-            ),
-        )
-    };
 
     // The connection cannot be put on record: refused before any TLS.
-    fail_on("connection_accepted");
+    fail_on(&server, "connection_accepted");
     let attempt = auth_only(server.port, "alice", PASSWORD, "nla", LIMIT);
     assert!(!attempt.succeeded(), "alice logged in with her connection off the record: {}", attempt.summary());
     assert!(server.log_text().contains("audit event not stored"), "{}", server.log_tail());
     assert!(!server.events().iter().any(|e| e.is("auth_succeeded") || e.is("connection_accepted")));
 
     // A failed logon cannot be put on record: the client is never answered.
-    fail_on("auth_failed");
+    fail_on(&server, "auth_failed");
     let attempt = auth_only(server.port, "alice", "Wrong-Horse-Battery-43?", "nla", LIMIT);
     assert!(!attempt.succeeded());
     assert!(
@@ -195,6 +198,17 @@ fn a_failed_audit_write_refuses_or_ends_the_connection() {
     );
     assert!(!server.events().iter().any(|e| e.is("auth_failed")));
     assert!(server.is_running(), "{}", server.log_tail());
+
+    // A successful logon cannot be put on record: the worker waits for the record before it
+    // goes on, so the connection ends and the client is not told it logged in.
+    fail_on(&server, "auth_succeeded");
+    let attempt = auth_only(server.port, "alice", PASSWORD, "nla", LIMIT);
+    assert!(
+        !attempt.succeeded(),
+        "the client was told it logged in, but its auth_succeeded is not in the trail: {}",
+        attempt.summary()
+    );
+    assert!(!server.events().iter().any(|e| e.is("auth_succeeded") || e.is("session_started")));
 
     // Writes work again: so do logins, and the trail is whole (failed writes left nothing).
     sqlite3(&server, "DROP TRIGGER fail_writes;");
