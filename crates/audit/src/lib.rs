@@ -14,6 +14,10 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
+pub mod chain;
+pub mod export;
+pub mod report;
+
 /// Version of the event schema; bump when a field changes meaning.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -72,6 +76,9 @@ pub enum EventKind {
     UserLocked,
     /// An administrator unlocked an account.
     UserUnlocked,
+    /// Retention removed the oldest events; `reason` names how many and the checkpoint
+    /// (sequence number and hash of the last one removed) the chain now starts from.
+    AuditPruned,
 }
 
 impl EventKind {
@@ -103,6 +110,7 @@ impl EventKind {
             Self::MfaRemoved => "mfa_removed",
             Self::UserLocked => "user_locked",
             Self::UserUnlocked => "user_unlocked",
+            Self::AuditPruned => "audit_pruned",
         }
     }
 
@@ -125,6 +133,8 @@ impl EventKind {
             // "A user account was disabled" / "enabled".
             Self::UserLocked => Some(4725),
             Self::UserUnlocked => Some(4722),
+            // "The audit log was cleared": the nearest Windows event to a retention prune.
+            Self::AuditPruned => Some(1102),
             _ => None,
         }
     }
@@ -157,7 +167,80 @@ pub const ALL_KINDS: &[EventKind] = &[
     EventKind::MfaRemoved,
     EventKind::UserLocked,
     EventKind::UserUnlocked,
+    EventKind::AuditPruned,
 ];
+
+/// Friendly names for groups of kinds, for searching (`rampart audit search --kind`).
+/// Each maps to the kinds it stands for; the Windows event IDs work too (see [`select_kinds`]).
+pub const KIND_ALIASES: &[(&str, &[EventKind])] = &[
+    // Windows 4625 "An account failed to log on": either factor.
+    ("failed-logon", &[EventKind::AuthFailed, EventKind::MfaFailed]),
+    ("logon", &[EventKind::AuthSucceeded, EventKind::MfaSucceeded]),
+    (
+        "session",
+        &[
+            EventKind::SessionStarted,
+            EventKind::SessionResumed,
+            EventKind::SessionDisconnected,
+            EventKind::SessionEnded,
+        ],
+    ),
+    ("ban", &[EventKind::SourceBanned, EventKind::BanAdded, EventKind::BanRemoved]),
+    ("mfa", &[EventKind::MfaSucceeded, EventKind::MfaFailed, EventKind::MfaEnrolled, EventKind::MfaRemoved]),
+    (
+        "admin",
+        &[
+            EventKind::UserAdded,
+            EventKind::UserDeleted,
+            EventKind::PasswordChanged,
+            EventKind::BanAdded,
+            EventKind::BanRemoved,
+            EventKind::AccessOpened,
+            EventKind::AccessClosed,
+            EventKind::MfaEnrolled,
+            EventKind::MfaRemoved,
+            EventKind::UserLocked,
+            EventKind::UserUnlocked,
+        ],
+    ),
+    (
+        "connection",
+        &[
+            EventKind::ConnectionAccepted,
+            EventKind::ConnectionRefused,
+            EventKind::ConnectionClosed,
+            EventKind::NegotiationRefused,
+            EventKind::HandshakeAborted,
+        ],
+    ),
+];
+
+/// The kinds one `--kind` word selects: a stable code (`auth_failed`, dashes accepted), an
+/// alias from [`KIND_ALIASES`], or a Windows event ID (`4625` selects both factors' failures,
+/// as Windows logs both under it). `None` for a word that matches nothing.
+pub fn select_kinds(word: &str) -> Option<Vec<EventKind>> {
+    let word = word.trim().to_ascii_lowercase();
+    if let Some((_, kinds)) = KIND_ALIASES.iter().find(|(name, _)| *name == word) {
+        return Some(kinds.to_vec());
+    }
+    if let Some(kind) = EventKind::from_code(&word.replace('-', "_")) {
+        return Some(vec![kind]);
+    }
+    if let Ok(id) = word.parse::<u32>() {
+        if id == 4625 {
+            return Some(vec![EventKind::AuthFailed, EventKind::MfaFailed]);
+        }
+        let kinds: Vec<EventKind> = ALL_KINDS
+            .iter()
+            .copied()
+            .filter(|k| k.windows_event_id() == Some(id))
+            .collect();
+        if !kinds.is_empty() {
+            return Some(kinds);
+        }
+    }
+    None
+}
 
 /// Whether the thing the event describes went the way its subject wanted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -339,6 +422,24 @@ mod tests {
             assert_eq!(EventKind::from_code(kind.code()), Some(*kind));
         }
         assert_eq!(EventKind::from_code("nope"), None);
+    }
+
+    #[test]
+    fn kind_selectors() {
+        assert_eq!(select_kinds("failed-logon"), Some(vec![EventKind::AuthFailed, EventKind::MfaFailed]));
+        assert_eq!(select_kinds("4625"), select_kinds("failed-logon"));
+        assert_eq!(select_kinds("auth-succeeded"), Some(vec![EventKind::AuthSucceeded]));
+        assert_eq!(select_kinds("SOURCE_BANNED"), Some(vec![EventKind::SourceBanned]));
+        assert_eq!(select_kinds("4740"), Some(vec![EventKind::SourceBanned]));
+        assert_eq!(select_kinds("1102"), Some(vec![EventKind::AuditPruned]));
+        assert_eq!(select_kinds("4999"), None);
+        assert_eq!(select_kinds("nope"), None);
+        for (name, kinds) in KIND_ALIASES {
+            assert!(!kinds.is_empty(), "{name}");
+            assert!(EventKind::from_code(name).is_none(), "alias {name} shadows a code");
+        }
+        // Every kind is in ALL_KINDS exactly once.
+        assert_eq!(ALL_KINDS.len(), 26);
     }
 
     #[test]

@@ -74,6 +74,12 @@ impl HostKey {
         }
     }
 
+    /// The key of the audit trail's hash chain (HMAC-SHA-256 links): the database alone
+    /// cannot be rewritten into a chain that verifies.
+    pub fn audit_chain_key(&self) -> Zeroizing<[u8; 32]> {
+        self.derive(b"audit chain")
+    }
+
     /// The keyed hash for recovery codes.
     pub fn code_hasher(&self) -> CodeHasher {
         CodeHasher {

@@ -42,6 +42,9 @@ pub enum ToWorker {
     Display,
     /// Answer to `OpenDisplay` when no connection could be made.
     DisplayRefused { reason: String },
+    /// Answer to `Attempt`: the attempt's audit event is on disk. The worker answers the
+    /// client only after this, so every outcome a client saw is in the trail.
+    Recorded,
 }
 
 #[derive(Clone, Serialize, Deserialize)]

@@ -9,6 +9,7 @@
 
 mod budget;
 mod display;
+mod forward;
 pub mod ipc;
 mod options;
 mod prompt;
@@ -18,7 +19,7 @@ pub mod tls;
 mod worker;
 
 pub use options::{
-    AccessOptions, AuthOptions, DesktopMode, GuardOptions, Limits, MfaMode, ServeOptions, SessionOptions,
+    AccessOptions, AuditForward, AuditOptions, AuthOptions, DesktopMode, ForwardFormat, GuardOptions, Limits, MfaMode, ServeOptions, SessionOptions,
 };
 pub use rampart_desktop::XServer;
 pub use supervisor::serve;

@@ -24,6 +24,55 @@ pub struct ServeOptions {
     /// The host key that seals credential material in the store (created if missing).
     pub host_key: PathBuf,
     pub auth: AuthOptions,
+    /// The audit trail's retention and forwarding.
+    pub audit: AuditOptions,
+}
+
+/// Retention and forwarding of the audit trail (`[audit]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditOptions {
+    /// Events older than this many days are pruned from the head (`None`: kept forever).
+    pub keep_days: Option<u32>,
+    /// Also send each event, once stored, to a local datagram socket.
+    pub forward: Option<AuditForward>,
+}
+
+impl Default for AuditOptions {
+    /// One year: what PCI DSS (10.5.1) asks audit logs to be kept, and a trail of a
+    /// year is small (events are a few hundred bytes; refusal floods are rate-limited).
+    fn default() -> Self {
+        Self {
+            keep_days: Some(365),
+            forward: None,
+        }
+    }
+}
+
+impl AuditOptions {
+    /// The time before which events are pruned at `now`, if retention is on.
+    pub fn prune_before(&self, now: rampart_audit::UnixMillis) -> Option<rampart_audit::UnixMillis> {
+        let days = i64::from(self.keep_days?);
+        Some(rampart_audit::UnixMillis(now.0.saturating_sub(days.saturating_mul(24 * 60 * 60 * 1000))))
+    }
+}
+
+/// Where forwarded events go and in what form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditForward {
+    /// A Unix datagram socket: `/dev/log` (syslog, or journald's syslog socket) or
+    /// `/run/systemd/journal/socket` (journald's native protocol).
+    pub socket: PathBuf,
+    pub format: ForwardFormat,
+}
+
+/// The datagram format of forwarded events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ForwardFormat {
+    /// RFC 5424 with the event's fields as structured data (`[rampart@32473 ...]`).
+    #[default]
+    Rfc5424,
+    /// journald's native protocol: `RAMPART_*` fields.
+    Journald,
 }
 
 /// Whether the second factor is required after NLA.
@@ -247,6 +296,22 @@ mod tests {
         auth.user_mfa.insert("carol".into(), MfaMode::Required);
         assert_eq!(auth.second_factor(&user("alice", false, 0, false)), None);
         assert!(auth.second_factor(&user("carol", false, 0, false)).is_some());
+    }
+
+    #[test]
+    fn retention_cutoff() {
+        let now = UnixMillis(400 * DAY);
+        assert_eq!(AuditOptions::default().prune_before(now), Some(UnixMillis(35 * DAY)));
+        let forever = AuditOptions {
+            keep_days: None,
+            forward: None,
+        };
+        assert_eq!(forever.prune_before(now), None);
+        let one = AuditOptions {
+            keep_days: Some(1),
+            forward: None,
+        };
+        assert_eq!(one.prune_before(UnixMillis(0)), Some(UnixMillis(-DAY)));
     }
 
     #[test]

@@ -89,6 +89,12 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         )),
         None => None,
     };
+    let forward = match &opts.audit.forward {
+        Some(target) => Some(Arc::new(
+            crate::forward::Forwarder::new(target.clone()).context("cannot create the audit forwarding socket")?,
+        )),
+        None => None,
+    };
     let sessions = match &opts.desktop {
         DesktopMode::Session(s) => {
             let manager = SessionManager::new(SessionConfig {
@@ -143,6 +149,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             refusals: Mutex::new(std::collections::HashMap::new()),
             live: Mutex::new(std::collections::HashMap::new()),
             fail2ban,
+            forward,
             opts,
         });
         supervisor.run(listener).await
@@ -224,7 +231,17 @@ struct Supervisor {
     /// audit write per interval instead of one per connection.
     refusals: Mutex<std::collections::HashMap<std::net::IpAddr, (UnixMillis, u32)>>,
     fail2ban: Option<Mutex<std::fs::File>>,
+    /// `[audit] syslog`: where stored events are also sent.
+    forward: Option<Arc<crate::forward::Forwarder>>,
 }
+
+/// An audit event could not be written (the store said why, in the log).
+#[derive(Debug, thiserror::Error)]
+#[error("audit event not stored")]
+struct AuditNotStored;
+
+/// How often retention prunes the audit trail (also once at start-up).
+const AUDIT_PRUNE_INTERVAL: Duration = Duration::from_secs(60 * 60);
 
 /// How often a refused source gets an audit event while it keeps knocking.
 const REFUSAL_AUDIT_INTERVAL_MS: i64 = 10_000;
@@ -340,9 +357,14 @@ impl Supervisor {
 
     async fn reap_sessions(self: Arc<Self>) {
         let mut tick = tokio::time::interval(Duration::from_secs(2));
+        let mut last_prune: Option<tokio::time::Instant> = None;
         loop {
             tick.tick().await;
             self.sync_from_store().await;
+            if last_prune.is_none_or(|t| t.elapsed() >= AUDIT_PRUNE_INTERVAL) {
+                last_prune = Some(tokio::time::Instant::now());
+                self.prune_audit(now_millis()).await;
+            }
             if self.sessions.is_none() {
                 continue;
             }
@@ -357,7 +379,8 @@ impl Supervisor {
             .unwrap_or_default();
             for user in ended {
                 info!(%user, "session ended");
-                self.audit(Event::new(now_millis(), EventKind::SessionEnded, Outcome::Info).with_user(user))
+                let _ = self
+                    .audit(Event::new(now_millis(), EventKind::SessionEnded, Outcome::Info).with_user(user))
                     .await;
             }
         }
@@ -412,11 +435,34 @@ impl Supervisor {
         }
     }
 
-    /// Write one audit event durably.
-    async fn audit(self: &Arc<Self>, event: Event) {
+    /// Write one audit event durably, then forward it if `[audit] syslog` is on. An error
+    /// means the event is not on disk (logged here): the caller refuses or ends the
+    /// connection the event records, so nothing happens off the record.
+    async fn audit(self: &Arc<Self>, event: Event) -> Result<(), AuditNotStored> {
         info!(target: "rampart::audit", "{}", event.to_json_line());
-        if let Err(err) = self.with_store(move |store| Ok(store.append_event(&event)?)).await {
-            error!(error = %format!("{err:#}"), "audit event not stored");
+        let forward = self.forward.clone();
+        let stored = self
+            .with_store(move |store| {
+                let (seq, hash) = store.append_event_linked(&event)?;
+                if let Some(forward) = forward {
+                    forward.send(seq, &event, &hash);
+                }
+                Ok(())
+            })
+            .await;
+        stored.map_err(|err| {
+            error!(error = %format!("{err:#}"), "audit event not stored; the connection it records is ended");
+            AuditNotStored
+        })
+    }
+
+    /// Retention: prune the events older than `[audit] keep_days` at `now`.
+    async fn prune_audit(self: &Arc<Self>, now: UnixMillis) {
+        let Some(before) = self.opts.audit.prune_before(now) else { return };
+        match self.with_store(move |store| Ok(store.prune_events(before, now)?)).await {
+            Ok(0) => {}
+            Ok(pruned) => info!(pruned, before = %before.rfc3339(), "audit events pruned (retention)"),
+            Err(err) => error!(error = %format!("{err:#}"), "cannot prune audit events"),
         }
     }
 
@@ -453,12 +499,21 @@ impl Supervisor {
         };
         match self.spawn_worker(stream, peer, connection) {
             Ok((child, channel)) => {
-                self.audit(
-                    Event::new(now_millis(), EventKind::ConnectionAccepted, Outcome::Success)
-                        .with_peer(peer)
-                        .with_connection(connection),
-                )
-                .await;
+                let recorded = self
+                    .audit(
+                        Event::new(now_millis(), EventKind::ConnectionAccepted, Outcome::Success)
+                            .with_peer(peer)
+                            .with_connection(connection),
+                    )
+                    .await;
+                if recorded.is_err() {
+                    // Not on record, not served: the worker (killed on drop) goes with it.
+                    drop((child, channel));
+                    if let Ok(mut a) = self.admission.lock() {
+                        a.closed(ticket);
+                    }
+                    return;
+                }
                 tokio::spawn(async move {
                     let mut conn = Connection {
                         sup: Arc::clone(&self),
@@ -494,7 +549,7 @@ impl Supervisor {
                     a.closed(ticket);
                 }
                 error!(error = %format!("{err:#}"), %peer, "cannot start worker");
-                self.audit(
+                let _ = self.audit(
                     Event::new(now_millis(), EventKind::ConnectionClosed, Outcome::Failure)
                         .with_peer(peer)
                         .with_connection(connection)
@@ -515,7 +570,7 @@ impl Supervisor {
             reason.push_str(&format!(" ({suppressed} more refused since the last record)"));
         }
         warn!(%peer, %reason, "connection refused");
-        self.audit(
+        let _ = self.audit(
             Event::new(now, EventKind::ConnectionRefused, Outcome::Failure)
                 .with_peer(peer)
                 .with_connection(connection)
@@ -535,7 +590,7 @@ impl Supervisor {
             Err(_) => return,
         };
         for (ip, n) in pending {
-            self.audit(
+            let _ = self.audit(
                 Event::new(now_millis(), EventKind::ConnectionRefused, Outcome::Failure)
                     .with_peer(SocketAddr::new(ip, 0))
                     .with_reason(format!("{n} more refused since the last record (at shutdown)")),
@@ -714,7 +769,7 @@ impl Connection {
                     let ev = self
                         .event(EventKind::ConnectionClosed, Outcome::Info)
                         .with_reason("account locked or deleted by an administrator");
-                    self.sup.audit(ev).await;
+                    let _ = self.sup.audit(ev).await;
                     closed_reported = true;
                     break;
                 }
@@ -724,7 +779,7 @@ impl Connection {
                         let _ = child.start_kill();
                         warn!(peer = %self.peer, why, "deadline passed; worker killed");
                         let ev = self.event(kind, Outcome::Failure).with_reason(why);
-                        self.sup.audit(ev).await;
+                        let _ = self.sup.audit(ev).await;
                         closed_reported = true;
                         break;
                     }
@@ -762,11 +817,11 @@ impl Connection {
             };
             let _ = child.start_kill();
             let ev = self.event(EventKind::ConnectionClosed, Outcome::Failure).with_reason(reason);
-            self.sup.audit(ev).await;
+            let _ = self.sup.audit(ev).await;
         }
         if self.had_session {
             let ev = self.event(EventKind::SessionDisconnected, Outcome::Info);
-            self.sup.audit(ev).await;
+            let _ = self.sup.audit(ev).await;
         }
     }
 
@@ -828,14 +883,19 @@ impl Connection {
                     let ev = ev
                         .with_user(named.clone().unwrap_or_default())
                         .with_reason("outside the user's access windows");
-                    self.sup.audit(ev).await;
-                    return Step::Continue;
+                    if self.sup.audit(ev).await.is_err() {
+                        return Step::Stop;
+                    }
+                    return self.reply(write, &ToWorker::Recorded).await;
                 }
                 if let (false, Some(why)) = (success, self.refused_account) {
                     let ev = ev.with_user(named.clone().unwrap_or_default()).with_reason(why);
-                    self.sup.audit(ev).await;
+                    let recorded = self.sup.audit(ev).await;
                     self.punish(named.as_deref()).await;
-                    return Step::Continue;
+                    if recorded.is_err() {
+                        return Step::Stop;
+                    }
+                    return self.reply(write, &ToWorker::Recorded).await;
                 }
                 if let (false, Some(wait)) = (success, self.backoff) {
                     // No credential was checked, but hammering during the back-off is itself
@@ -843,9 +903,12 @@ impl Connection {
                     let ev = ev
                         .with_user(named.clone().unwrap_or_default())
                         .with_reason(format!("back-off: retry in {} s", wait.as_secs().max(1)));
-                    self.sup.audit(ev).await;
+                    let recorded = self.sup.audit(ev).await;
                     self.punish(named.as_deref()).await;
-                    return Step::Continue;
+                    if recorded.is_err() {
+                        return Step::Stop;
+                    }
+                    return self.reply(write, &ToWorker::Recorded).await;
                 }
                 if success {
                     // Only a success for the user we looked up counts.
@@ -881,7 +944,7 @@ impl Connection {
                         _ => {
                             warn!(peer = %self.peer, "worker claimed success for a user it did not look up");
                             let ev = ev.with_reason("success claimed without lookup");
-                            self.sup.audit(ev).await;
+                            let _ = self.sup.audit(ev).await;
                             return Step::Stop;
                         }
                     }
@@ -896,11 +959,15 @@ impl Connection {
                     ev = ev.with_reason(reason);
                 }
                 let failed_user = (!success).then(|| ev.user.clone()).flatten();
-                self.sup.audit(ev).await;
+                let recorded = self.sup.audit(ev).await;
                 if !success {
                     self.punish(failed_user.as_deref()).await;
                 }
-                Step::Continue
+                if recorded.is_err() {
+                    return Step::Stop;
+                }
+                // On disk: now the worker may answer the client.
+                self.reply(write, &ToWorker::Recorded).await
             }
             ToSupervisor::VerifyCode { code } => self.verify_code(code, write).await,
             ToSupervisor::OpenSession { width, height } => {
@@ -924,7 +991,7 @@ impl Connection {
                 };
                 info!(peer = %self.peer, %reason, "connection closed");
                 let ev = self.event(kind, outcome).with_reason(reason);
-                self.sup.audit(ev).await;
+                let _ = self.sup.audit(ev).await;
                 Step::Stop
             }
         }
@@ -954,7 +1021,9 @@ impl Connection {
                 let ev = self
                     .event(EventKind::MfaFailed, Outcome::Failure)
                     .with_reason("no second factor enrolled");
-                self.sup.audit(ev).await;
+                if self.sup.audit(ev).await.is_err() {
+                    return Step::Stop;
+                }
                 let verdict = CodeVerdict {
                     accepted: false,
                     attempts_left: 0,
@@ -996,7 +1065,9 @@ impl Connection {
         };
         if check.accepted() {
             let ev = self.event(EventKind::MfaSucceeded, Outcome::Success).with_reason(reason);
-            self.sup.audit(ev).await;
+            if self.sup.audit(ev).await.is_err() {
+                return Step::Stop;
+            }
             info!(peer = %self.peer, user = %user, "second factor passed");
             self.fully_authenticated(&user);
             let verdict = CodeVerdict {
@@ -1014,8 +1085,11 @@ impl Connection {
         let ev = self
             .event(EventKind::MfaFailed, Outcome::Failure)
             .with_reason(format!("{reason}; {attempts_left} attempts left"));
-        self.sup.audit(ev).await;
+        let recorded = self.sup.audit(ev).await;
         self.punish(Some(&user)).await;
+        if recorded.is_err() {
+            return Step::Stop;
+        }
         let verdict = CodeVerdict {
             accepted: false,
             attempts_left,
@@ -1028,7 +1102,7 @@ impl Connection {
             let ev = self
                 .event(EventKind::ConnectionClosed, Outcome::Failure)
                 .with_reason("too many wrong codes");
-            self.sup.audit(ev).await;
+            let _ = self.sup.audit(ev).await;
             return Step::Stop;
         }
         step
@@ -1066,7 +1140,7 @@ impl Connection {
                     let ev = self
                         .event(EventKind::SourceBanned, Outcome::Failure)
                         .with_reason(format!("{net} banned for {minutes} min (ban #{repeat})"));
-                    self.sup.audit(ev).await;
+                    let _ = self.sup.audit(ev).await;
                 }
                 GuardAction::AccountLocked { user, until } => {
                     let minutes = (until.0 - now.0) / 60_000;
@@ -1175,7 +1249,7 @@ impl Connection {
             let ev = self
                 .event(EventKind::SessionStarted, Outcome::Success)
                 .with_reason(format!("shadowing {} (view only: {})", shadow.display, shadow.view_only));
-            self.sup.audit(ev).await;
+            self.sup.audit(ev).await.context("no session without its audit event")?;
             return Ok(SessionGrant {
                 display: shadow.display.clone(),
                 cookie_hex: shadow.cookie_hex.clone(),
@@ -1210,7 +1284,7 @@ impl Connection {
         let ev = self
             .event(kind, Outcome::Success)
             .with_reason(format!("display :{} {}x{}", info.display, info.width, info.height));
-        self.sup.audit(ev).await;
+        self.sup.audit(ev).await.context("no session without its audit event")?;
         Ok(SessionGrant {
             display: format!(":{}", info.display),
             cookie_hex: Some(hex::encode(&info.cookie)),

@@ -124,6 +124,8 @@ async fn run(tcp: std::net::TcpStream, init: &WorkerInit, channel: SharedChannel
         plan: Mutex::new(None),
         failed: std::sync::atomic::AtomicBool::new(false),
         named_at: Mutex::new(None),
+        named: Mutex::new(None),
+        reported: std::sync::atomic::AtomicBool::new(false),
     });
     let link = Arc::new(DesktopLink::new(Arc::clone(&channel), init));
     let display = WorkerDisplay::new(Arc::clone(&link), Arc::clone(&hook) as Arc<dyn AuthenticatedUser>);
@@ -228,6 +230,10 @@ struct NlaHook {
     failed: std::sync::atomic::AtomicBool,
     /// When the client named its user: failures are answered `FAILURE_ANSWER_DELAY` after it.
     named_at: Mutex<Option<std::time::Instant>>,
+    /// The user and domain the client named, and whether the supervisor knew the user.
+    named: Mutex<Option<(String, Option<String>, bool)>>,
+    /// The attempt was reported (and recorded) before its failure was answered.
+    reported: std::sync::atomic::AtomicBool,
 }
 
 /// A failed NLA attempt is answered this long after the client named its user, whatever the
@@ -238,6 +244,28 @@ impl NlaHook {
     fn failed_attempt(&self) -> bool {
         self.failed.load(std::sync::atomic::Ordering::SeqCst)
     }
+
+    /// Reports an attempt and waits until the supervisor has it on disk. If it cannot say
+    /// so, the outcome must not reach the client: the worker ends here, connection and all.
+    fn report(&self, report: AttemptReport) {
+        self.reported.store(true, std::sync::atomic::Ordering::SeqCst);
+        let reply = match self.channel.lock() {
+            Ok(mut ch) => ch.request(&ToSupervisor::Attempt(report)),
+            Err(_) => return unrecorded("channel lock poisoned"),
+        };
+        match reply {
+            Ok(ToWorker::Recorded) => {}
+            Ok(other) => unrecorded(&format!("unexpected reply {other:?}")),
+            Err(err) => unrecorded(&err.to_string()),
+        }
+    }
+}
+
+/// The supervisor did not confirm an attempt's audit event: end the process without
+/// answering the client (an outcome off the record is never shown).
+fn unrecorded(why: &str) {
+    warn!(why, "attempt not recorded; closing the connection unanswered");
+    std::process::exit(3);
 }
 
 impl AuthenticatedUser for NlaHook {
@@ -256,6 +284,9 @@ impl CredentialStore for NlaHook {
         if let Ok(mut at) = self.named_at.lock() {
             *at = Some(std::time::Instant::now());
         }
+        if let Ok(mut named) = self.named.lock() {
+            *named = Some((user.to_owned(), domain.map(str::to_owned), false));
+        }
         let request = ToSupervisor::LookupUser {
             user: user.to_owned(),
             domain: domain.map(str::to_owned),
@@ -268,6 +299,11 @@ impl CredentialStore for NlaHook {
             }) => {
                 if let Ok(mut plan) = self.plan.lock() {
                     *plan = second_factor;
+                }
+                if let (Ok(mut named), true) = (self.named.lock(), nt_hash_hex.is_some()) {
+                    if let Some(entry) = named.as_mut() {
+                        entry.2 = true;
+                    }
                 }
                 let mut out = [0u8; 16];
                 hex::decode_to_slice(nt_hash_hex?.0.trim(), &mut out).ok()?;
@@ -284,7 +320,7 @@ impl CredentialStore for NlaHook {
         }
     }
 
-    fn before_failure_reply(&self) {
+    fn before_failure_reply(&self, logon_failure: bool) {
         let named_at = self.named_at.lock().ok().and_then(|at| *at);
         if let Some(at) = named_at {
             let elapsed = at.elapsed();
@@ -293,6 +329,38 @@ impl CredentialStore for NlaHook {
                 std::thread::sleep(FAILURE_ANSWER_DELAY - elapsed);
             }
         }
+        // Record the failure before the client hears of it (`on_attempt` comes after the
+        // answer is sent). The outcome is what the lookup showed: a known user whose proof
+        // failed (or whose exchange broke), or an unknown one.
+        self.failed.store(true, std::sync::atomic::Ordering::SeqCst);
+        let named = self.named.lock().ok().and_then(|n| n.clone());
+        let report = match named {
+            Some((user, domain, true)) if logon_failure => AttemptReport {
+                user: Some(user),
+                domain,
+                outcome: AttemptOutcome::WrongPassword,
+            },
+            Some((user, domain, true)) => AttemptReport {
+                user: Some(user),
+                domain,
+                outcome: AttemptOutcome::Failed {
+                    reason: "malformed credssp exchange after the user was named".to_owned(),
+                },
+            },
+            Some((user, domain, false)) => AttemptReport {
+                user: Some(user),
+                domain,
+                outcome: AttemptOutcome::UnknownUser,
+            },
+            None => AttemptReport {
+                user: None,
+                domain: None,
+                outcome: AttemptOutcome::Failed {
+                    reason: "credssp failed before a user was named".to_owned(),
+                },
+            },
+        };
+        self.report(report);
     }
 
     fn on_attempt(&self, attempt: CredsspAttempt) {
@@ -316,15 +384,14 @@ impl CredentialStore for NlaHook {
                 info!(user = %user, "nla succeeded");
             }
         }
-        let report = ToSupervisor::Attempt(AttemptReport {
+        if self.reported.load(std::sync::atomic::Ordering::SeqCst) {
+            // Already recorded, before its failure was answered.
+            return;
+        }
+        self.report(AttemptReport {
             user: attempt.user,
             domain: attempt.domain,
             outcome,
         });
-        if let Ok(mut ch) = self.channel.lock() {
-            if let Err(err) = ch.send(&report) {
-                warn!(%err, "cannot report attempt");
-            }
-        }
     }
 }

@@ -31,7 +31,18 @@ pub struct Config {
     pub guard: GuardSettings,
     pub access: AccessConfig,
     pub auth: AuthSettings,
+    pub audit: AuditConfig,
 }
+
+/// `[audit]`: retention and forwarding of the audit trail. The protocol layer's own type, so
+/// its defaults (with their reasons, in `rampart_protocol::AuditOptions::default`) are the
+/// config's defaults.
+pub type AuditConfig = rampart_protocol::AuditOptions;
+
+/// Longest retention accepted (days): a century.
+pub const MAX_KEEP_DAYS: u32 = 36_500;
+/// Where `[audit] syslog = true` sends events unless `syslog_socket` says otherwise.
+pub const DEFAULT_SYSLOG_SOCKET: &str = "/dev/log";
 
 /// `[auth]`: the second factor and the password lifecycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +190,8 @@ impl Default for Config {
                 policy: rampart_protocol::AuthOptions::default(),
                 mfa_issuer: "Rampart".to_owned(),
             },
+            // A year of events, no forwarding: reasons with `rampart_protocol::AuditOptions`.
+            audit: AuditConfig::default(),
         }
     }
 }
@@ -314,6 +327,47 @@ struct RawConfig {
     access: RawAccess,
     #[serde(default)]
     auth: RawAuth,
+    #[serde(default)]
+    audit: RawAudit,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    keep_days: Option<Spanned<u32>>,
+    syslog: Option<bool>,
+    syslog_socket: Option<Spanned<String>>,
+    syslog_format: Option<Spanned<String>>,
+}
+
+impl RawAudit {
+    fn into_config(self, doc: &Doc<'_>, d: AuditConfig) -> anyhow::Result<AuditConfig> {
+        let keep_days = typed(doc, "audit", "keep_days", self.keep_days, d.keep_days, |v| match v {
+            0 => Ok(None),
+            1..=MAX_KEEP_DAYS => Ok(Some(v)),
+            _ => Err(format!("must be between 0 (keep forever) and {MAX_KEEP_DAYS} days")),
+        })?;
+        let socket = typed(
+            doc,
+            "audit",
+            "syslog_socket",
+            self.syslog_socket,
+            PathBuf::from(DEFAULT_SYSLOG_SOCKET),
+            |v| absolute_path(&v),
+        )?;
+        let format = typed(doc, "audit", "syslog_format", self.syslog_format, rampart_protocol::ForwardFormat::default(), |v| {
+            match v.as_str() {
+                "rfc5424" => Ok(rampart_protocol::ForwardFormat::Rfc5424),
+                "journald" => Ok(rampart_protocol::ForwardFormat::Journald),
+                other => Err(format!("{other:?} is not \"rfc5424\" or \"journald\"")),
+            }
+        })?;
+        let forward = self
+            .syslog
+            .unwrap_or(false)
+            .then_some(rampart_protocol::AuditForward { socket, format });
+        Ok(AuditConfig { keep_days, forward })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -590,6 +644,7 @@ impl RawConfig {
         let guard = self.guard.into_settings(doc, d.guard)?;
         let access = self.access.into_config(doc)?;
         let auth = self.auth.into_settings(doc, d.auth)?;
+        let audit = self.audit.into_config(doc, d.audit)?;
 
         Ok(Config {
             server,
@@ -603,6 +658,7 @@ impl RawConfig {
             guard,
             access,
             auth,
+            audit,
         })
     }
 }
@@ -1124,6 +1180,33 @@ view_only = false
         assert!(e.starts_with("/etc/rampart/rampart.toml:3:") && e.contains("xvfb") && e.contains("(the default)"), "{e}");
         let e = err("[session]\nx_server = \"xvfb\"\nxorg = \"/usr/lib/xorg/Xorg\"\n");
         assert!(e.starts_with("/etc/rampart/rampart.toml:3:") && e.contains("\"xvfb\""), "{e}");
+    }
+
+    #[test]
+    fn audit_keys() {
+        let d = Config::default().audit;
+        assert_eq!(d.keep_days, Some(365));
+        assert_eq!(d.forward, None);
+        let cfg = parse("[audit]\nkeep_days = 30\nsyslog = true\n").unwrap();
+        assert_eq!(cfg.audit.keep_days, Some(30));
+        let fwd = cfg.audit.forward.unwrap();
+        assert_eq!(fwd.socket, PathBuf::from("/dev/log"));
+        assert_eq!(fwd.format, rampart_protocol::ForwardFormat::Rfc5424);
+        let cfg = parse("[audit]\nkeep_days = 0\nsyslog = true\nsyslog_socket = \"/run/systemd/journal/socket\"\nsyslog_format = \"journald\"\n").unwrap();
+        assert_eq!(cfg.audit.keep_days, None);
+        assert_eq!(cfg.audit.forward.unwrap().format, rampart_protocol::ForwardFormat::Journald);
+        // syslog off: the socket keys are checked but nothing is forwarded.
+        assert_eq!(parse("[audit]\nsyslog_socket = \"/dev/log\"\n").unwrap().audit.forward, None);
+        assert_eq!(
+            err("[audit]\n\nkeep_days = 99999\n"),
+            "/etc/rampart/rampart.toml:3: bad value for \"keep_days\" in [audit]: must be between 0 (keep forever) and 36500 days"
+        );
+        assert_eq!(
+            err("[audit]\nsyslog_format = \"cef\"\n"),
+            "/etc/rampart/rampart.toml:2: bad value for \"syslog_format\" in [audit]: \"cef\" is not \"rfc5424\" or \"journald\""
+        );
+        assert!(err("[audit]\nsyslog_socket = \"dev/log\"\n").starts_with("/etc/rampart/rampart.toml:2: bad value for \"syslog_socket\" in [audit]"));
+        assert_eq!(err("[audit]\nkeep = 3\n"), "/etc/rampart/rampart.toml:2: unknown key \"keep\" in [audit]");
     }
 
     #[test]

@@ -20,6 +20,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rampart_audit::chain::{self, ChainHead, ChainKey, ChainRecord, ChainRow, ChainStart, Hash, Verdict};
 use rampart_audit::{Event, EventKind, Outcome, UnixMillis, SCHEMA_VERSION};
 use rampart_auth::sealed::{CodeHasher, HostKey, Purpose, SealError, Sealer};
 use rampart_auth::{validate_user_name, NameError, NtHash};
@@ -110,7 +111,23 @@ const MIGRATIONS: &[&str] = &[
         key         TEXT NOT NULL PRIMARY KEY,
         value       BLOB NOT NULL
     ) STRICT;",
+    // 5: the audit chain (docs/audit.md): each event stores the link before it and its own,
+    // HMAC-SHA-256 under a key from the host key; the genesis link is bound to a random store
+    // id. Events written before this version are chained in the same transaction
+    // (`Store::migrate`), once: nothing chains unchained rows later.
+    "ALTER TABLE events ADD COLUMN prev BLOB NULL;
+    ALTER TABLE events ADD COLUMN hash BLOB NULL;
+    CREATE INDEX events_hash ON events (hash);
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('audit_store_id', randomblob(16));",
 ];
+
+/// The schema version whose migration introduced the audit chain.
+const CHAIN_MIGRATION: i64 = 5;
+/// `meta` keys of the chain: the store id (genesis), the newest link and the retention
+/// checkpoint (both `seq` as 8 big-endian bytes, then the 32-byte hash).
+const META_STORE_ID: &str = "audit_store_id";
+const META_HEAD: &str = "audit_head";
+const META_CHECKPOINT: &str = "audit_checkpoint";
 
 /// Errors from the store. Messages are one lowercase sentence.
 #[derive(Debug, thiserror::Error)]
@@ -216,6 +233,29 @@ impl Default for EventFilter {
     }
 }
 
+/// Which events [`Store::scan_events`] visits: every given filter must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventQuery {
+    /// At or after this time.
+    pub since: Option<UnixMillis>,
+    /// Before this time.
+    pub until: Option<UnixMillis>,
+    /// Any of these kinds (empty: every kind).
+    pub kinds: Vec<EventKind>,
+    /// This user (case-insensitive).
+    pub user: Option<String>,
+    /// Only events after this sequence number (`tail -f`).
+    pub after_seq: Option<i64>,
+}
+
+/// An event as stored: its sequence number (the row id) and its chain link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub event: Event,
+    pub hash: Option<Hash>,
+}
+
 /// A stored ban on a source network. The network is kept as text in its canonical
 /// `addr/prefix` form (the caller parses it, e.g. with `rampart_policy::IpNet`); `repeat` is 0
 /// for a ban an administrator made, 1, 2, ... for automatic bans.
@@ -244,6 +284,7 @@ pub struct Store {
     conn: Connection,
     sealer: Sealer,
     codes: CodeHasher,
+    chain: ChainKey,
 }
 
 impl std::fmt::Debug for Store {
@@ -325,6 +366,7 @@ impl Store {
             conn,
             sealer: key.sealer(),
             codes: key.code_hasher(),
+            chain: ChainKey::from_bytes(*key.audit_chain_key()),
         };
         store.migrate()?;
         store.check_key()?;
@@ -398,6 +440,9 @@ impl Store {
         for sql in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
             tx.execute_batch(sql)?;
             version += 1;
+            if version == CHAIN_MIGRATION {
+                chain_existing_events(&tx, &self.chain)?;
+            }
             tx.pragma_update(None, "user_version", version)?;
         }
         tx.commit()?;
@@ -539,31 +584,171 @@ impl Store {
     }
 
     /// Writes one event durably (its own transaction, fsynced); returns its sequence number.
+    ///
+    /// The link to the previous event is read and the new one written inside the same
+    /// `BEGIN IMMEDIATE` transaction, so writers in other tasks or processes (the CLI) cannot
+    /// interleave: the chain has no forks.
     pub fn append_event(&mut self, event: &Event) -> Result<i64, StoreError> {
-        let connection = event
-            .connection
-            .map(i64::try_from)
-            .transpose()
-            .map_err(|_| StoreError::Corrupt("connection number out of range".into()))?;
+        Ok(self.append_event_linked(event)?.0)
+    }
+
+    /// [`Store::append_event`], also returning the event's chain link (for forwarding).
+    pub fn append_event_linked(&mut self, event: &Event) -> Result<(i64, Hash), StoreError> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO events (schema, time, kind, outcome, peer, user, domain, connection, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                SCHEMA_VERSION,
-                event.time.0,
-                event.kind.code(),
-                event.outcome.code(),
-                event.peer.map(|p| p.to_string()),
-                event.user,
-                event.domain,
-                connection,
-                event.reason,
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
+        let linked = append_in(&tx, &self.chain, event)?;
         tx.commit()?;
-        Ok(id)
+        Ok(linked)
+    }
+
+    /// Retention: deletes the oldest events, those before `before` up to the first one that
+    /// is not (a contiguous run from the head of the trail), keeps the hash of the last one
+    /// deleted as the checkpoint verification starts from, and records an `audit_pruned`
+    /// event naming it, all in one transaction. `now` stamps that event. Returns how many
+    /// were deleted (0: nothing to prune, nothing written).
+    pub fn prune_events(&mut self, before: UnixMillis, now: UnixMillis) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let first_kept: Option<i64> = tx.query_row(
+            "SELECT min(id) FROM events WHERE time >= ?1",
+            params![before.0],
+            |row| row.get(0),
+        )?;
+        let last_pruned: Option<(i64, Option<Vec<u8>>)> = tx
+            .query_row(
+                "SELECT id, hash FROM events WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT 1",
+                params![first_kept],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let Some((seq, hash)) = last_pruned else {
+            return Ok(0);
+        };
+        let hash = hash_of(hash).ok_or_else(|| StoreError::Corrupt(format!("audit event #{seq} has no chain hash")))?;
+        let pruned = tx.execute("DELETE FROM events WHERE id <= ?1", params![seq])?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![META_CHECKPOINT, link_bytes(seq, &hash)],
+        )?;
+        let pruned = u64::try_from(pruned).unwrap_or(0);
+        let event = Event::new(now, EventKind::AuditPruned, Outcome::Info)
+            .with_reason(chain::prune_reason(pruned, before, seq, &hash));
+        append_in(&tx, &self.chain, &event)?;
+        tx.commit()?;
+        Ok(pruned)
+    }
+
+    /// Walks the whole chain (from the retention checkpoint, if any) and says whether it is
+    /// intact or where it first breaks. Reads one consistent snapshot.
+    pub fn verify_chain(&mut self) -> Result<Verdict, StoreError> {
+        let tx = self.conn.transaction()?;
+        let start = match meta_link(&tx, META_CHECKPOINT)? {
+            Some((seq, hash)) => ChainStart {
+                prev: hash,
+                checkpoint: Some(seq),
+            },
+            None => ChainStart {
+                prev: self.chain.genesis(&store_id(&tx)?),
+                checkpoint: None,
+            },
+        };
+        let head = meta_link(&tx, META_HEAD)?.map(|(seq, hash)| ChainHead { seq, hash });
+        let mut rows_stmt = tx.prepare(
+            "SELECT id, schema, time, kind, outcome, peer, user, domain, connection, reason, prev, hash
+             FROM events ORDER BY id",
+        )?;
+        let rows = rows_stmt.query_map([], |row| {
+            Ok(ChainRow {
+                seq: row.get(0)?,
+                schema: row.get(1)?,
+                time_ms: row.get(2)?,
+                kind: row.get(3)?,
+                outcome: row.get(4)?,
+                peer: row.get(5)?,
+                user: row.get(6)?,
+                domain: row.get(7)?,
+                connection: row.get(8)?,
+                reason: row.get(9)?,
+                prev: hash_of(row.get(10)?),
+                hash: hash_of(row.get(11)?),
+            })
+        })?;
+        let mut find_stmt = tx.prepare("SELECT id FROM events WHERE hash = ?1 LIMIT 1")?;
+        let verdict = chain::verify(&self.chain, start, rows, |hash| {
+            find_stmt.query_row(params![&hash[..]], |row| row.get(0)).optional()
+        }, head)?;
+        Ok(verdict)
+    }
+
+    /// Stored events matching `query`, oldest first, each handed to `each` until it returns
+    /// `false`. Reads in pages, so a large trail is never held in memory.
+    pub fn scan_events(&self, query: &EventQuery, mut each: impl FnMut(StoredEvent) -> bool) -> Result<(), StoreError> {
+        const PAGE: i64 = 1000;
+        let kinds = (!query.kinds.is_empty()).then(|| {
+            let codes: Vec<&str> = query.kinds.iter().map(|k| k.code()).collect();
+            format!(",{},", codes.join(","))
+        });
+        let mut stmt = self.conn.prepare(
+            "SELECT id, time, kind, outcome, peer, user, domain, connection, reason, hash FROM events
+             WHERE id > ?1
+               AND (?2 IS NULL OR time >= ?2)
+               AND (?3 IS NULL OR time < ?3)
+               AND (?4 IS NULL OR instr(?4, ',' || kind || ',') > 0)
+               AND (?5 IS NULL OR user = ?5 COLLATE NOCASE)
+             ORDER BY id LIMIT ?6",
+        )?;
+        let mut after = query.after_seq.unwrap_or(0);
+        loop {
+            let page: Vec<(i64, RawEvent, Option<Vec<u8>>)> = stmt
+                .query_map(
+                    params![
+                        after,
+                        query.since.map(|t| t.0),
+                        query.until.map(|t| t.0),
+                        kinds,
+                        query.user,
+                        PAGE
+                    ],
+                    |row| {
+                        Ok((
+                            row.get(0)?,
+                            RawEvent {
+                                time: row.get(1)?,
+                                kind: row.get(2)?,
+                                outcome: row.get(3)?,
+                                peer: row.get(4)?,
+                                user: row.get(5)?,
+                                domain: row.get(6)?,
+                                connection: row.get(7)?,
+                                reason: row.get(8)?,
+                            },
+                            row.get(9)?,
+                        ))
+                    },
+                )?
+                .collect::<Result<_, _>>()?;
+            let full = i64::try_from(page.len()).unwrap_or(0) == PAGE;
+            for (seq, raw, hash) in page {
+                after = seq;
+                let stored = StoredEvent {
+                    seq,
+                    event: raw.into_event()?,
+                    hash: hash_of(hash),
+                };
+                if !each(stored) {
+                    return Ok(());
+                }
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The newest event's sequence number (0 when the trail is empty).
+    pub fn last_event_seq(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT coalesce(max(id), 0) FROM events", [], |row| row.get(0))?)
     }
 
     /// Events matching `filter`: the newest `filter.limit` matches, oldest first.
@@ -763,6 +948,144 @@ impl RawEvent {
             reason: self.reason,
         })
     }
+}
+
+/// The fields of `event` exactly as they are stored (and chained).
+struct StoredFields {
+    peer: Option<String>,
+    connection: Option<i64>,
+}
+
+fn stored_fields(event: &Event) -> Result<StoredFields, StoreError> {
+    let connection = event
+        .connection
+        .map(i64::try_from)
+        .transpose()
+        .map_err(|_| StoreError::Corrupt("connection number out of range".into()))?;
+    Ok(StoredFields {
+        peer: event.peer.map(|p| p.to_string()),
+        connection,
+    })
+}
+
+/// Appends `event` inside `tx` (which the caller opened with `BEGIN IMMEDIATE`): links it to
+/// the stored head (or the genesis value), then moves the head to it.
+fn append_in(tx: &rusqlite::Transaction<'_>, key: &ChainKey, event: &Event) -> Result<(i64, Hash), StoreError> {
+    let fields = stored_fields(event)?;
+    let prev = match meta_link(tx, META_HEAD)? {
+        Some((_, hash)) => hash,
+        None => key.genesis(&store_id(tx)?),
+    };
+    let schema = i64::from(SCHEMA_VERSION);
+    let record = ChainRecord {
+        schema,
+        time_ms: event.time.0,
+        kind: event.kind.code(),
+        outcome: event.outcome.code(),
+        peer: fields.peer.as_deref(),
+        user: event.user.as_deref(),
+        domain: event.domain.as_deref(),
+        connection: fields.connection,
+        reason: event.reason.as_deref(),
+    };
+    let hash = key.link(&prev, &record);
+    tx.execute(
+        "INSERT INTO events (schema, time, kind, outcome, peer, user, domain, connection, reason, prev, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            schema,
+            event.time.0,
+            event.kind.code(),
+            event.outcome.code(),
+            fields.peer,
+            event.user,
+            event.domain,
+            fields.connection,
+            event.reason,
+            &prev[..],
+            &hash[..],
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![META_HEAD, link_bytes(id, &hash)],
+    )?;
+    Ok((id, hash))
+}
+
+/// Chains the events written before the chain existed, oldest first (migration 5 only).
+fn chain_existing_events(tx: &rusqlite::Transaction<'_>, key: &ChainKey) -> Result<(), StoreError> {
+    let mut prev = key.genesis(&store_id(tx)?);
+    let rows: Vec<ChainRow> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, schema, time, kind, outcome, peer, user, domain, connection, reason FROM events ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok(ChainRow {
+                seq: row.get(0)?,
+                schema: row.get(1)?,
+                time_ms: row.get(2)?,
+                kind: row.get(3)?,
+                outcome: row.get(4)?,
+                peer: row.get(5)?,
+                user: row.get(6)?,
+                domain: row.get(7)?,
+                connection: row.get(8)?,
+                reason: row.get(9)?,
+                prev: None,
+                hash: None,
+            })
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for row in &rows {
+        let hash = key.link(&prev, &row.record());
+        tx.execute(
+            "UPDATE events SET prev = ?2, hash = ?3 WHERE id = ?1",
+            params![row.seq, &prev[..], &hash[..]],
+        )?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![META_HEAD, link_bytes(row.seq, &hash)],
+        )?;
+        prev = hash;
+    }
+    Ok(())
+}
+
+fn store_id(conn: &Connection) -> Result<Vec<u8>, StoreError> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", params![META_STORE_ID], |row| row.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::Corrupt("the audit store id is missing from meta".into()))
+}
+
+fn link_bytes(seq: i64, hash: &Hash) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + hash.len());
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(hash);
+    out
+}
+
+/// A (`seq`, `hash`) pair kept in `meta`.
+fn meta_link(conn: &Connection, key: &str) -> Result<Option<(i64, Hash)>, StoreError> {
+    let value: Option<Vec<u8>> = conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |row| row.get(0))
+        .optional()?;
+    let Some(value) = value else { return Ok(None) };
+    let parsed = value.split_first_chunk::<8>().and_then(|(seq, hash)| {
+        let hash: Hash = hash.try_into().ok()?;
+        Some((i64::from_be_bytes(*seq), hash))
+    });
+    parsed
+        .map(Some)
+        .ok_or_else(|| StoreError::Corrupt(format!("meta {key} is not a sequence number and a hash")))
+}
+
+fn hash_of(bytes: Option<Vec<u8>>) -> Option<Hash> {
+    bytes.and_then(|b| b.as_slice().try_into().ok())
 }
 
 /// Makes sure `path` is a regular file owned by us with mode 0600, creating it (0600 from
@@ -1274,6 +1597,221 @@ mod tests {
         assert!(store.set_locked("alice", false).unwrap());
         assert!(!store.get_user("alice").unwrap().unwrap().locked);
         assert!(matches!(store.set_locked("bob", true), Err(StoreError::NoSuchUser(_))));
+    }
+
+    /// A store with `n` events (times 1000, 2000, ...), and a raw connection on its file.
+    fn chained(n: i64) -> (tempfile::TempDir, PathBuf, Store, Connection) {
+        let (dir, path, mut store) = temp_store();
+        for i in 1..=n {
+            let ev = Event::new(UnixMillis(i * 1000), EventKind::AuthFailed, Outcome::Failure)
+                .with_peer("127.0.0.1:4000".parse().unwrap())
+                .with_user("alice")
+                .with_reason(format!("attempt {i}"));
+            assert_eq!(store.append_event(&ev).unwrap(), i);
+        }
+        let raw = Connection::open(&path).unwrap();
+        (dir, path, store, raw)
+    }
+
+    fn broken(store: &mut Store) -> (i64, chain::Tamper) {
+        match store.verify_chain().unwrap() {
+            Verdict::Broken { seq, tamper } => (seq, tamper),
+            v => panic!("tampering not detected: {v}"),
+        }
+    }
+
+    #[test]
+    fn an_untouched_chain_verifies_and_survives_reopening() {
+        let (_dir, path, mut store, _raw) = chained(6);
+        assert_eq!(store.verify_chain().unwrap().to_string(), "intact, 6 events");
+        drop(store);
+        let mut store = open_at(&path).unwrap();
+        store.append_event(&sample_events()[0]).unwrap();
+        assert_eq!(store.verify_chain().unwrap().to_string(), "intact, 7 events");
+        let (_dir, _path, mut empty) = temp_store();
+        assert_eq!(empty.verify_chain().unwrap().to_string(), "intact, 0 events");
+    }
+
+    #[test]
+    fn tampering_on_the_file_is_named() {
+        use chain::Tamper;
+        let (_dir, _path, mut store, raw) = chained(8);
+        raw.execute("UPDATE events SET user = 'bob' WHERE id = 3", []).unwrap();
+        assert_eq!(broken(&mut store), (3, Tamper::Edited));
+
+        let (_dir, _path, mut store, raw) = chained(8);
+        raw.execute("DELETE FROM events WHERE id = 5", []).unwrap();
+        assert_eq!(broken(&mut store), (6, Tamper::DeletedBefore));
+
+        // Insert a forged row in the middle: make room, copy a row, change it.
+        let (_dir, _path, mut store, raw) = chained(8);
+        raw.execute_batch(
+            "UPDATE events SET id = -id WHERE id > 4;
+             UPDATE events SET id = 1 - id WHERE id < 0;
+             INSERT INTO events (id, schema, time, kind, outcome, peer, user, reason, prev, hash)
+                SELECT 5, schema, time + 1, 'auth_succeeded', 'success', peer, user, NULL, hash, randomblob(32)
+                FROM events WHERE id = 4;",
+        )
+        .unwrap();
+        assert_eq!(broken(&mut store), (5, Tamper::Inserted));
+
+        // Reorder: swap the contents (with their links) of two rows.
+        let (_dir, _path, mut store, raw) = chained(8);
+        raw.execute_batch(
+            "UPDATE events SET id = 100 WHERE id = 3;
+             UPDATE events SET id = 3 WHERE id = 4;
+             UPDATE events SET id = 4 WHERE id = 100;",
+        )
+        .unwrap();
+        assert_eq!(broken(&mut store), (3, Tamper::Reordered));
+
+        // The newest rows.
+        let (_dir, _path, mut store, raw) = chained(8);
+        raw.execute("DELETE FROM events WHERE id > 6", []).unwrap();
+        assert_eq!(broken(&mut store), (6, Tamper::TruncatedAfter { head: 8 }));
+        // And a new event after the truncation does not hide it.
+        store.append_event(&sample_events()[0]).unwrap();
+        assert_eq!(broken(&mut store), (9, Tamper::DeletedBefore));
+    }
+
+    #[test]
+    fn another_key_cannot_forge_the_chain() {
+        let (dir, path, store, _raw) = chained(3);
+        drop(store);
+        // Rewriting the chain needs the chain key; a new host key gives another one and
+        // (rightly) does not open the store at all.
+        let err = Store::open_with_key(&path, &HostKey::generate()).unwrap_err();
+        assert!(matches!(err, StoreError::WrongHostKey(_)), "{err:?}");
+        let mut store = open_at(&path).unwrap();
+        assert!(matches!(store.verify_chain().unwrap(), Verdict::Intact { events: 3, .. }));
+        drop(dir);
+    }
+
+    #[test]
+    fn pruning_keeps_a_checkpoint_that_verifies() {
+        let (_dir, path, mut store, raw) = chained(10);
+        // Nothing older than the first event: nothing happens, nothing is written.
+        assert_eq!(store.prune_events(UnixMillis(500), UnixMillis(20_000)).unwrap(), 0);
+        assert_eq!(store.last_event_seq().unwrap(), 10);
+        assert_eq!(store.prune_events(UnixMillis(4_500), UnixMillis(20_000)).unwrap(), 4);
+        let verdict = store.verify_chain().unwrap();
+        assert_eq!(verdict.to_string(), "intact, 7 events (after the retention checkpoint at #4)");
+        let mut kinds = Vec::new();
+        store
+            .scan_events(&EventQuery::default(), |e| {
+                kinds.push((e.seq, e.event.kind));
+                true
+            })
+            .unwrap();
+        assert_eq!(kinds.first(), Some(&(5, EventKind::AuthFailed)));
+        assert_eq!(kinds.last(), Some(&(11, EventKind::AuditPruned)));
+        // A second prune, then more events: still intact across reopening.
+        assert_eq!(store.prune_events(UnixMillis(7_500), UnixMillis(21_000)).unwrap(), 3);
+        store.append_event(&sample_events()[1]).unwrap();
+        drop(store);
+        let mut store = open_at(&path).unwrap();
+        assert!(matches!(store.verify_chain().unwrap(), Verdict::Intact { events: 6, checkpoint: Some(7), .. }));
+        // Deleting from the head and moving the checkpoint by hand is caught.
+        raw.execute("DELETE FROM events WHERE id = 8", []).unwrap();
+        raw.execute(
+            "UPDATE meta SET value = CAST(X'0000000000000008' || (SELECT prev FROM events WHERE id = 9) AS BLOB)
+             WHERE key = 'audit_checkpoint'",
+            [],
+        )
+        .unwrap();
+        assert_eq!(broken(&mut store), (9, chain::Tamper::CheckpointUnrecorded));
+    }
+
+    #[test]
+    fn writers_in_two_processes_share_one_chain() {
+        let (_dir, path, mut a) = temp_store();
+        let mut b = open_at(&path).unwrap();
+        let mut handles = Vec::new();
+        for (n, mut store) in [(0, open_at(&path).unwrap()), (1, open_at(&path).unwrap())] {
+            handles.push(std::thread::spawn(move || {
+                for i in 0..25 {
+                    let ev = Event::new(UnixMillis(i), EventKind::ConnectionClosed, Outcome::Info).with_connection(n);
+                    store.append_event(&ev).unwrap();
+                }
+            }));
+        }
+        for i in 0..25 {
+            a.append_event(&Event::new(UnixMillis(i), EventKind::UserAdded, Outcome::Success)).unwrap();
+            b.append_event(&Event::new(UnixMillis(i), EventKind::UserDeleted, Outcome::Success)).unwrap();
+        }
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(a.verify_chain().unwrap().to_string(), "intact, 100 events");
+    }
+
+    #[test]
+    fn a_version_4_trail_is_chained_once_on_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rampart.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..4] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            for t in [1, 2, 3] {
+                conn.execute(
+                    "INSERT INTO events (schema, time, kind, outcome, user) VALUES (1, ?1, 'user_added', 'success', 'x')",
+                    params![t],
+                )
+                .unwrap();
+            }
+        }
+        let mut store = open_at(&path).unwrap();
+        store.append_event(&sample_events()[0]).unwrap();
+        assert_eq!(store.verify_chain().unwrap().to_string(), "intact, 4 events");
+        // Clearing the links later does not get them recomputed: the edit shows.
+        store.conn.execute("UPDATE events SET hash = NULL, prev = NULL WHERE id = 2", []).unwrap();
+        drop(store);
+        let mut store = open_at(&path).unwrap();
+        assert!(matches!(store.verify_chain().unwrap(), Verdict::Broken { seq: 2, .. }));
+    }
+
+    #[test]
+    fn scan_filters_and_pages() {
+        // More than one page (1000 rows) of events.
+        let (_dir, _path, mut store, _raw) = chained(1100);
+        store
+            .append_event(&Event::new(UnixMillis(9_000_000), EventKind::MfaFailed, Outcome::Failure).with_user("Bob"))
+            .unwrap();
+        let collect = |q: EventQuery| {
+            let mut seqs = Vec::new();
+            store
+                .scan_events(&q, |e| {
+                    seqs.push(e.seq);
+                    assert!(e.hash.is_some());
+                    true
+                })
+                .unwrap();
+            seqs
+        };
+        assert_eq!(collect(EventQuery::default()).len(), 1101);
+        let q = EventQuery {
+            since: Some(UnixMillis(1_000_500)),
+            until: Some(UnixMillis(1_003_000)),
+            ..Default::default()
+        };
+        assert_eq!(collect(q), vec![1001, 1002]);
+        let q = EventQuery {
+            kinds: vec![EventKind::MfaFailed, EventKind::UserAdded],
+            user: Some("bob".into()),
+            ..Default::default()
+        };
+        assert_eq!(collect(q), vec![1101]);
+        let q = EventQuery {
+            after_seq: Some(1099),
+            ..Default::default()
+        };
+        assert_eq!(collect(q), vec![1100, 1101]);
+        let mut n = 0;
+        store.scan_events(&EventQuery::default(), |_| { n += 1; n < 3 }).unwrap();
+        assert_eq!(n, 3);
     }
 
     #[test]

@@ -62,9 +62,10 @@ pub trait CredentialStore: Send + Sync + core::fmt::Debug {
     fn on_attempt(&self, attempt: CredsspAttempt);
 
     /// Called just before a failure is sent to the client, so that the store can pad the
-    /// answer to a constant time (no timing oracle between outcomes). Blocking is fine:
-    /// the caller serves one connection.
-    fn before_failure_reply(&self) {}
+    /// answer to a constant time (no timing oracle between outcomes) and record the attempt
+    /// before the client hears of it. `logon_failure`: the proof did not verify (as opposed
+    /// to a malformed exchange). Blocking is fine: the caller serves one connection.
+    fn before_failure_reply(&self, _logon_failure: bool) {}
 }
 
 /// How a CredSSP exchange ended.
@@ -307,15 +308,16 @@ impl<'a> CredsspSequence<'a> {
                     // Rampart patch: a proof that did not verify is a logon failure, which
                     // clients turn into "wrong user name or password"; sspi reports it as
                     // SEC_E_MESSAGE_ALTERED, which they show as a generic error.
-                    if matches!(
+                    let logon_failure = matches!(
                         err.error.error_type,
                         sspi::ErrorKind::MessageAltered | sspi::ErrorKind::LogonDenied
-                    ) {
+                    );
+                    if logon_failure {
                         if let Some(req) = ts_request.as_mut() {
                             req.error_code = Some(sspi::credssp::NStatusCode::LOGON_FAILURE);
                         }
                     }
-                    store.before_failure_reply();
+                    store.before_failure_reply(logon_failure);
                 }
                 (ts_request, CredsspState::ServerError(err.error))
             }

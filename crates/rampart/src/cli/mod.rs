@@ -10,6 +10,7 @@ use crate::config::{self, Config};
 
 mod access;
 mod admin_change;
+mod audit;
 mod ban;
 mod check;
 mod completions;
@@ -62,6 +63,8 @@ enum Command {
     /// Write the man pages to DIR; used by packaging
     #[command(hide = true)]
     Man(man::ManArgs),
+    /// The tamper-evident audit trail: verify, tail, search, export, report, prune
+    Audit(audit::AuditArgs),
     /// Per-connection worker process, started by `serve`; not for direct use.
     #[command(hide = true)]
     Worker,
@@ -109,6 +112,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Man(args) => man::run(&args),
+        Command::Audit(args) => audit::run(args),
         Command::Worker => rampart_protocol::worker_main(),
     };
     done.map(|()| ExitCode::SUCCESS)

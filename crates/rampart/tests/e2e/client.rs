@@ -61,7 +61,12 @@ impl AuthAttempt {
 /// The client's X server is started before the clock starts.
 pub fn auth_only(port: u16, user: &str, password: &str, sec: &str, limit: Duration) -> AuthAttempt {
     let x = Xvfb::start(640, 480);
-    let mut cmd = xfreerdp(&x);
+    auth_only_on(&x, port, user, password, sec, limit)
+}
+
+/// [`auth_only`] on an X server the caller started (several attempts may share one).
+pub fn auth_only_on(x: &Xvfb, port: u16, user: &str, password: &str, sec: &str, limit: Duration) -> AuthAttempt {
+    let mut cmd = xfreerdp(x);
     cmd.args(base_args(port, user, password, sec))
         .arg("+auth-only");
     let t0 = Instant::now();

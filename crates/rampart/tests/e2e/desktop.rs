@@ -175,6 +175,10 @@ fn typing_arrives() {
             server.log_tail()
         );
     }
+    // End of input: `cat` exits, so does the xterm, and with it the session. A session
+    // outlives connections, so its end has a user but no source address.
+    session.key("ctrl+d");
+    server.expect_found("session_ended", None, Some("alice"));
     drop(session);
     server.stop_and_check();
 }
@@ -224,6 +228,7 @@ fn locking_a_user_ends_their_connection() {
     server.expect_event("connection closed for the lock", |e| {
         e.is("connection_closed") && e.user == "alice" && e.reason.contains("account locked")
     });
+    server.expect_found("session_disconnected", Some("127.0.0.1"), Some("alice"));
     drop(session);
     server.stop_and_check();
 }

@@ -206,6 +206,9 @@ fn hydra_gets_banned_while_another_source_logs_in() {
         .iter()
         .filter(|e| e.is("connection_refused") && is_attacker(e) && e.reason.contains("banned"))
         .count();
+    server.expect_found("source_banned", Some(&attacker), None);
+    server.expect_found("connection_refused", Some(&attacker), None);
+    server.expect_found("auth_failed", Some(&attacker), Some(USER));
     eprintln!(
         "guard: {failures_before_ban} auth_failed from {attacker} before source_banned \
          (configured max_failures = {MAX_FAILURES}); ban {:.1?} into the attack; hydra: \

@@ -33,6 +33,10 @@ fn nla_login_ok() {
     server.expect_event("auth_succeeded for alice", |e| {
         e.is("auth_succeeded") && e.user == "alice"
     });
+    // The same events through `rampart audit search`, with the client's address.
+    server.expect_found("connection_accepted", Some("127.0.0.1"), None);
+    server.expect_found("auth_succeeded", Some("127.0.0.1"), Some("alice"));
+    server.expect_found("connection_closed", Some("127.0.0.1"), Some("alice"));
     server.stop_and_check();
 }
 
@@ -57,6 +61,10 @@ fn refused_with_reason(user: &str, password: &str, reason: &str) {
         "a bad credential produced auth_succeeded:\n{}",
         audit::describe(&server.events())
     );
+    let found = server.expect_found("auth_failed", Some("127.0.0.1"), Some(user));
+    assert_eq!(found["reason"], reason);
+    assert_eq!(found["windows_event_id"], 4625);
+    assert_eq!(server.search_trail(&["--kind", "failed-logon", "--user", user]).len(), 1);
     assert!(
         server.is_running(),
         "server died after a refused login:\n{}",
@@ -93,6 +101,7 @@ fn tls_and_rdp_security_refused() {
         );
     }
     server.expect_event("negotiation_refused", |e| e.is("negotiation_refused"));
+    server.expect_found("negotiation_refused", Some("127.0.0.1"), None);
     let attempt = auth_only(server.port, "alice", PASSWORD, "nla", LIMIT);
     assert!(
         attempt.succeeded(),
@@ -143,7 +152,8 @@ fn locked_and_expired_accounts_refused() {
     // Age bob's password past 30 days, as if it had been set 31 days ago.
     let (status, out, err) = crate::process::run_bounded(
         "sqlite3",
-        std::process::Command::new("sqlite3").arg(server.db_path()).arg(
+        // The server writes events as this runs (the last connection closing): wait for its lock.
+        std::process::Command::new("sqlite3").args(["-cmd", ".timeout 10000"]).arg(server.db_path()).arg(
             "UPDATE users SET password_changed = password_changed - 31 * 86400000 WHERE name = 'bob';",
         ),
         Duration::from_secs(10),

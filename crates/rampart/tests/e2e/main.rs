@@ -44,6 +44,7 @@ mod scan;
 mod sizes;
 mod scan_command;
 mod slowloris;
+mod trail;
 
 use std::sync::{Mutex, MutexGuard};
 

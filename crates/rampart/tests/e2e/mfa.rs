@@ -198,6 +198,8 @@ fn prompt_then_desktop_with_an_oathtool_code() {
         e.is("mfa_succeeded") && e.user == "alice" && e.reason.contains("totp")
     });
     server.expect_event("session_started for alice", |e| e.is("session_started") && e.user == "alice");
+    server.expect_found("mfa_succeeded", Some("127.0.0.1"), Some("alice"));
+    server.expect_found("session_started", Some("127.0.0.1"), Some("alice"));
     drop(session);
     server.stop_and_check();
 }
@@ -228,6 +230,8 @@ fn three_wrong_codes_close_the_connection_and_count_toward_a_ban() {
     server.expect_event("source banned after three wrong codes", |e| {
         e.is("source_banned") && e.peer_ip() == "127.0.0.1"
     });
+    server.expect_found("mfa_failed", Some("127.0.0.1"), Some("alice"));
+    server.expect_found("source_banned", Some("127.0.0.1"), None);
     assert_no_session(&server, "a session was started without a good code");
     drop(session);
     server.stop_and_check();
@@ -257,6 +261,8 @@ fn a_recovery_code_works_once() {
     assert!(prompt_shown(&img), "the prompt went away after a used recovery code");
     submit(&session, &server, &enrollment.recovery_codes[1]);
     expect_screen(&mut session, &server, 30, "desktop after a second recovery code", desktop_shown);
+    // The first connection's session is still there: this one resumed it.
+    server.expect_found("session_resumed", Some("127.0.0.1"), Some("alice"));
     drop(session);
     server.stop_and_check();
 }

@@ -296,6 +296,60 @@ impl Server {
         }
     }
 
+    /// `rampart audit search ARGS --format jsonl`, parsed (one object per event).
+    pub fn search_trail(&self, args: &[&str]) -> Vec<serde_json::Value> {
+        let mut full = vec!["audit", "search", "--format", "jsonl"];
+        full.extend_from_slice(args);
+        let (ok, out) = self.cli(&full, None);
+        assert!(ok, "`rampart {}` failed:\n{out}", full.join(" "));
+        out.lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("audit search printed {l:?}: {e}")))
+            .collect()
+    }
+
+    /// Asserts that `rampart audit search --kind KIND [--source SOURCE] [--user USER]` finds
+    /// an event of that kind from that source address (and user) within 10 s; returns it.
+    pub fn expect_found(&self, kind: &str, source: Option<&str>, user: Option<&str>) -> serde_json::Value {
+        let mut args = vec!["--kind", kind];
+        if let Some(source) = source {
+            args.extend_from_slice(&["--source", source]);
+        }
+        if let Some(user) = user {
+            args.extend_from_slice(&["--user", user]);
+        }
+        let found = poll(Duration::from_secs(10), Duration::from_millis(300), || {
+            self.search_trail(&args).into_iter().find(|e| {
+                e["kind"] == kind
+                    && source.is_none_or(|s| e["peer_ip"] == s)
+                    && user.is_none_or(|u| e["user"].as_str().is_some_and(|v| v.eq_ignore_ascii_case(u)))
+            })
+        });
+        found.unwrap_or_else(|| {
+            panic!(
+                "`rampart audit search {}` found no {kind} event within 10 s; events:\n{}\nserver output:\n{}",
+                args.join(" "),
+                audit::describe(&self.events()),
+                self.log_tail()
+            )
+        })
+    }
+
+    /// SIGKILL the server (no shutdown of any kind), then end what it left behind (its
+    /// workers and sessions), by PID. A later [`Server::start`] starts it again.
+    pub fn kill_9(&mut self) {
+        let Some(mut proc) = self.proc.take() else { return };
+        let family = proctree::tree(proc.pid());
+        crate::process::signal(proc.pid(), rustix::process::Signal::KILL);
+        assert!(
+            proc.wait_for_exit(Duration::from_secs(10)).is_some(),
+            "rampart serve survived SIGKILL for 10 s"
+        );
+        let mut left: Vec<_> = family.into_iter().filter(|&id| proctree::alive(id)).collect();
+        left.extend(self.session_processes());
+        kill_all(&left);
+    }
+
     /// Processes of this server's sessions (found by the marker in their environment).
     pub fn session_processes(&self) -> Vec<proctree::ProcId> {
         proctree::with_env(&self.mark)

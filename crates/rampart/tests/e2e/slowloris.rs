@@ -89,5 +89,8 @@ fn slow_connection_flood_does_not_stop_a_login_from_elsewhere() {
         from_source("handshake_aborted") >= 1,
         "no admitted stalled connection was aborted at the handshake deadline"
     );
+    let source = SOURCE.to_string();
+    server.expect_found("handshake_aborted", Some(&source), None);
+    server.expect_found("connection_refused", Some(&source), None);
     server.stop_and_check();
 }
