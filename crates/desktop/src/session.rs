@@ -1,9 +1,16 @@
-//! Xvfb desktops started as a Unix user, kept alive across connections.
+//! Desktop sessions, kept alive across connections: the supervisor's side.
 //!
-//! Owned by the privileged supervisor. For each RDP user there is at most one
-//! live session: an Xvfb running as the mapped Unix account plus the session
-//! command (`~/.xsession` or the configured default) in its own process group,
-//! also as that account, with a clean environment.
+//! Owned by the privileged supervisor. For each RDP user there is at most one live
+//! session, and each session is a real login of the mapped Unix account, made and held by
+//! its own root *session leader* process ([`crate::login::leader`]): PAM account and
+//! session, supplementary groups, utmp/wtmp, then an Xvfb and the session command
+//! (`~/.xsession` or the configured default) as that account, each in a session of its
+//! own, with a clean environment. The manager keeps one socket to each leader; closing it
+//! ends the session.
+//!
+//! Before anything starts, [`crate::login::account`] decides whether the account may log
+//! in now (uid 0 without `allow_root`, `/etc/nologin`, an expired or locked account) —
+//! for new and resumed sessions alike.
 //!
 //! Files: `runtime_dir` (root, 0711: others may traverse it but not list it)
 //! holds one directory per session with a random name, owned by the user and
@@ -20,36 +27,58 @@ use std::collections::HashMap;
 use std::fmt;
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{Read, Write};
+use std::net::IpAddr;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::process::CommandExt;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rustix::process::{Pid, Signal};
+use serde::{Deserialize, Serialize};
 
-use crate::{privacy, readiness, xauth, DesktopError, X11Target};
+use crate::login::leader::{self, LeaderReply, LeaderRequest};
+use crate::login::user_process::{self, UserIds};
+use crate::{login, privacy, readiness, xauth, DesktopError, X11Target};
 
-/// The PATH sessions get.
+/// The PATH sessions (and session leaders) get.
 pub const SESSION_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 /// How long Xvfb may take to report its display number.
 pub const XVFB_READY_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a session leader may take to answer: PAM (pam_systemd may wait on logind for
+/// up to 25 s) and Xvfb's start.
+pub const LEADER_READY_TIMEOUT: Duration = Duration::from_secs(45);
 /// How long processes get between SIGTERM and SIGKILL.
 pub const TERM_GRACE: Duration = Duration::from_secs(2);
+/// How long a leader gets to end its session (its children's grace, then PAM and wtmp)
+/// before it and its children are killed.
+pub const LEADER_END_TIMEOUT: Duration = Duration::from_secs(5);
 /// At most this many live sessions per manager.
 pub const MAX_SESSIONS: usize = 256;
 /// Accepted screen sizes.
 pub const MIN_SIDE: u16 = 64;
 pub const MAX_SIDE: u16 = 8192;
 
-/// Shell script run as the session command. `$1` is the default command.
-const SESSION_SCRIPT: &str = r#"if [ -n "$RAMPART_USE_XSESSION" ] && [ -f "$HOME/.xsession" ] && [ -x "$HOME/.xsession" ]; then
-  unset RAMPART_USE_XSESSION; exec "$HOME/.xsession"
-elif [ -n "$RAMPART_USE_XSESSION" ] && [ -f "$HOME/.xsession" ] && [ -r "$HOME/.xsession" ]; then
-  unset RAMPART_USE_XSESSION; exec /bin/sh "$HOME/.xsession"
-fi
-unset RAMPART_USE_XSESSION
-exec /bin/sh -c "$1""#;
+/// How to start a session leader: `rampart session-leader` in the server (the same binary
+/// that runs the supervisor).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaderCommand {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    /// Added to the leader's otherwise clean environment (`PATH`, and `RUST_LOG` if set).
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for LeaderCommand {
+    fn default() -> Self {
+        Self {
+            program: PathBuf::from("/proc/self/exe"),
+            args: vec!["session-leader".to_owned()],
+            env: Vec::new(),
+        }
+    }
+}
 
 /// How sessions are started.
 #[derive(Clone, Debug)]
@@ -64,6 +93,10 @@ pub struct SessionConfig {
     pub use_xsession: bool,
     /// Screen depth for Xvfb (24 unless you know better).
     pub depth: u8,
+    /// Sessions as root (uid 0) are refused unless this is set.
+    pub allow_root: bool,
+    /// The session leader program.
+    pub leader: LeaderCommand,
 }
 
 impl Default for SessionConfig {
@@ -74,12 +107,14 @@ impl Default for SessionConfig {
             default_command: "exec xterm".to_owned(),
             use_xsession: true,
             depth: 24,
+            allow_root: false,
+            leader: LeaderCommand::default(),
         }
     }
 }
 
 /// A Unix account from `/etc/passwd`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnixAccount {
     pub name: String,
     pub uid: u32,
@@ -167,6 +202,7 @@ impl fmt::Debug for SessionInfo {
     }
 }
 
+/// One live session, as the supervisor sees it: its leader and what the leader reported.
 struct Session {
     uid: u32,
     display: u32,
@@ -174,9 +210,12 @@ struct Session {
     width: u16,
     height: u16,
     dir: PathBuf,
-    xvfb: Child,
-    /// The session command; also the id of its process group.
-    command: Child,
+    leader: Child,
+    /// The supervisor's end of the leader's socket; closing it ends the session.
+    channel: Option<UnixStream>,
+    xvfb_pid: u32,
+    /// The session command; also the id of its session and process group.
+    command_pid: u32,
 }
 
 impl Session {
@@ -190,22 +229,23 @@ impl Session {
         }
     }
 
+    /// The leader stays exactly as long as both its children.
     fn alive(&mut self) -> bool {
-        matches!(self.xvfb.try_wait(), Ok(None)) && matches!(self.command.try_wait(), Ok(None))
+        matches!(self.leader.try_wait(), Ok(None))
     }
 
     /// Process ids, for tests and diagnostics: (Xvfb, session command).
     fn pids(&self) -> (u32, u32) {
-        (self.xvfb.id(), self.command.id())
+        (self.xvfb_pid, self.command_pid)
     }
 }
 
 /// An X server that passed the cookieless check, before its session command starts.
-struct PrivateDisplay {
-    xvfb: Child,
-    number: u32,
-    cookie: Vec<u8>,
-    auth_path: PathBuf,
+pub(crate) struct PrivateDisplay {
+    pub xvfb: Child,
+    pub number: u32,
+    pub cookie: Vec<u8>,
+    pub auth_path: PathBuf,
 }
 
 /// Starts, finds and ends desktop sessions.
@@ -222,23 +262,28 @@ impl SessionManager {
         }
     }
 
-    /// Returns the live session of `rdp_user`, or starts one running as `account`.
+    /// Returns the live session of `rdp_user`, or logs `account` in and starts one;
+    /// `remote` is the client's address (for PAM and the login records).
     ///
-    /// A live session keeps its size (`width`/`height` only apply to new ones). A
-    /// session that belongs to another uid (the mapping changed) is ended first.
+    /// The account is checked first either way ([`login::account::check`]): a refusal is
+    /// [`DesktopError::LoginRefused`], and a live session is then left as it is. A live
+    /// session keeps its size (`width`/`height` only apply to new ones). A session that
+    /// belongs to another uid (the mapping changed) is ended first.
     pub fn ensure(
         &mut self,
         rdp_user: &str,
         account: &UnixAccount,
         width: u16,
         height: u16,
+        remote: Option<IpAddr>,
     ) -> Result<SessionInfo, DesktopError> {
+        login::account::check(account, self.config.allow_root, SystemTime::now())?;
         if let Some(session) = self.sessions.get_mut(rdp_user) {
             if session.uid == account.uid && session.alive() {
                 return Ok(session.info(true));
             }
             if let Some(old) = self.sessions.remove(rdp_user) {
-                end_session(old);
+                end_sessions(vec![old]);
             }
         }
         if self.sessions.len() >= MAX_SESSIONS {
@@ -250,25 +295,18 @@ impl SessionManager {
                 detail: format!("{width}x{height}"),
             });
         }
-        let session = self.start(account, width, height)?;
+        let dir = self.new_session_dir(account)?;
+        let session = match self.start_leader(rdp_user, account, width, height, remote, &dir) {
+            Ok(session) => session,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
         let info = session.info(false);
         tracing::info!(rdp_user, unix_user = %account.name, display = info.display, "desktop session started");
         self.sessions.insert(rdp_user.to_owned(), session);
         Ok(info)
-    }
-
-    fn start(
-        &self,
-        account: &UnixAccount,
-        width: u16,
-        height: u16,
-    ) -> Result<Session, DesktopError> {
-        let dir = self.new_session_dir(account)?;
-        let result = self.start_in(account, width, height, &dir);
-        if result.is_err() {
-            let _ = fs::remove_dir_all(&dir);
-        }
-        result
     }
 
     /// A fresh private directory for one session's files, owned by `account`, after
@@ -292,204 +330,150 @@ impl SessionManager {
         Ok(dir)
     }
 
+    /// Starts the session leader for one login and waits for its answer.
+    fn start_leader(
+        &self,
+        rdp_user: &str,
+        account: &UnixAccount,
+        width: u16,
+        height: u16,
+        remote: Option<IpAddr>,
+        dir: &Path,
+    ) -> Result<Session, DesktopError> {
+        let (ours, theirs) = UnixStream::pair().map_err(|e| DesktopError::io("socket pair for the session leader", e))?;
+        let leader_cmd = &self.config.leader;
+        let mut cmd = Command::new(&leader_cmd.program);
+        cmd.args(&leader_cmd.args)
+            .env_clear()
+            .env("PATH", SESSION_PATH)
+            .envs(leader_cmd.env.iter().map(|(k, v)| (k, v)))
+            .current_dir("/")
+            .stdin(Stdio::from(OwnedFd::from(theirs)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if let Some(filter) = std::env::var_os("RUST_LOG") {
+            cmd.env("RUST_LOG", filter);
+        }
+        let spawned = cmd.spawn();
+        // Our copy of the leader's end must go now: the leader must see EOF when `ours` closes.
+        drop(cmd);
+        let mut child = spawned.map_err(|source| DesktopError::Spawn {
+            what: "session leader",
+            source,
+        })?;
+        let request = LeaderRequest {
+            rdp_user: rdp_user.to_owned(),
+            account: account.clone(),
+            remote,
+            width,
+            height,
+            dir: dir.to_owned(),
+            xvfb: self.config.xvfb.clone(),
+            depth: self.config.depth,
+            default_command: self.config.default_command.clone(),
+            use_xsession: self.config.use_xsession,
+        };
+        let answer = leader::send(&ours, &request)
+            .and_then(|()| leader::read_line(&ours, LEADER_READY_TIMEOUT))
+            .and_then(|line| {
+                serde_json::from_slice::<LeaderReply>(&line).map_err(|e| DesktopError::Invalid {
+                    what: "session leader reply",
+                    detail: e.to_string(),
+                })
+            });
+        let reply = match answer {
+            Ok(reply) => reply,
+            Err(e) => {
+                drop(ours);
+                stop_leader(&mut child);
+                return Err(e);
+            }
+        };
+        match reply {
+            LeaderReply::Ready {
+                display,
+                cookie_hex,
+                xvfb_pid,
+                command_pid,
+            } => {
+                let session = Session {
+                    uid: account.uid,
+                    display,
+                    cookie: hex::decode(&cookie_hex).unwrap_or_default(),
+                    width,
+                    height,
+                    dir: dir.to_owned(),
+                    leader: child,
+                    channel: Some(ours),
+                    xvfb_pid,
+                    command_pid,
+                };
+                if session.cookie.len() != xauth::COOKIE_LEN {
+                    end_sessions(vec![session]);
+                    return Err(DesktopError::Invalid {
+                        what: "session leader reply",
+                        detail: "bad cookie".into(),
+                    });
+                }
+                Ok(session)
+            }
+            LeaderReply::Refused { refusal } => {
+                drop(ours);
+                stop_leader(&mut child);
+                Err(DesktopError::LoginRefused(refusal))
+            }
+            LeaderReply::Failed { error } => {
+                drop(ours);
+                stop_leader(&mut child);
+                Err(DesktopError::LoginFailed(error))
+            }
+        }
+    }
+
     /// Checks, before any session exists, that a display started here admits only its
-    /// owner: starts a small Xvfb as `account` with a cookie in the runtime directory,
-    /// makes sure a client without the cookie is refused and one with it is admitted,
-    /// then ends it. `serve` refuses to run when this fails.
+    /// owner: starts a small Xvfb as `account` (no supplementary groups, no login) with a
+    /// cookie in the runtime directory, makes sure a client without the cookie is refused
+    /// and one with it is admitted, then ends it. `serve` refuses to run when this fails.
     pub fn self_test(&self, account: &UnixAccount) -> Result<(), DesktopError> {
         let dir = self.new_session_dir(account)?;
-        let result = self.start_display(account, MIN_SIDE, MIN_SIDE, &dir).map(|mut display| {
-            let with_cookie = crate::connection::connect(&X11Target::local(display.number, display.cookie.clone()));
-            kill_and_wait(&mut display.xvfb);
-            with_cookie.map(|_| ())
-        });
+        let ids = UserIds {
+            uid: account.uid,
+            gid: account.gid,
+            groups: Vec::new(),
+        };
+        let result = start_display(&self.config.xvfb, self.config.depth, account, &ids, MIN_SIDE, MIN_SIDE, &dir)
+            .map(|mut display| {
+                let with_cookie =
+                    crate::connection::connect(&X11Target::local(display.number, display.cookie.clone()));
+                kill_and_wait(&mut display.xvfb);
+                with_cookie.map(|_| ())
+            });
         let _ = fs::remove_dir_all(&dir);
         result?
     }
 
-    /// Starts Xvfb as `account` with a fresh cookie in `dir` and waits until it serves,
-    /// refusing (and ending) one that admits clients without the cookie.
-    fn start_display(
-        &self,
-        account: &UnixAccount,
-        width: u16,
-        height: u16,
-        dir: &Path,
-    ) -> Result<PrivateDisplay, DesktopError> {
-        let cookie = xauth::random_cookie();
-        let auth_path = dir.join("Xauthority");
-        let entry = xauth::encode_wild_cookie(&cookie).ok_or(DesktopError::Invalid {
-            what: "cookie",
-            detail: "too long".into(),
-        })?;
-        write_private(&auth_path, &entry, account)?;
-        let xvfb_log = create_log(&dir.join("xvfb.log"), account)?;
-
-        let mut xvfb_cmd = Command::new(&self.config.xvfb);
-        xvfb_cmd
-            .arg("-displayfd")
-            .arg("1")
-            .arg("-auth")
-            .arg(&auth_path)
-            .arg("-screen")
-            .arg("0")
-            .arg(format!("{width}x{height}x{}", self.config.depth))
-            .arg("-nolisten")
-            .arg("tcp")
-            // Without it the server resets whenever its last client disconnects: a session
-            // command that sets the background and exits before anything else connects (and
-            // every reconnect gap) would lose the desktop's state.
-            .arg("-noreset")
-            .env_clear()
-            .env("PATH", SESSION_PATH)
-            .env("HOME", &account.home)
-            .current_dir("/")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(xvfb_log);
-        as_user(&mut xvfb_cmd, account);
-        let mut xvfb = xvfb_cmd.spawn().map_err(|source| DesktopError::Spawn {
-            what: "xvfb",
-            source,
-        })?;
-        let log_tail = || {
-            let log = fs::read_to_string(dir.join("xvfb.log")).unwrap_or_default();
-            log.lines().rev().take(5).collect::<Vec<_>>().join(" | ")
-        };
-        let number = match read_display_number(&mut xvfb, XVFB_READY_TIMEOUT) {
-            Ok(d) => d,
-            Err(e) => {
-                kill_and_wait(&mut xvfb);
-                tracing::warn!(error = %e, xvfb_log = %log_tail(), "xvfb did not start");
-                return Err(e);
-            }
-        };
-        // The X server does not refuse to start when it cannot read its cookie: it admits
-        // everyone instead. Never hand out such a display.
-        match privacy::admits_without_cookie(number) {
-            Ok(false) => {}
-            Ok(true) => {
-                kill_and_wait(&mut xvfb);
-                let log = log_tail();
-                tracing::error!(display = number, xvfb_log = %log, "x server admitted a client without the cookie; session refused");
-                return Err(DesktopError::NotPrivate {
-                    display: format!(":{number}"),
-                    detail: format!("it admits clients without the cookie (xvfb log: {log})"),
-                });
-            }
-            Err(e) => {
-                kill_and_wait(&mut xvfb);
-                return Err(DesktopError::NotPrivate {
-                    display: format!(":{number}"),
-                    detail: format!("the cookieless check failed: {e}"),
-                });
-            }
-        }
-        Ok(PrivateDisplay {
-            xvfb,
-            number,
-            cookie,
-            auth_path,
-        })
-    }
-
-    fn start_in(
-        &self,
-        account: &UnixAccount,
-        width: u16,
-        height: u16,
-        dir: &Path,
-    ) -> Result<Session, DesktopError> {
-        let PrivateDisplay {
-            mut xvfb,
-            number: display,
-            cookie,
-            auth_path,
-        } = self.start_display(account, width, height, dir)?;
-
-        let logs = create_log(&dir.join("session.log"), account).and_then(|log| {
-            let err = log
-                .try_clone()
-                .map_err(|e| DesktopError::io("duplicating session log", e))?;
-            Ok((log, err))
-        });
-        let (session_log, session_log_err) = match logs {
-            Ok(logs) => logs,
-            Err(e) => {
-                kill_and_wait(&mut xvfb);
-                return Err(e);
-            }
-        };
-        let cwd = if account.home.is_dir() {
-            account.home.clone()
-        } else {
-            PathBuf::from("/")
-        };
-        let mut cmd = Command::new("/bin/sh");
-        cmd.arg("-c")
-            .arg(SESSION_SCRIPT)
-            .arg("rampart-session")
-            .arg(&self.config.default_command)
-            .env_clear()
-            .env("HOME", &account.home)
-            .env("USER", &account.name)
-            .env("LOGNAME", &account.name)
-            .env("SHELL", &account.shell)
-            .env("PATH", SESSION_PATH)
-            .env("DISPLAY", format!(":{display}"))
-            .env("XAUTHORITY", &auth_path)
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(session_log)
-            .stderr(session_log_err);
-        if self.config.use_xsession {
-            cmd.env("RAMPART_USE_XSESSION", "1");
-        }
-        as_user(&mut cmd, account);
-        let command = match cmd.spawn() {
-            Ok(c) => c,
-            Err(source) => {
-                kill_and_wait(&mut xvfb);
-                return Err(DesktopError::Spawn {
-                    what: "session command",
-                    source,
-                });
-            }
-        };
-        Ok(Session {
-            uid: account.uid,
-            display,
-            cookie,
-            width,
-            height,
-            dir: dir.to_owned(),
-            xvfb,
-            command,
-        })
-    }
-
-    /// Ends sessions whose Xvfb or session command has exited (killing the other
-    /// half) and returns their RDP user names.
+    /// Ends sessions whose leader has exited (it does when Xvfb or the session command
+    /// exits, after ending the other) and returns their RDP user names.
     pub fn reap(&mut self) -> Vec<String> {
         let dead: Vec<String> = self
             .sessions
             .iter_mut()
             .filter_map(|(name, s)| (!s.alive()).then(|| name.clone()))
             .collect();
+        let mut ended = Vec::new();
         for name in &dead {
             if let Some(s) = self.sessions.remove(name) {
                 tracing::info!(rdp_user = %name, display = s.display, "desktop session ended");
-                end_session(s);
+                ended.push(s);
             }
         }
+        end_sessions(ended);
         dead
     }
 
-    /// Kills every session's processes and removes their files.
+    /// Ends every session (all leaders at once) and removes their files.
     pub fn shutdown_all(&mut self) {
-        for (_, s) in self.sessions.drain() {
-            end_session(s);
-        }
+        end_sessions(self.sessions.drain().map(|(_, s)| s).collect());
     }
 
     /// The live session of `rdp_user`, without starting one.
@@ -519,10 +503,92 @@ impl Drop for SessionManager {
     }
 }
 
-fn as_user(cmd: &mut Command, account: &UnixAccount) {
-    // std sets gid then uid, clears supplementary groups when running as root,
-    // and changes directory after dropping privileges.
-    cmd.uid(account.uid).gid(account.gid).process_group(0);
+/// Starts Xvfb as `ids` with a fresh cookie in `dir` and waits until it serves, refusing
+/// (and ending) one that admits clients without the cookie.
+pub(crate) fn start_display(
+    xvfb_program: &Path,
+    depth: u8,
+    account: &UnixAccount,
+    ids: &UserIds,
+    width: u16,
+    height: u16,
+    dir: &Path,
+) -> Result<PrivateDisplay, DesktopError> {
+    let cookie = xauth::random_cookie();
+    let auth_path = dir.join("Xauthority");
+    let entry = xauth::encode_wild_cookie(&cookie).ok_or(DesktopError::Invalid {
+        what: "cookie",
+        detail: "too long".into(),
+    })?;
+    write_private(&auth_path, &entry, account)?;
+    let xvfb_log = create_log(&dir.join("xvfb.log"), account)?;
+
+    let mut xvfb_cmd = Command::new(xvfb_program);
+    xvfb_cmd
+        .arg("-displayfd")
+        .arg("1")
+        .arg("-auth")
+        .arg(&auth_path)
+        .arg("-screen")
+        .arg("0")
+        .arg(format!("{width}x{height}x{depth}"))
+        .arg("-nolisten")
+        .arg("tcp")
+        // Without it the server resets whenever its last client disconnects: a session
+        // command that sets the background and exits before anything else connects (and
+        // every reconnect gap) would lose the desktop's state.
+        .arg("-noreset")
+        .env_clear()
+        .env("PATH", SESSION_PATH)
+        .env("HOME", &account.home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(xvfb_log);
+    user_process::run_as(&mut xvfb_cmd, ids, Path::new("/"))
+        .map_err(|e| DesktopError::io("preparing xvfb", e))?;
+    let mut xvfb = xvfb_cmd.spawn().map_err(|source| DesktopError::Spawn {
+        what: "xvfb",
+        source,
+    })?;
+    let log_tail = || {
+        let log = fs::read_to_string(dir.join("xvfb.log")).unwrap_or_default();
+        log.lines().rev().take(5).collect::<Vec<_>>().join(" | ")
+    };
+    let number = match read_display_number(&mut xvfb, XVFB_READY_TIMEOUT) {
+        Ok(d) => d,
+        Err(e) => {
+            kill_and_wait(&mut xvfb);
+            tracing::warn!(error = %e, xvfb_log = %log_tail(), "xvfb did not start");
+            return Err(e);
+        }
+    };
+    // The X server does not refuse to start when it cannot read its cookie: it admits
+    // everyone instead. Never hand out such a display.
+    match privacy::admits_without_cookie(number) {
+        Ok(false) => {}
+        Ok(true) => {
+            kill_and_wait(&mut xvfb);
+            let log = log_tail();
+            tracing::error!(display = number, xvfb_log = %log, "x server admitted a client without the cookie; session refused");
+            return Err(DesktopError::NotPrivate {
+                display: format!(":{number}"),
+                detail: format!("it admits clients without the cookie (xvfb log: {log})"),
+            });
+        }
+        Err(e) => {
+            kill_and_wait(&mut xvfb);
+            return Err(DesktopError::NotPrivate {
+                display: format!(":{number}"),
+                detail: format!("the cookieless check failed: {e}"),
+            });
+        }
+    }
+    Ok(PrivateDisplay {
+        xvfb,
+        number,
+        cookie,
+        auth_path,
+    })
 }
 
 fn chown(path: &Path, account: &UnixAccount) -> Result<(), DesktopError> {
@@ -543,7 +609,7 @@ fn write_private(path: &Path, bytes: &[u8], account: &UnixAccount) -> Result<(),
     chown(path, account)
 }
 
-fn create_log(path: &Path, account: &UnixAccount) -> Result<File, DesktopError> {
+pub(crate) fn create_log(path: &Path, account: &UnixAccount) -> Result<File, DesktopError> {
     let f = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -662,11 +728,12 @@ fn read_display_number(xvfb: &mut Child, timeout: Duration) -> Result<u32, Deskt
     }
 }
 
-fn pid_of(child: &Child) -> Option<Pid> {
-    i32::try_from(child.id()).ok().and_then(Pid::from_raw)
+fn pid_of(raw: u32) -> Option<Pid> {
+    i32::try_from(raw).ok().and_then(Pid::from_raw)
 }
 
-fn wait_until(deadline: Instant, child: &mut Child) -> bool {
+/// Waits (polling) until `child` has exited or `deadline` passes; true if it exited.
+pub(crate) fn wait_until(deadline: Instant, child: &mut Child) -> bool {
     loop {
         if !matches!(child.try_wait(), Ok(None)) {
             return true;
@@ -678,45 +745,45 @@ fn wait_until(deadline: Instant, child: &mut Child) -> bool {
     }
 }
 
-fn kill_and_wait(child: &mut Child) {
+pub(crate) fn kill_and_wait(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
 
-/// Ends a session: SIGTERM to the session's process group and to Xvfb, SIGKILL
-/// after a grace period, then removes the session directory.
-fn end_session(mut s: Session) {
-    let group = pid_of(&s.command);
-    let xvfb = pid_of(&s.xvfb);
-    // Signal the group while its leader is unreaped (a zombie at worst), so the
-    // id cannot have been reused.
-    let leader_running = matches!(s.command.try_wait(), Ok(None));
-    if let Some(pg) = group {
-        let _ = rustix::process::kill_process_group(pg, Signal::TERM);
+/// A leader that refused or failed: it exits on its own; killed if it does not in time.
+fn stop_leader(child: &mut Child) {
+    if !wait_until(Instant::now() + LEADER_END_TIMEOUT, child) {
+        kill_and_wait(child);
     }
-    if let (Some(pid), Ok(None)) = (xvfb, s.xvfb.try_wait()) {
-        let _ = rustix::process::kill_process(pid, Signal::TERM);
+}
+
+/// Ends sessions: closes every leader's channel at once (each leader then ends its
+/// children, writes the logout record and closes PAM), waits for the leaders, kills
+/// what did not end in time (a leader, then its children by the ids it reported), and
+/// removes the session directories.
+fn end_sessions(mut sessions: Vec<Session>) {
+    for s in &mut sessions {
+        drop(s.channel.take());
     }
-    let deadline = Instant::now() + TERM_GRACE;
-    let command_done = wait_until(deadline, &mut s.command);
-    let xvfb_done = wait_until(deadline, &mut s.xvfb);
-    if !command_done {
-        if let Some(pg) = group {
-            let _ = rustix::process::kill_process_group(pg, Signal::KILL);
+    let deadline = Instant::now() + LEADER_END_TIMEOUT;
+    for mut s in sessions {
+        if !wait_until(deadline, &mut s.leader) {
+            tracing::warn!(display = s.display, "session leader did not end its session in time; killing it and its children");
+            kill_and_wait(&mut s.leader);
+            // Its children now belong to init, which reaps them only after they exit; killed
+            // right away, their ids are very unlikely to have been reused.
+            if let Some(pg) = pid_of(s.command_pid) {
+                let _ = rustix::process::kill_process_group(pg, Signal::KILL);
+            }
+            if let Some(pid) = pid_of(s.xvfb_pid) {
+                let _ = rustix::process::kill_process(pid, Signal::KILL);
+            }
         }
-        kill_and_wait(&mut s.command);
-    } else if leader_running {
-        // Stragglers in the group that ignored SIGTERM. The leader was reaped
-        // just now, within the grace period, so reuse of its id is very unlikely.
-        if let Some(pg) = group {
-            let _ = rustix::process::kill_process_group(pg, Signal::KILL);
+        if let Err(e) = fs::remove_dir_all(&s.dir) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(dir = %s.dir.display(), error = %e, "cannot remove session directory");
+            }
         }
-    }
-    if !xvfb_done {
-        kill_and_wait(&mut s.xvfb);
-    }
-    if let Err(e) = fs::remove_dir_all(&s.dir) {
-        tracing::warn!(dir = %s.dir.display(), error = %e, "cannot remove session directory");
     }
 }
 

@@ -12,7 +12,7 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
@@ -21,7 +21,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use rampart_desktop::session::{SessionConfig, SessionManager, UnixAccount};
+use rampart_desktop::session::{LeaderCommand, SessionConfig, SessionManager, UnixAccount};
 use rampart_desktop::{Capture, CaptureEvent, Frame, Input, MouseButton, X11Target};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{self, ConnectionExt as _};
@@ -425,8 +425,66 @@ fn input_types_keys_unicode_and_drives_the_mouse() {
 // ---------------------------------------------------------------- sessions
 
 const E2E_USER: &str = "rampart-e2e";
+const LOOPBACK: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+/// Set in the environment of this test binary when it runs as a session leader.
+const LEADER_ENV: &str = "RAMPART_DESKTOP_TEST_LEADER";
+
+/// The session leader for these tests: this test binary itself, running only
+/// [`session_leader_entry`], which then runs the real leader code (`rampart session-leader`
+/// in the server runs the same function).
+fn test_leader() -> LeaderCommand {
+    LeaderCommand {
+        program: std::env::current_exe().unwrap(),
+        args: ["session_leader_entry", "--exact", "--nocapture", "--test-threads=1", "-q"]
+            .map(String::from)
+            .to_vec(),
+        env: vec![(LEADER_ENV.to_owned(), "1".to_owned())],
+    }
+}
+
+/// The session leader's entry point when [`test_leader`] starts this binary as one; in a
+/// normal test run, a check that the leader answers a malformed request with an error
+/// and starts nothing.
+#[test]
+fn session_leader_entry() {
+    if std::env::var_os(LEADER_ENV).is_some() {
+        let code = match rampart_desktop::login::leader::main() {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("session leader: {e}");
+                1
+            }
+        };
+        std::process::exit(code);
+    }
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    (&ours).write_all(b"{\"not\": \"a request\"}\n").unwrap();
+    let served = std::thread::spawn(move || rampart_desktop::login::leader::serve(theirs));
+    ours.set_read_timeout(Some(WAIT)).unwrap();
+    let mut answer = String::new();
+    let _ = (&ours).read_to_string(&mut answer);
+    assert!(served.join().unwrap().is_err(), "a malformed request was served");
+    assert!(
+        answer.contains("\"t\":\"failed\"") && answer.contains("session leader request"),
+        "answer to a malformed request: {answer:?}"
+    );
+}
+
+/// The PAM service the session leaders use, as shipped (`packaging/pam.d/rampart`).
+fn install_pam_service() {
+    let shipped = include_str!("../../../packaging/pam.d/rampart");
+    let path = Path::new("/etc/pam.d/rampart");
+    if std::fs::read_to_string(path).ok().as_deref() == Some(shipped) {
+        return;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, shipped).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
 
 fn ensure_e2e_account() -> UnixAccount {
+    install_pam_service();
     if UnixAccount::lookup(E2E_USER).is_err() {
         let status = Command::new("useradd")
             .args(["--system", "--create-home", "--shell", "/bin/sh", E2E_USER])
@@ -447,6 +505,12 @@ fn status_uids(pid: u32) -> Option<Vec<u32>> {
             .filter_map(|f| f.parse().ok())
             .collect(),
     )
+}
+
+/// The session id of `pid` (field 6 of /proc/PID/stat).
+fn session_id(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.split_whitespace().nth(3)?.parse().ok()
 }
 
 fn processes_of(uid: u32) -> Vec<u32> {
@@ -512,15 +576,18 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
         runtime_dir: tmp.path().join("run"),
         xvfb: "Xvfb".into(),
         default_command: format!(
-            "sleep 600 & echo \"$(id -u) $DISPLAY $HOME $USER $PATH $(pwd)\" > {}; wait",
+            "sleep 600 & echo \"$(id -u) $DISPLAY $HOME $USER $PATH $(pwd) $$ $(cut -d' ' -f6 /proc/$$/stat) \
+             $(awk '/^SigBlk/ {{print $2}}' /proc/$$/status)\" > {}; wait",
             out_file.display()
         ),
         use_xsession: false,
         depth: 24,
+        allow_root: false,
+        leader: test_leader(),
     };
     let mut manager = SessionManager::new(config);
 
-    let info = manager.ensure("alice@rdp", &account, 640, 480).unwrap();
+    let info = manager.ensure("alice@rdp", &account, 640, 480, Some(LOOPBACK)).unwrap();
     assert!(!info.resumed);
     assert_eq!((info.width, info.height), (640, 480));
     assert_eq!(info.cookie.len(), 16);
@@ -556,6 +623,14 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
     if account.home.is_dir() {
         assert_eq!(fields.get(5).copied(), Some(home.as_str()), "cwd: {line}");
     }
+    // A login: the session command leads a session of its own (no terminal, no signal
+    // for the server's process group reaches it), and starts with no signal blocked.
+    let own = cmd_pid.to_string();
+    assert_eq!(fields.get(6).copied(), Some(own.as_str()), "the command's pid: {line}");
+    assert_eq!(fields.get(7).copied(), Some(own.as_str()), "the command's session id: {line}");
+    assert_ne!(rustix::process::getsid(None).unwrap().as_raw_nonzero().get().to_string(), own);
+    assert_eq!(fields.get(8).copied(), Some("0000000000000000"), "blocked signals: {line}");
+    assert_eq!(session_id(xvfb_pid), Some(xvfb_pid), "xvfb leads its own session");
 
     // the display takes our cookie; capture works across uids with MIT-SHM fd passing
     let mut cap = Capture::connect(&info.target()).unwrap();
@@ -569,7 +644,7 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
     assert!(Capture::connect(&wrong).is_err());
 
     // resume
-    let again = manager.ensure("alice@rdp", &account, 800, 600).unwrap();
+    let again = manager.ensure("alice@rdp", &account, 800, 600, Some(LOOPBACK)).unwrap();
     assert!(again.resumed);
     assert_eq!(again.display, info.display);
     assert_eq!(again.cookie, info.cookie);
@@ -577,7 +652,7 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
     assert!(manager.reap().is_empty());
 
     // a second user gets another display
-    let other = manager.ensure("bob@rdp", &account, 320, 240).unwrap();
+    let other = manager.ensure("bob@rdp", &account, 320, 240, None).unwrap();
     assert_ne!(other.display, info.display);
     assert!(!other.resumed);
 
@@ -629,8 +704,10 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
         default_command: "exec sleep 600".into(),
         use_xsession: true,
         depth: 24,
+        allow_root: false,
+        leader: test_leader(),
     });
-    let result = manager.ensure("carol@rdp", &account, 320, 240);
+    let result = manager.ensure("carol@rdp", &account, 320, 240, None);
     let line = result.as_ref().ok().map(|_| wait_for_file(&marker));
     manager.shutdown_all();
     let _ = std::fs::remove_file(&xsession);
@@ -773,9 +850,11 @@ fn session_files_must_be_reachable_by_their_owner() {
         default_command: "exec sleep 600".into(),
         use_xsession: false,
         depth: 24,
+        allow_root: false,
+        leader: test_leader(),
     };
     let mut manager = SessionManager::new(config(root_only.path().join("run")));
-    let err = manager.ensure("alice@rdp", &account, 320, 240).unwrap_err();
+    let err = manager.ensure("alice@rdp", &account, 320, 240, None).unwrap_err();
     let text = err.to_string();
     assert!(
         matches!(err, rampart_desktop::DesktopError::Unreachable { .. })

@@ -24,6 +24,8 @@ pub struct ServeOptions {
     /// The host key that seals credential material in the store (created if missing).
     pub host_key: PathBuf,
     pub auth: AuthOptions,
+    /// Desktops for accounts mapped to root (uid 0); refused unless set (`[session] allow_root`).
+    pub allow_root: bool,
 }
 
 /// Whether the second factor is required after NLA.

@@ -16,7 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use rampart_audit::{Event, EventKind, Outcome, UnixMillis};
-use rampart_desktop::{SessionConfig, SessionManager, UnixAccount};
+use rampart_desktop::session::LeaderCommand;
+use rampart_desktop::{DesktopError, SessionConfig, SessionManager, UnixAccount};
 use rampart_policy::{
     AccessGrant, AccessState, Admission, Ban, Guard, GuardAction, GuardState, IpNet, Ticket, Verdict,
 };
@@ -97,6 +98,9 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
                 default_command: s.default_command.clone(),
                 use_xsession: s.use_xsession,
                 depth: 24,
+                allow_root: opts.allow_root,
+                // The supervisor's own binary, `rampart session-leader`.
+                leader: LeaderCommand::default(),
             });
             check_private_displays(&manager, &opts.worker_user)?;
             Some(Mutex::new(manager))
@@ -899,8 +903,10 @@ impl Connection {
                 let reply = match self.open_session(width, height).await {
                     Ok(grant) => ToWorker::Session(grant),
                     Err(err) => {
-                        let reason = format!("{err:#}");
-                        error!(peer = %self.peer, %reason, "cannot open session");
+                        let reason = refusal_reason(&err);
+                        warn!(peer = %self.peer, %reason, "no desktop for this connection");
+                        let ev = self.event(EventKind::SessionRefused, Outcome::Failure).with_reason(reason.clone());
+                        self.sup.audit(ev).await;
                         ToWorker::SessionRefused { reason }
                     }
                 };
@@ -1122,12 +1128,13 @@ impl Connection {
         let height = height.clamp(MIN_DIM, MAX_DIM);
         let sup = Arc::clone(&self.sup);
         let rdp_user = user.clone();
+        let remote = Some(self.peer.ip());
         let info = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let account = UnixAccount::lookup(&unix_user)
                 .with_context(|| format!("unix account {unix_user:?} of user {rdp_user:?}"))?;
             let sessions = sup.sessions.as_ref().context("no session manager (shadow mode)")?;
             let mut sessions = sessions.lock().map_err(|_| anyhow::anyhow!("session table poisoned"))?;
-            Ok(sessions.ensure(&rdp_user, &account, width, height)?)
+            Ok(sessions.ensure(&rdp_user, &account, width, height, remote)?)
         })
         .await
         .context("session task")??;
@@ -1149,6 +1156,15 @@ impl Connection {
             resumed: info.resumed,
             view_only: false,
         })
+    }
+}
+
+/// The audit reason for a refused `OpenSession`: a login refusal says only what it is
+/// ("unix account expired"); anything else keeps its whole chain of causes.
+fn refusal_reason(err: &anyhow::Error) -> String {
+    match err.downcast_ref::<DesktopError>() {
+        Some(DesktopError::LoginRefused(refusal)) => refusal.to_string(),
+        _ => format!("{err:#}"),
     }
 }
 

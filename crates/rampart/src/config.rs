@@ -108,6 +108,8 @@ pub struct SessionConfig {
     /// Root-owned directory for session files (cookies, logs); every session user must be
     /// able to traverse it, so it never sits in the root-only state directory.
     pub runtime_dir: PathBuf,
+    /// Desktops (and shadowing) for users mapped to root.
+    pub allow_root: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +157,8 @@ impl Default for Config {
                 // The FHS place for runtime files (a tmpfs, cleared at boot); systemd's
                 // RuntimeDirectory=rampart makes the same directory.
                 runtime_dir: PathBuf::from("/run/rampart"),
+                // A desktop is a login; root logs in at the console, not over the network.
+                allow_root: false,
             },
             shadow: ShadowConfig {
                 display: None,
@@ -370,6 +374,7 @@ struct RawSession {
     default_height: Option<Spanned<u16>>,
     xvfb: Option<Spanned<String>>,
     runtime_dir: Option<Spanned<String>>,
+    allow_root: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -576,6 +581,7 @@ impl RawConfig {
                     Err("must be an absolute path".to_owned())
                 }
             })?,
+            allow_root: se.allow_root.unwrap_or(d.session.allow_root),
         };
 
         let sh = self.shadow;
@@ -994,6 +1000,15 @@ mod tests {
         assert_eq!((d.session.default_width, d.session.default_height), (1024, 768));
         assert_eq!(d.shadow.display, None);
         assert!(d.shadow.view_only);
+        assert!(!d.session.allow_root, "root desktops are refused unless asked for");
+    }
+
+    #[test]
+    fn allow_root() {
+        let cfg = parse("[session]\nallow_root = true\n").unwrap();
+        assert!(cfg.session.allow_root);
+        let msg = err("[session]\nallow_root = \"yes\"\n");
+        assert!(msg.starts_with("/etc/rampart/rampart.toml:2: bad value for \"allow_root\" in [session]"), "{msg}");
     }
 
     #[test]

@@ -40,6 +40,10 @@ enum Command {
     /// Per-connection worker process, started by `serve`; not for direct use.
     #[command(hide = true)]
     Worker,
+    /// Per-session login process (PAM, utmp, the session's processes), started by
+    /// `serve`; not for direct use.
+    #[command(hide = true)]
+    SessionLeader,
 }
 
 /// Options every command takes, after its name.
@@ -80,6 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ban(args) => ban::run(args),
         Command::Access(args) => access::run(args),
         Command::Worker => rampart_protocol::worker_main(),
+        Command::SessionLeader => rampart_desktop::login::leader::main().context("session leader"),
     }
 }
 
