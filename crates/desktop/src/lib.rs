@@ -36,7 +36,7 @@ pub use keymap::scancode_to_evdev;
 pub use region::Rect;
 pub use session::{SessionConfig, SessionInfo, SessionManager, UnixAccount};
 pub use login::LoginRefusal;
-pub use shadow::shadow_target;
+pub use shadow::{display_owner, shadow_target};
 
 /// The name of the only X authorization protocol we use.
 pub const MIT_MAGIC_COOKIE: &str = "MIT-MAGIC-COOKIE-1";

@@ -180,8 +180,13 @@ impl Default for Limits {
 pub enum DesktopMode {
     /// A private Xvfb display per user, running the user's session as the mapped Unix account.
     Session(SessionOptions),
-    /// Share an existing X display (e.g. `:0`) with every authenticated user.
-    Shadow { display: String, view_only: bool },
+    /// Share an existing X display (e.g. `:0`) with its owner (the account its X server runs
+    /// as) and the users listed in `users` (lowercased Rampart user names).
+    Shadow {
+        display: String,
+        view_only: bool,
+        users: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -108,14 +108,24 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         DesktopMode::Shadow { .. } => None,
     };
     let shadow = match &opts.desktop {
-        DesktopMode::Shadow { display: name, view_only } => {
+        DesktopMode::Shadow {
+            display: name,
+            view_only,
+            users,
+        } => {
             let target = rampart_desktop::shadow_target(name)
                 .with_context(|| format!("cannot reach the display {name} to shadow"))?;
-            info!(display = %name, view_only = *view_only, "shadow mode: sharing an existing display");
-            Some(ShadowTarget {
-                display: target.display.clone(),
-                cookie_hex: target.cookie.as_deref().map(hex::encode),
-                view_only: *view_only,
+            let owner = rampart_desktop::display_owner(name)
+                .with_context(|| format!("cannot tell which account owns the display {name}"))?;
+            info!(display = %name, view_only = *view_only, owner_uid = owner, also = ?users, "shadow mode: sharing an existing display with its owner");
+            Some(Shadow {
+                target: ShadowTarget {
+                    display: target.display.clone(),
+                    cookie_hex: target.cookie.as_deref().map(hex::encode),
+                    view_only: *view_only,
+                },
+                owner,
+                users: users.iter().map(|u| u.to_lowercase()).collect(),
             })
         }
         DesktopMode::Session(_) => None,
@@ -218,7 +228,7 @@ struct Supervisor {
     admission: Mutex<Admission>,
     next_connection: AtomicU64,
     run_as: Option<(u32, u32)>,
-    shadow: Option<ShadowTarget>,
+    shadow: Option<Shadow>,
     guard: Mutex<Guard>,
     /// Just-in-time access grants (`rampart access open`), synced from the store.
     grants: Mutex<Vec<AccessGrant>>,
@@ -228,6 +238,22 @@ struct Supervisor {
     /// audit write per interval instead of one per connection.
     refusals: Mutex<std::collections::HashMap<std::net::IpAddr, (UnixMillis, u32)>>,
     fail2ban: Option<Mutex<std::fs::File>>,
+}
+
+/// Shadow mode: the shared display and who may have it.
+struct Shadow {
+    target: ShadowTarget,
+    /// The uid the display's X server runs as (the owner of its socket).
+    owner: u32,
+    /// Rampart users (lowercased) who may shadow besides the owner's accounts.
+    users: Vec<String>,
+}
+
+impl Shadow {
+    /// Whether `rdp_user`, mapped to the Unix account `uid`, may watch the display.
+    fn admits(&self, rdp_user: &str, uid: u32) -> bool {
+        uid == self.owner || self.users.contains(&rdp_user.to_lowercase())
+    }
 }
 
 /// How often a refused source gets an audit event while it keeps knocking.
@@ -1109,6 +1135,26 @@ impl Connection {
             anyhow::bail!("session already opened on this connection");
         }
         if let Some(shadow) = &self.sup.shadow {
+            // Only the display's owner and the listed users watch it; the account must be
+            // one that may log in now, as for a session of its own.
+            let allow_root = self.sup.opts.allow_root;
+            let rdp_user = user.clone();
+            let account = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let account = UnixAccount::lookup(&unix_user)
+                    .with_context(|| format!("unix account {unix_user:?} of user {rdp_user:?}"))?;
+                rampart_desktop::login::account::check(&account, allow_root, SystemTime::now())?;
+                Ok(account)
+            })
+            .await
+            .context("account check task")??;
+            if !shadow.admits(&user, account.uid) {
+                anyhow::bail!(
+                    "shadow mode: {user} (unix account {}) is not the owner of display {} and not in [shadow] users",
+                    account.name,
+                    shadow.target.display
+                );
+            }
+            let shadow = &shadow.target;
             // The shared display's cookie reaches a worker only now, after every factor.
             self.had_session = true;
             let ev = self
@@ -1197,5 +1243,31 @@ async fn read_line(reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> s
         if done.is_some() {
             return Ok(Some(line));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shadow_is_for_the_displays_owner_and_the_listed_users() {
+        let shadow = Shadow {
+            target: ShadowTarget {
+                display: ":0".into(),
+                cookie_hex: None,
+                view_only: true,
+            },
+            owner: 1000,
+            users: vec!["helpdesk".into()],
+        };
+        // Any Rampart user mapped to the owner's account.
+        assert!(shadow.admits("alice", 1000));
+        assert!(shadow.admits("alice-laptop", 1000));
+        // Another account only by name, in any case.
+        assert!(!shadow.admits("bob", 1001));
+        assert!(shadow.admits("HelpDesk", 1001));
+        // Root is not the owner of a user's display.
+        assert!(!shadow.admits("admin", 0));
     }
 }
