@@ -39,6 +39,7 @@ mod login;
 mod mfa;
 mod scan;
 mod slowloris;
+mod unix_login;
 
 use std::sync::{Mutex, MutexGuard};
 
