@@ -20,12 +20,13 @@ LISTEN="${RAMPART_LISTEN:-0.0.0.0:3389}"
 die() { echo "quickstart: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root: sudo $0"
 
-# 1. Runtime packages: the X server for sessions and what the default session runs.
+# 1. Runtime packages: the X server for sessions and what the default session runs; PAM
+#    (each session is a PAM login; building links libpam).
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-    xvfb xterm openbox x11-xserver-utils xauth xfonts-base \
-    build-essential pkg-config ca-certificates >/dev/null
+    xvfb xterm openbox x11-xserver-utils xauth xfonts-base libpam-modules libpam-runtime \
+    build-essential pkg-config ca-certificates libpam0g-dev >/dev/null
 
 # 2. Build as the invoking user when there is one (their rustup toolchain and their
 #    files stay theirs), else as root.
@@ -41,7 +42,8 @@ else
 fi
 install -m 0755 target/release/rampart /usr/local/bin/rampart
 
-# 3. Config and state dir.
+# 3. PAM service (kept if the admin has one), config and state dir.
+[[ -e /etc/pam.d/rampart ]] || install -m 0644 packaging/pam.d/rampart /etc/pam.d/rampart
 install -d -m 0755 /etc/rampart
 if [[ ! -e "$CONFIG" ]]; then
     if [[ -f rampart.example.toml ]]; then install -m 0644 rampart.example.toml "$CONFIG"; else : >"$CONFIG"; fi

@@ -103,6 +103,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
                 leader: LeaderCommand::default(),
             });
             check_private_displays(&manager, &opts.worker_user)?;
+            warn_without_pam_service();
             Some(Mutex::new(manager))
         }
         DesktopMode::Shadow { .. } => None,
@@ -196,6 +197,19 @@ fn check_private_displays(manager: &SessionManager, probe_user: &str) -> anyhow:
         .context("session displays would not be private to their owners; refusing to serve")?;
     info!("session display check passed: a client without the cookie is refused");
     Ok(())
+}
+
+/// Sessions are PAM logins of the `rampart` service; without its file PAM falls back to
+/// `other`, which on Debian skips pam_limits and pam_nologin. Said at every start.
+fn warn_without_pam_service() {
+    let files = rampart_desktop::login::PAM_SERVICE_FILES;
+    let [usual, _] = files;
+    if !files.iter().any(|f| std::path::Path::new(f).exists()) {
+        warn!(missing = usual, "no pam service file for rampart; session logins use pam's \"other\" service");
+        eprintln!(
+            "rampart: WARNING: {usual} is missing: session logins use PAM's \"other\" service (no pam_limits, no pam_nologin); install packaging/pam.d/rampart there"
+        );
+    }
 }
 
 /// The uid/gid workers drop to: `worker_user` when we are root, none otherwise.

@@ -41,6 +41,10 @@ use crate::{readiness, DesktopError, UnixAccount};
 
 /// The PAM service (`/etc/pam.d/rampart`; the repository ships it as `packaging/pam.d/rampart`).
 pub const PAM_SERVICE: &str = "rampart";
+/// Where Linux-PAM looks for the service's file. Without one it uses the `other` service
+/// (Debian's runs the common account and session stacks, without pam_limits or
+/// pam_nologin; elsewhere it may refuse everything).
+pub const PAM_SERVICE_FILES: [&str; 2] = ["/etc/pam.d/rampart", "/usr/lib/pam.d/rampart"];
 /// `PAM_TTY` before the display exists (as sshd says "ssh"); modules that look at the
 /// terminal see a network login.
 const PAM_TTY: &str = "rdp";

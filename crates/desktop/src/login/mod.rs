@@ -23,4 +23,4 @@ pub(crate) mod user_process;
 pub mod utmpx;
 
 pub use account::LoginRefusal;
-pub use leader::PAM_SERVICE;
+pub use leader::{PAM_SERVICE, PAM_SERVICE_FILES};
