@@ -31,6 +31,7 @@ use std::net::IpAddr;
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -758,9 +759,10 @@ fn stop_leader(child: &mut Child) {
 }
 
 /// Ends sessions: closes every leader's channel at once (each leader then ends its
-/// children, writes the logout record and closes PAM), waits for the leaders, kills
-/// what did not end in time (a leader, then its children by the ids it reported), and
-/// removes the session directories.
+/// children, writes the logout record and closes PAM), waits for the leaders, and
+/// removes the session directories. A leader that did not end in time is killed; when a
+/// leader did not exit by itself (killed, crashed), its children are killed by the ids it
+/// reported.
 fn end_sessions(mut sessions: Vec<Session>) {
     for s in &mut sessions {
         drop(s.channel.take());
@@ -770,8 +772,12 @@ fn end_sessions(mut sessions: Vec<Session>) {
         if !wait_until(deadline, &mut s.leader) {
             tracing::warn!(display = s.display, "session leader did not end its session in time; killing it and its children");
             kill_and_wait(&mut s.leader);
-            // Its children now belong to init, which reaps them only after they exit; killed
-            // right away, their ids are very unlikely to have been reused.
+        }
+        let ended_itself = matches!(s.leader.try_wait(), Ok(Some(status)) if status.signal().is_none());
+        if !ended_itself {
+            // Its children now belong to init, which reaps them only after they exit;
+            // killed right away, their ids are very unlikely to have been reused.
+            tracing::warn!(display = s.display, "session leader was killed; ending its children");
             if let Some(pg) = pid_of(s.command_pid) {
                 let _ = rustix::process::kill_process_group(pg, Signal::KILL);
             }

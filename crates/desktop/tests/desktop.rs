@@ -507,6 +507,12 @@ fn status_uids(pid: u32) -> Option<Vec<u32>> {
     )
 }
 
+/// The parent of `pid` (field 4 of /proc/PID/stat).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// The session id of `pid` (field 6 of /proc/PID/stat).
 fn session_id(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -671,6 +677,30 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
     }
     assert_eq!(reaped, vec!["bob@rdp".to_owned()]);
     assert!(status_uids(bob_xvfb).is_none(), "bob's xvfb still running");
+
+    // A session leader killed outright cannot end its session: reap ends its children.
+    manager.ensure("dave@rdp", &account, 320, 240, None).unwrap();
+    let (dave_xvfb, dave_cmd) = manager.pids("dave@rdp").unwrap();
+    let leader = parent_of(dave_cmd).unwrap();
+    assert_eq!(parent_of(dave_xvfb), Some(leader), "xvfb and the command share their leader");
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(leader as i32).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    let deadline = Instant::now() + WAIT;
+    let mut reaped = Vec::new();
+    while reaped.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        reaped = manager.reap();
+    }
+    assert_eq!(reaped, vec!["dave@rdp".to_owned()]);
+    let gone = |pid: u32| !processes_of(uid).contains(&pid);
+    let deadline = Instant::now() + WAIT;
+    while !(gone(dave_xvfb) && gone(dave_cmd)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(gone(dave_xvfb) && gone(dave_cmd), "a killed leader's children outlived it");
 
     manager.shutdown_all();
     assert!(manager.is_empty());
