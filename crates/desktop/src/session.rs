@@ -98,6 +98,8 @@ pub struct SessionConfig {
     pub allow_root: bool,
     /// The session leader program.
     pub leader: LeaderCommand,
+    /// The PAM service logins go through ([`login::PAM_SERVICE`]).
+    pub pam_service: String,
 }
 
 impl Default for SessionConfig {
@@ -110,6 +112,7 @@ impl Default for SessionConfig {
             depth: 24,
             allow_root: false,
             leader: LeaderCommand::default(),
+            pam_service: login::PAM_SERVICE.to_owned(),
         }
     }
 }
@@ -373,6 +376,7 @@ impl SessionManager {
             depth: self.config.depth,
             default_command: self.config.default_command.clone(),
             use_xsession: self.config.use_xsession,
+            pam_service: self.config.pam_service.clone(),
         };
         let answer = leader::send(&ours, &request)
             .and_then(|()| leader::read_line(&ours, LEADER_READY_TIMEOUT))

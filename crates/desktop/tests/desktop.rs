@@ -590,6 +590,7 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
         depth: 24,
         allow_root: false,
         leader: test_leader(),
+        pam_service: rampart_desktop::login::PAM_SERVICE.into(),
     };
     let mut manager = SessionManager::new(config);
 
@@ -736,6 +737,7 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
         depth: 24,
         allow_root: false,
         leader: test_leader(),
+        pam_service: rampart_desktop::login::PAM_SERVICE.into(),
     });
     let result = manager.ensure("carol@rdp", &account, 320, 240, None);
     let line = result.as_ref().ok().map(|_| wait_for_file(&marker));
@@ -750,6 +752,49 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
         ours_left(uid).is_empty(),
         "processes left behind after xsession run"
     );
+}
+
+/// PAM's account step has the last word: a service whose account stack refuses gets
+/// `LoginRefused` with PAM's reason from the leader, and nothing runs as the user.
+#[test]
+fn a_pam_account_refusal_starts_nothing() {
+    assert!(rustix::process::geteuid().is_root(), "run as root (sessions run as {E2E_USER})");
+    let account = ensure_e2e_account();
+    let before = processes_of(account.uid);
+    struct Service(&'static str);
+    impl Drop for Service {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(self.0);
+        }
+    }
+    let service = Service("/etc/pam.d/rampart-test-deny");
+    std::fs::write(service.0, "account required pam_deny.so\nsession required pam_permit.so\n").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let mut manager = SessionManager::new(SessionConfig {
+        runtime_dir: tmp.path().join("run"),
+        xvfb: "Xvfb".into(),
+        default_command: "exec sleep 600".into(),
+        use_xsession: false,
+        depth: 24,
+        allow_root: false,
+        leader: test_leader(),
+        pam_service: "rampart-test-deny".into(),
+    });
+    let err = manager.ensure("erin@rdp", &account, 320, 240, Some(LOOPBACK)).unwrap_err();
+    assert!(
+        matches!(&err, rampart_desktop::DesktopError::LoginRefused(rampart_desktop::LoginRefusal::PamAccount { detail }) if !detail.is_empty()),
+        "{err:?}"
+    );
+    assert!(err.to_string().starts_with("pam account check refused: "), "{err}");
+    assert!(manager.is_empty());
+    let started: Vec<u32> = processes_of(account.uid).into_iter().filter(|p| !before.contains(p)).collect();
+    assert!(started.is_empty(), "processes started for a refused login: {started:?}");
+    assert!(
+        std::fs::read_dir(tmp.path().join("run")).unwrap().next().is_none(),
+        "a refused login left its session directory"
+    );
+    drop(service);
 }
 
 #[test]
@@ -882,6 +927,7 @@ fn session_files_must_be_reachable_by_their_owner() {
         depth: 24,
         allow_root: false,
         leader: test_leader(),
+        pam_service: rampart_desktop::login::PAM_SERVICE.into(),
     };
     let mut manager = SessionManager::new(config(root_only.path().join("run")));
     let err = manager.ensure("alice@rdp", &account, 320, 240, None).unwrap_err();

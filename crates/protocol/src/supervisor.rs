@@ -101,6 +101,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
                 allow_root: opts.allow_root,
                 // The supervisor's own binary, `rampart session-leader`.
                 leader: LeaderCommand::default(),
+                pam_service: rampart_desktop::login::PAM_SERVICE.to_owned(),
             });
             check_private_displays(&manager, &opts.worker_user)?;
             warn_without_pam_service();

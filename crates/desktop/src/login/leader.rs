@@ -83,6 +83,8 @@ pub(crate) struct LeaderRequest {
     pub depth: u8,
     pub default_command: String,
     pub use_xsession: bool,
+    /// The PAM service, normally [`PAM_SERVICE`].
+    pub pam_service: String,
 }
 
 /// The leader's one answer.
@@ -195,7 +197,7 @@ struct Login {
 impl Login {
     fn start(request: &LeaderRequest) -> Result<Self, Stop> {
         let account = &request.account;
-        let mut pam = Pam::start(PAM_SERVICE, &account.name).map_err(pam_failed)?;
+        let mut pam = Pam::start(&request.pam_service, &account.name).map_err(pam_failed)?;
         if let Some(remote) = request.remote {
             pam.set_item(Item::RemoteHost, &remote.to_string()).map_err(pam_failed)?;
         }
