@@ -1,8 +1,8 @@
 //! Issue 9: a desktop session is a real login of its Unix account, as sshd or a display
 //! manager makes one. Inside a session: a session id of its own, the account's
 //! supplementary groups, a PAM limit from `limits.d`, and a wtmp record that `last` shows
-//! (and closes when the session ends). An expired account and a mapping to root get no
-//! desktop, audited with the reason. Shadow mode is for the display's owner.
+//! (and closes when the session ends). An expired account, a locked one and a mapping to
+//! root get no desktop, audited with the reason. Shadow mode is for the display's owner.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -22,6 +22,8 @@ const LOGIN_USER: &str = "rampart-e2e-login";
 const GROUP: &str = "rampart-e2e-grp";
 /// An account whose expiry date has passed (`chage -E 0`).
 const EXPIRED_USER: &str = "rampart-e2e-expired";
+/// An account locked with `usermod -L` (its password field `*` becomes `!*`).
+const LOCKED_USER: &str = "rampart-e2e-locked";
 const LIMITS_FILE: &str = "/etc/security/limits.d/rampart-e2e.conf";
 /// An open-files limit no default has.
 const NOFILE: &str = "4321";
@@ -203,13 +205,18 @@ fn accounts_that_may_not_log_in_get_no_desktop() {
     let _turn = exclusive();
     ensure_account(EXPIRED_USER);
     admin("chage", &["-E", "0", EXPIRED_USER]);
+    ensure_account(LOCKED_USER);
+    admin("usermod", &["-p", "*", LOCKED_USER]);
+    admin("usermod", &["-L", LOCKED_USER]);
     let before = wtmp().len();
     let mut server = Server::new(&Config::default());
     server.add_user_as("eve", PASSWORD, EXPIRED_USER);
+    server.add_user_as("lou", PASSWORD, LOCKED_USER);
     server.add_user_as("rooty", PASSWORD, "root");
     server.start();
     for (user, reason) in [
         ("eve", "unix account expired"),
+        ("lou", "unix account locked"),
         ("rooty", "unix account is root (uid 0) and [session] allow_root is off"),
     ] {
         let attempt = refused_session(server.port, user, PASSWORD, Duration::from_secs(30));
@@ -235,17 +242,19 @@ fn accounts_that_may_not_log_in_get_no_desktop() {
         "a refused account got a desktop:\n{}",
         crate::audit::describe(&events)
     );
-    // Nothing ran as the expired account, and it left no login record.
-    let uid = id_of("passwd", EXPIRED_USER);
-    let ran: Vec<u32> = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| std::fs::metadata(format!("/proc/{pid}")).map(|m| std::os::unix::fs::MetadataExt::uid(&m) == uid).unwrap_or(false))
-        .collect();
-    assert!(ran.is_empty(), "processes run as {EXPIRED_USER}: {ran:?}");
+    // Nothing ran as the refused accounts, and they left no login record.
+    for account in [EXPIRED_USER, LOCKED_USER] {
+        let uid = id_of("passwd", account);
+        let ran: Vec<u32> = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| std::fs::metadata(format!("/proc/{pid}")).map(|m| std::os::unix::fs::MetadataExt::uid(&m) == uid).unwrap_or(false))
+            .collect();
+        assert!(ran.is_empty(), "processes run as {account}: {ran:?}");
+    }
     assert!(
-        !wtmp()[before..].iter().any(|r| r.user == EXPIRED_USER || r.user == "root"),
+        !wtmp()[before..].iter().any(|r| [EXPIRED_USER, LOCKED_USER, "root"].contains(&r.user.as_str())),
         "a refused login was recorded in wtmp: {:?}",
         &wtmp()[before..]
     );
