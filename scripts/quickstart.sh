@@ -21,12 +21,12 @@ die() { echo "quickstart: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root: sudo $0"
 
 # 1. Runtime packages: the X server for sessions (Xorg with the dummy driver) and what
-#    the default session runs.
+#    the default session runs; PAM (each session is a PAM login; building links libpam).
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     xserver-xorg-core xserver-xorg-video-dummy xvfb xterm openbox x11-xserver-utils xauth xfonts-base \
-    build-essential pkg-config ca-certificates >/dev/null
+    libpam-modules libpam-runtime build-essential pkg-config ca-certificates libpam0g-dev >/dev/null
 
 # 2. Build as the invoking user when there is one (their rustup toolchain and their
 #    files stay theirs), else as root.
@@ -42,7 +42,8 @@ else
 fi
 install -m 0755 target/release/rampart /usr/local/bin/rampart
 
-# 3. Config and state dir.
+# 3. PAM service (kept if the admin has one), config and state dir.
+[[ -e /etc/pam.d/rampart ]] || install -m 0644 packaging/pam.d/rampart /etc/pam.d/rampart
 install -d -m 0755 /etc/rampart
 if [[ ! -e "$CONFIG" ]]; then
     if [[ -f rampart.example.toml ]]; then install -m 0644 rampart.example.toml "$CONFIG"; else : >"$CONFIG"; fi

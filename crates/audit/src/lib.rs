@@ -45,6 +45,10 @@ pub enum EventKind {
     SessionDisconnected,
     /// A user's desktop session ended.
     SessionEnded,
+    /// An authenticated user got no desktop: the Unix account may not log in now (root,
+    /// nologin, expired, locked, PAM's account step), shadow mode is not theirs, or the
+    /// session could not start; `reason` says which.
+    SessionRefused,
     /// A connection closed; `reason` says why (peer closed, protocol error, worker crash).
     ConnectionClosed,
     /// Administrative changes made through the CLI.
@@ -95,6 +99,7 @@ impl EventKind {
             Self::SessionResumed => "session_resumed",
             Self::SessionDisconnected => "session_disconnected",
             Self::SessionEnded => "session_ended",
+            Self::SessionRefused => "session_refused",
             Self::ConnectionClosed => "connection_closed",
             Self::UserAdded => "user_added",
             Self::UserDeleted => "user_deleted",
@@ -124,6 +129,8 @@ impl EventKind {
         match self {
             Self::AuthSucceeded => Some(4624),
             Self::AuthFailed => Some(4625),
+            // Windows logs a logon refused for an expired or disabled account as 4625 too.
+            Self::SessionRefused => Some(4625),
             Self::SessionEnded => Some(4634),
             Self::SessionResumed => Some(4778),
             Self::SessionDisconnected => Some(4779),
@@ -152,6 +159,7 @@ pub const ALL_KINDS: &[EventKind] = &[
     EventKind::SessionResumed,
     EventKind::SessionDisconnected,
     EventKind::SessionEnded,
+    EventKind::SessionRefused,
     EventKind::ConnectionClosed,
     EventKind::UserAdded,
     EventKind::UserDeleted,

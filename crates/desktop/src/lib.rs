@@ -7,12 +7,18 @@
 //! damage coalescing, the Xauthority encoding, `/etc/passwd` parsing) live in
 //! their own modules with unit tests; X11 and process I/O stay at the edges.
 //!
-//! `unsafe` is used in exactly one place, [`shm`], to map the memfd shared with
-//! the X server.
+//! A session is a real login of the mapped account ([`login`]): PAM account and session,
+//! supplementary groups, utmp/wtmp records, its own session id, held by a per-session
+//! root leader process.
+//!
+//! `unsafe` is used only where the platform forces it: [`shm`] maps the memfd shared with
+//! the X server; `login::pam`, `login::utmpx`, `login::user_process` and
+//! `login::signals` call libpam and glibc.
 
 pub mod capture;
 pub mod connection;
 pub mod input;
+pub mod login;
 pub mod keymap;
 pub mod privacy;
 mod randr;
@@ -31,7 +37,8 @@ pub use input::{Input, MouseButton};
 pub use keymap::scancode_to_evdev;
 pub use region::Rect;
 pub use session::{SessionConfig, SessionInfo, SessionManager, UnixAccount};
-pub use shadow::shadow_target;
+pub use login::LoginRefusal;
+pub use shadow::{display_owner, shadow_target};
 pub use xserver::XServer;
 
 /// The name of the only X authorization protocol we use.
@@ -77,6 +84,12 @@ pub enum DesktopError {
         mode: u32,
         owner: u32,
     },
+    /// The account may not log in now (the reason is the whole message: it is audited).
+    #[error("{0}")]
+    LoginRefused(LoginRefusal),
+    /// The login itself (PAM, groups, the session leader) failed.
+    #[error("session login failed: {0}")]
+    LoginFailed(String),
     /// Something did not happen within its deadline.
     #[error("timed out waiting for {0}")]
     Timeout(&'static str),

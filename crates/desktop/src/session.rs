@@ -1,18 +1,25 @@
-//! X desktops (Xorg with the dummy driver, or Xvfb) started as a Unix user, kept alive across connections.
+//! Desktop sessions, kept alive across connections: the supervisor's side.
 //!
-//! Owned by the privileged supervisor. For each RDP user there is at most one
-//! live session: an X server running as the mapped Unix account plus the session
-//! command (`~/.xsession` or the configured default) in its own process group,
-//! also as that account, with a clean environment.
+//! Owned by the privileged supervisor. For each RDP user there is at most one live
+//! session, and each session is a real login of the mapped Unix account, made and held by
+//! its own root *session leader* process ([`crate::login::leader`]): PAM account and
+//! session, supplementary groups, utmp/wtmp, then an Xvfb and the session command
+//! (`~/.xsession` or the configured default) as that account, each in a session of its
+//! own, with a clean environment. The manager keeps one socket to each leader; closing it
+//! ends the session.
+//!
+//! Before anything starts, [`crate::login::account`] decides whether the account may log
+//! in now (uid 0 without `allow_root`, `/etc/nologin`, an expired or locked account) —
+//! for new and resumed sessions alike.
 //!
 //! Files: `runtime_dir` (root, 0711: others may traverse it but not list it)
 //! holds one directory per session with a random name, owned by the user and
 //! 0700, containing `Xauthority` (0600, a wildcard MIT-MAGIC-COOKIE-1 entry used
-//! both as the X server's `-auth` file and as the session's `XAUTHORITY`) and the logs
-//! of the X server and the session command.
+//! both as Xvfb's `-auth` file and as the session's `XAUTHORITY`) and the logs
+//! of Xvfb and the session command.
 //!
 //! Privacy of the display ([`crate::privacy`]): the user must be able to reach that
-//! directory (checked before the X server starts), and the started X server must refuse a client
+//! directory (checked before Xvfb starts), and the started X server must refuse a client
 //! without the cookie (checked before the display is handed out); otherwise the session
 //! is not started. [`SessionManager::self_test`] runs the same checks once at start-up.
 
@@ -20,37 +27,60 @@ use std::collections::HashMap;
 use std::fmt;
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{Read, Write};
+use std::net::IpAddr;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::process::CommandExt;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rustix::process::{Pid, Signal};
+use serde::{Deserialize, Serialize};
 
+use crate::login::leader::{self, LeaderReply, LeaderRequest};
+use crate::login::user_process::{self, UserIds};
 use crate::xserver::XServer;
-use crate::{privacy, readiness, xauth, DesktopError, X11Target};
+use crate::{login, privacy, readiness, xauth, DesktopError, X11Target};
 
-/// The PATH sessions get.
+/// The PATH sessions (and session leaders) get.
 pub const SESSION_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
-/// How long the X server may take to report its display number.
+/// How long Xvfb may take to report its display number.
 pub const XSERVER_READY_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a session leader may take to answer: PAM (pam_systemd may wait on logind for
+/// up to 25 s) and Xvfb's start.
+pub const LEADER_READY_TIMEOUT: Duration = Duration::from_secs(45);
 /// How long processes get between SIGTERM and SIGKILL.
 pub const TERM_GRACE: Duration = Duration::from_secs(2);
+/// How long a leader gets to end its session (its children's grace, then PAM and wtmp)
+/// before it and its children are killed.
+pub const LEADER_END_TIMEOUT: Duration = Duration::from_secs(5);
 /// At most this many live sessions per manager.
 pub const MAX_SESSIONS: usize = 256;
 /// Accepted screen sizes.
 pub const MIN_SIDE: u16 = 64;
 pub const MAX_SIDE: u16 = 8192;
 
-/// Shell script run as the session command. `$1` is the default command.
-const SESSION_SCRIPT: &str = r#"if [ -n "$RAMPART_USE_XSESSION" ] && [ -f "$HOME/.xsession" ] && [ -x "$HOME/.xsession" ]; then
-  unset RAMPART_USE_XSESSION; exec "$HOME/.xsession"
-elif [ -n "$RAMPART_USE_XSESSION" ] && [ -f "$HOME/.xsession" ] && [ -r "$HOME/.xsession" ]; then
-  unset RAMPART_USE_XSESSION; exec /bin/sh "$HOME/.xsession"
-fi
-unset RAMPART_USE_XSESSION
-exec /bin/sh -c "$1""#;
+/// How to start a session leader: `rampart session-leader` in the server (the same binary
+/// that runs the supervisor).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaderCommand {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    /// Added to the leader's otherwise clean environment (`PATH`, and `RUST_LOG` if set).
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for LeaderCommand {
+    fn default() -> Self {
+        Self {
+            program: PathBuf::from("/proc/self/exe"),
+            args: vec!["session-leader".to_owned()],
+            env: Vec::new(),
+        }
+    }
+}
 
 /// How sessions are started.
 #[derive(Clone, Debug)]
@@ -63,8 +93,14 @@ pub struct SessionConfig {
     pub default_command: String,
     /// Honour `~/.xsession`.
     pub use_xsession: bool,
-    /// Screen depth for the X server (24 unless you know better).
+    /// Screen depth for Xvfb (24 unless you know better).
     pub depth: u8,
+    /// Sessions as root (uid 0) are refused unless this is set.
+    pub allow_root: bool,
+    /// The session leader program.
+    pub leader: LeaderCommand,
+    /// The PAM service logins go through ([`login::PAM_SERVICE`]).
+    pub pam_service: String,
 }
 
 impl Default for SessionConfig {
@@ -75,12 +111,15 @@ impl Default for SessionConfig {
             default_command: "exec xterm".to_owned(),
             use_xsession: true,
             depth: 24,
+            allow_root: false,
+            leader: LeaderCommand::default(),
+            pam_service: login::PAM_SERVICE.to_owned(),
         }
     }
 }
 
 /// A Unix account from `/etc/passwd`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnixAccount {
     pub name: String,
     pub uid: u32,
@@ -168,6 +207,7 @@ impl fmt::Debug for SessionInfo {
     }
 }
 
+/// One live session, as the supervisor sees it: its leader and what the leader reported.
 struct Session {
     uid: u32,
     display: u32,
@@ -175,9 +215,12 @@ struct Session {
     width: u16,
     height: u16,
     dir: PathBuf,
-    xserver: Child,
-    /// The session command; also the id of its process group.
-    command: Child,
+    leader: Child,
+    /// The supervisor's end of the leader's socket; closing it ends the session.
+    channel: Option<UnixStream>,
+    xserver_pid: u32,
+    /// The session command; also the id of its session and process group.
+    command_pid: u32,
 }
 
 impl Session {
@@ -191,25 +234,26 @@ impl Session {
         }
     }
 
+    /// The leader stays exactly as long as both its children.
     fn alive(&mut self) -> bool {
-        matches!(self.xserver.try_wait(), Ok(None)) && matches!(self.command.try_wait(), Ok(None))
+        matches!(self.leader.try_wait(), Ok(None))
     }
 
-    /// Process ids, for tests and diagnostics: (X server, session command).
+    /// Process ids, for tests and diagnostics: (Xvfb, session command).
     fn pids(&self) -> (u32, u32) {
-        (self.xserver.id(), self.command.id())
+        (self.xserver_pid, self.command_pid)
     }
 }
 
 /// An X server that passed the cookieless check, before its session command starts.
-struct PrivateDisplay {
-    xserver: Child,
-    number: u32,
+pub(crate) struct PrivateDisplay {
+    pub xserver: Child,
+    pub number: u32,
     /// The size it started at (at least the server's minimum).
-    width: u16,
-    height: u16,
-    cookie: Vec<u8>,
-    auth_path: PathBuf,
+    pub width: u16,
+    pub height: u16,
+    pub cookie: Vec<u8>,
+    pub auth_path: PathBuf,
 }
 
 /// Starts, finds and ends desktop sessions.
@@ -226,23 +270,28 @@ impl SessionManager {
         }
     }
 
-    /// Returns the live session of `rdp_user`, or starts one running as `account`.
+    /// Returns the live session of `rdp_user`, or logs `account` in and starts one;
+    /// `remote` is the client's address (for PAM and the login records).
     ///
-    /// A live session keeps its size (`width`/`height` only apply to new ones). A
-    /// session that belongs to another uid (the mapping changed) is ended first.
+    /// The account is checked first either way ([`login::account::check`]): a refusal is
+    /// [`DesktopError::LoginRefused`], and a live session is then left as it is. A live
+    /// session keeps its size (`width`/`height` only apply to new ones). A session that
+    /// belongs to another uid (the mapping changed) is ended first.
     pub fn ensure(
         &mut self,
         rdp_user: &str,
         account: &UnixAccount,
         width: u16,
         height: u16,
+        remote: Option<IpAddr>,
     ) -> Result<SessionInfo, DesktopError> {
+        login::account::check(account, self.config.allow_root, SystemTime::now())?;
         if let Some(session) = self.sessions.get_mut(rdp_user) {
             if session.uid == account.uid && session.alive() {
                 return Ok(session.info(true));
             }
             if let Some(old) = self.sessions.remove(rdp_user) {
-                end_session(old);
+                end_sessions(vec![old]);
             }
         }
         if self.sessions.len() >= MAX_SESSIONS {
@@ -254,25 +303,18 @@ impl SessionManager {
                 detail: format!("{width}x{height}"),
             });
         }
-        let session = self.start(account, width, height)?;
+        let dir = self.new_session_dir(account)?;
+        let session = match self.start_leader(rdp_user, account, width, height, remote, &dir) {
+            Ok(session) => session,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
         let info = session.info(false);
         tracing::info!(rdp_user, unix_user = %account.name, display = info.display, "desktop session started");
         self.sessions.insert(rdp_user.to_owned(), session);
         Ok(info)
-    }
-
-    fn start(
-        &self,
-        account: &UnixAccount,
-        width: u16,
-        height: u16,
-    ) -> Result<Session, DesktopError> {
-        let dir = self.new_session_dir(account)?;
-        let result = self.start_in(account, width, height, &dir);
-        if result.is_err() {
-            let _ = fs::remove_dir_all(&dir);
-        }
-        result
     }
 
     /// A fresh private directory for one session's files, owned by `account`, after
@@ -296,198 +338,153 @@ impl SessionManager {
         Ok(dir)
     }
 
+    /// Starts the session leader for one login and waits for its answer.
+    fn start_leader(
+        &self,
+        rdp_user: &str,
+        account: &UnixAccount,
+        width: u16,
+        height: u16,
+        remote: Option<IpAddr>,
+        dir: &Path,
+    ) -> Result<Session, DesktopError> {
+        let (ours, theirs) = UnixStream::pair().map_err(|e| DesktopError::io("socket pair for the session leader", e))?;
+        let leader_cmd = &self.config.leader;
+        let mut cmd = Command::new(&leader_cmd.program);
+        cmd.args(&leader_cmd.args)
+            .env_clear()
+            .env("PATH", SESSION_PATH)
+            .envs(leader_cmd.env.iter().map(|(k, v)| (k, v)))
+            .current_dir("/")
+            .stdin(Stdio::from(OwnedFd::from(theirs)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if let Some(filter) = std::env::var_os("RUST_LOG") {
+            cmd.env("RUST_LOG", filter);
+        }
+        let spawned = cmd.spawn();
+        // Our copy of the leader's end must go now: the leader must see EOF when `ours` closes.
+        drop(cmd);
+        let mut child = spawned.map_err(|source| DesktopError::Spawn {
+            what: "session leader",
+            source,
+        })?;
+        let request = LeaderRequest {
+            rdp_user: rdp_user.to_owned(),
+            account: account.clone(),
+            remote,
+            width,
+            height,
+            dir: dir.to_owned(),
+            server: self.config.server.clone(),
+            depth: self.config.depth,
+            default_command: self.config.default_command.clone(),
+            use_xsession: self.config.use_xsession,
+            pam_service: self.config.pam_service.clone(),
+        };
+        let answer = leader::send(&ours, &request)
+            .and_then(|()| leader::read_line(&ours, LEADER_READY_TIMEOUT))
+            .and_then(|line| {
+                serde_json::from_slice::<LeaderReply>(&line).map_err(|e| DesktopError::Invalid {
+                    what: "session leader reply",
+                    detail: e.to_string(),
+                })
+            });
+        let reply = match answer {
+            Ok(reply) => reply,
+            Err(e) => {
+                drop(ours);
+                stop_leader(&mut child);
+                return Err(e);
+            }
+        };
+        match reply {
+            LeaderReply::Ready {
+                display,
+                width,
+                height,
+                cookie_hex,
+                xserver_pid,
+                command_pid,
+            } => {
+                let session = Session {
+                    uid: account.uid,
+                    display,
+                    cookie: hex::decode(&cookie_hex).unwrap_or_default(),
+                    width,
+                    height,
+                    dir: dir.to_owned(),
+                    leader: child,
+                    channel: Some(ours),
+                    xserver_pid,
+                    command_pid,
+                };
+                if session.cookie.len() != xauth::COOKIE_LEN {
+                    end_sessions(vec![session]);
+                    return Err(DesktopError::Invalid {
+                        what: "session leader reply",
+                        detail: "bad cookie".into(),
+                    });
+                }
+                Ok(session)
+            }
+            LeaderReply::Refused { refusal } => {
+                drop(ours);
+                stop_leader(&mut child);
+                Err(DesktopError::LoginRefused(refusal))
+            }
+            LeaderReply::Failed { error } => {
+                drop(ours);
+                stop_leader(&mut child);
+                Err(DesktopError::LoginFailed(error))
+            }
+        }
+    }
+
     /// Checks, before any session exists, that a display started here admits only its
-    /// owner: starts a small X server as `account` with a cookie in the runtime directory,
-    /// makes sure a client without the cookie is refused and one with it is admitted,
-    /// then ends it. `serve` refuses to run when this fails.
+    /// owner: starts a small Xvfb as `account` (no supplementary groups, no login) with a
+    /// cookie in the runtime directory, makes sure a client without the cookie is refused
+    /// and one with it is admitted, then ends it. `serve` refuses to run when this fails.
     pub fn self_test(&self, account: &UnixAccount) -> Result<(), DesktopError> {
         let dir = self.new_session_dir(account)?;
-        let result = self.start_display(account, MIN_SIDE, MIN_SIDE, &dir).map(|mut display| {
-            let with_cookie = crate::connection::connect(&X11Target::local(display.number, display.cookie.clone()));
-            kill_and_wait(&mut display.xserver);
-            with_cookie.map(|_| ())
-        });
+        let ids = UserIds {
+            uid: account.uid,
+            gid: account.gid,
+            groups: Vec::new(),
+        };
+        let result = start_display(&self.config.server, self.config.depth, account, &ids, MIN_SIDE, MIN_SIDE, &dir)
+            .map(|mut display| {
+                let with_cookie =
+                    crate::connection::connect(&X11Target::local(display.number, display.cookie.clone()));
+                kill_and_wait(&mut display.xserver);
+                with_cookie.map(|_| ())
+            });
         let _ = fs::remove_dir_all(&dir);
         result?
     }
 
-    /// Starts the X server as `account` with a fresh cookie in `dir` and waits until it serves,
-    /// refusing (and ending) one that admits clients without the cookie.
-    fn start_display(
-        &self,
-        account: &UnixAccount,
-        width: u16,
-        height: u16,
-        dir: &Path,
-    ) -> Result<PrivateDisplay, DesktopError> {
-        let cookie = xauth::random_cookie();
-        let auth_path = dir.join("Xauthority");
-        let entry = xauth::encode_wild_cookie(&cookie).ok_or(DesktopError::Invalid {
-            what: "cookie",
-            detail: "too long".into(),
-        })?;
-        write_private(&auth_path, &entry, account)?;
-        let (width, height) = self.config.server.start_size(width, height);
-        for (name, contents) in self.config.server.files(width, height, self.config.depth) {
-            write_private(&dir.join(name), contents.as_bytes(), account)?;
-        }
-        let server_log = create_log(&dir.join("xserver.log"), account)?;
-        let mut server_cmd = self.config.server.command(dir, &auth_path, width, height, self.config.depth);
-        server_cmd
-            .env_clear()
-            .env("PATH", SESSION_PATH)
-            .env("HOME", &account.home)
-            .current_dir("/")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(server_log);
-        as_user(&mut server_cmd, account);
-        let mut xserver = server_cmd.spawn().map_err(|source| DesktopError::Spawn {
-            what: "x server",
-            source,
-        })?;
-        let log_tail = || {
-            let log = fs::read_to_string(dir.join("xserver.log")).unwrap_or_default();
-            log.lines().rev().take(5).collect::<Vec<_>>().join(" | ")
-        };
-        let number = match read_display_number(&mut xserver, XSERVER_READY_TIMEOUT) {
-            Ok(d) => d,
-            Err(e) => {
-                kill_and_wait(&mut xserver);
-                tracing::warn!(error = %e, xserver_log = %log_tail(), "x server did not start");
-                return Err(e);
-            }
-        };
-        // The X server does not refuse to start when it cannot read its cookie: it admits
-        // everyone instead. Never hand out such a display.
-        match privacy::admits_without_cookie(number) {
-            Ok(false) => {}
-            Ok(true) => {
-                kill_and_wait(&mut xserver);
-                let log = log_tail();
-                tracing::error!(display = number, xserver_log = %log, "x server admitted a client without the cookie; session refused");
-                return Err(DesktopError::NotPrivate {
-                    display: format!(":{number}"),
-                    detail: format!("it admits clients without the cookie (x server log: {log})"),
-                });
-            }
-            Err(e) => {
-                kill_and_wait(&mut xserver);
-                return Err(DesktopError::NotPrivate {
-                    display: format!(":{number}"),
-                    detail: format!("the cookieless check failed: {e}"),
-                });
-            }
-        }
-        Ok(PrivateDisplay {
-            xserver,
-            number,
-            width,
-            height,
-            cookie,
-            auth_path,
-        })
-    }
-
-    fn start_in(
-        &self,
-        account: &UnixAccount,
-        width: u16,
-        height: u16,
-        dir: &Path,
-    ) -> Result<Session, DesktopError> {
-        let PrivateDisplay {
-            mut xserver,
-            number: display,
-            width,
-            height,
-            cookie,
-            auth_path,
-        } = self.start_display(account, width, height, dir)?;
-
-        let logs = create_log(&dir.join("session.log"), account).and_then(|log| {
-            let err = log
-                .try_clone()
-                .map_err(|e| DesktopError::io("duplicating session log", e))?;
-            Ok((log, err))
-        });
-        let (session_log, session_log_err) = match logs {
-            Ok(logs) => logs,
-            Err(e) => {
-                kill_and_wait(&mut xserver);
-                return Err(e);
-            }
-        };
-        let cwd = if account.home.is_dir() {
-            account.home.clone()
-        } else {
-            PathBuf::from("/")
-        };
-        let mut cmd = Command::new("/bin/sh");
-        cmd.arg("-c")
-            .arg(SESSION_SCRIPT)
-            .arg("rampart-session")
-            .arg(&self.config.default_command)
-            .env_clear()
-            .env("HOME", &account.home)
-            .env("USER", &account.name)
-            .env("LOGNAME", &account.name)
-            .env("SHELL", &account.shell)
-            .env("PATH", SESSION_PATH)
-            .env("DISPLAY", format!(":{display}"))
-            .env("XAUTHORITY", &auth_path)
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(session_log)
-            .stderr(session_log_err);
-        if self.config.use_xsession {
-            cmd.env("RAMPART_USE_XSESSION", "1");
-        }
-        as_user(&mut cmd, account);
-        let command = match cmd.spawn() {
-            Ok(c) => c,
-            Err(source) => {
-                kill_and_wait(&mut xserver);
-                return Err(DesktopError::Spawn {
-                    what: "session command",
-                    source,
-                });
-            }
-        };
-        Ok(Session {
-            uid: account.uid,
-            display,
-            cookie,
-            width,
-            height,
-            dir: dir.to_owned(),
-            xserver,
-            command,
-        })
-    }
-
-    /// Ends sessions whose X server or session command has exited (killing the other
-    /// half) and returns their RDP user names.
+    /// Ends sessions whose leader has exited (it does when Xvfb or the session command
+    /// exits, after ending the other) and returns their RDP user names.
     pub fn reap(&mut self) -> Vec<String> {
         let dead: Vec<String> = self
             .sessions
             .iter_mut()
             .filter_map(|(name, s)| (!s.alive()).then(|| name.clone()))
             .collect();
+        let mut ended = Vec::new();
         for name in &dead {
             if let Some(s) = self.sessions.remove(name) {
                 tracing::info!(rdp_user = %name, display = s.display, "desktop session ended");
-                end_session(s);
+                ended.push(s);
             }
         }
+        end_sessions(ended);
         dead
     }
 
-    /// Kills every session's processes and removes their files.
+    /// Ends every session (all leaders at once) and removes their files.
     pub fn shutdown_all(&mut self) {
-        for (_, s) in self.sessions.drain() {
-            end_session(s);
-        }
+        end_sessions(self.sessions.drain().map(|(_, s)| s).collect());
     }
 
     /// The live session of `rdp_user`, without starting one.
@@ -496,7 +493,7 @@ impl SessionManager {
         s.alive().then(|| s.info(true))
     }
 
-    /// Process ids (X server, session command) of `rdp_user`'s session.
+    /// Process ids (Xvfb, session command) of `rdp_user`'s session.
     pub fn pids(&self, rdp_user: &str) -> Option<(u32, u32)> {
         self.sessions.get(rdp_user).map(Session::pids)
     }
@@ -517,10 +514,84 @@ impl Drop for SessionManager {
     }
 }
 
-fn as_user(cmd: &mut Command, account: &UnixAccount) {
-    // std sets gid then uid, clears supplementary groups when running as root,
-    // and changes directory after dropping privileges.
-    cmd.uid(account.uid).gid(account.gid).process_group(0);
+/// Starts the X server as `ids` with a fresh cookie in `dir` and waits until it serves,
+/// refusing (and ending) one that admits clients without the cookie.
+pub(crate) fn start_display(
+    server: &XServer,
+    depth: u8,
+    account: &UnixAccount,
+    ids: &UserIds,
+    width: u16,
+    height: u16,
+    dir: &Path,
+) -> Result<PrivateDisplay, DesktopError> {
+    let cookie = xauth::random_cookie();
+    let auth_path = dir.join("Xauthority");
+    let entry = xauth::encode_wild_cookie(&cookie).ok_or(DesktopError::Invalid {
+        what: "cookie",
+        detail: "too long".into(),
+    })?;
+    write_private(&auth_path, &entry, account)?;
+    let (width, height) = server.start_size(width, height);
+    for (name, contents) in server.files(width, height, depth) {
+        write_private(&dir.join(name), contents.as_bytes(), account)?;
+    }
+    let server_log = create_log(&dir.join("xserver.log"), account)?;
+    let mut server_cmd = server.command(dir, &auth_path, width, height, depth);
+    server_cmd
+        .env_clear()
+        .env("PATH", SESSION_PATH)
+        .env("HOME", &account.home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(server_log);
+    user_process::run_as(&mut server_cmd, ids, Path::new("/"))
+        .map_err(|e| DesktopError::io("preparing the x server", e))?;
+    let mut xserver = server_cmd.spawn().map_err(|source| DesktopError::Spawn {
+        what: "x server",
+        source,
+    })?;
+    let log_tail = || {
+        let log = fs::read_to_string(dir.join("xserver.log")).unwrap_or_default();
+        log.lines().rev().take(5).collect::<Vec<_>>().join(" | ")
+    };
+    let number = match read_display_number(&mut xserver, XSERVER_READY_TIMEOUT) {
+        Ok(d) => d,
+        Err(e) => {
+            kill_and_wait(&mut xserver);
+            tracing::warn!(error = %e, xserver_log = %log_tail(), "x server did not start");
+            return Err(e);
+        }
+    };
+    // The X server does not refuse to start when it cannot read its cookie: it admits
+    // everyone instead. Never hand out such a display.
+    match privacy::admits_without_cookie(number) {
+        Ok(false) => {}
+        Ok(true) => {
+            kill_and_wait(&mut xserver);
+            let log = log_tail();
+            tracing::error!(display = number, xserver_log = %log, "x server admitted a client without the cookie; session refused");
+            return Err(DesktopError::NotPrivate {
+                display: format!(":{number}"),
+                detail: format!("it admits clients without the cookie (x server log: {log})"),
+            });
+        }
+        Err(e) => {
+            kill_and_wait(&mut xserver);
+            return Err(DesktopError::NotPrivate {
+                display: format!(":{number}"),
+                detail: format!("the cookieless check failed: {e}"),
+            });
+        }
+    }
+    Ok(PrivateDisplay {
+        xserver,
+        number,
+        width,
+        height,
+        cookie,
+        auth_path,
+    })
 }
 
 fn chown(path: &Path, account: &UnixAccount) -> Result<(), DesktopError> {
@@ -541,7 +612,7 @@ fn write_private(path: &Path, bytes: &[u8], account: &UnixAccount) -> Result<(),
     chown(path, account)
 }
 
-fn create_log(path: &Path, account: &UnixAccount) -> Result<File, DesktopError> {
+pub(crate) fn create_log(path: &Path, account: &UnixAccount) -> Result<File, DesktopError> {
     let f = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -573,7 +644,7 @@ fn prepare_runtime_dir(dir: &Path) -> Result<(), DesktopError> {
             ),
         });
     }
-    // Traversable (the user's X server opens its auth file below it), not listable.
+    // Traversable (the user's Xvfb opens its auth file below it), not listable.
     fs::set_permissions(dir, fs::Permissions::from_mode(0o711))
         .map_err(|e| DesktopError::io(format!("chmod {}", dir.display()), e))
 }
@@ -593,7 +664,7 @@ fn check_reachable(dir: &Path, account: &UnixAccount) -> Result<(), DesktopError
     }
 }
 
-/// An X server running as an ordinary user cannot create `/tmp/.X11-unix` properly; make
+/// Xvfb running as an ordinary user cannot create `/tmp/.X11-unix` properly; make
 /// sure it exists with the usual sticky, world-writable mode.
 fn ensure_x11_socket_dir() -> Result<(), DesktopError> {
     let dir = Path::new("/tmp/.X11-unix");
@@ -613,12 +684,12 @@ fn ensure_x11_socket_dir() -> Result<(), DesktopError> {
         .map_err(|e| DesktopError::io("chmod /tmp/.X11-unix", e))
 }
 
-/// Reads the display number the X server writes to its `-displayfd` once it is ready.
-fn read_display_number(xserver: &mut Child, timeout: Duration) -> Result<u32, DesktopError> {
+/// Reads the display number Xvfb writes to its `-displayfd` once it is ready.
+fn read_display_number(xvfb: &mut Child, timeout: Duration) -> Result<u32, DesktopError> {
     let deadline = Instant::now() + timeout;
-    let Some(stdout) = xserver.stdout.as_mut() else {
+    let Some(stdout) = xvfb.stdout.as_mut() else {
         return Err(DesktopError::Exited {
-            what: "x server",
+            what: "xvfb",
             detail: "no display pipe".into(),
         });
     };
@@ -626,45 +697,46 @@ fn read_display_number(xserver: &mut Child, timeout: Duration) -> Result<u32, De
     loop {
         let now = Instant::now();
         if now >= deadline {
-            return Err(DesktopError::Timeout("the x server to report its display"));
+            return Err(DesktopError::Timeout("xvfb to report its display"));
         }
         let readable = readiness::wait_readable(&*stdout, deadline - now)
-            .map_err(|e| DesktopError::io("waiting for the x server", e))?;
+            .map_err(|e| DesktopError::io("waiting for xvfb", e))?;
         if !readable {
             continue;
         }
         let mut chunk = [0u8; 32];
         let n = stdout
             .read(&mut chunk)
-            .map_err(|e| DesktopError::io("reading the x server display number", e))?;
+            .map_err(|e| DesktopError::io("reading xvfb display number", e))?;
         if n == 0 {
             return Err(DesktopError::Exited {
-                what: "x server",
+                what: "xvfb",
                 detail: "closed its display pipe without a display number".into(),
             });
         }
         buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
         if buf.len() > 16 {
             return Err(DesktopError::Invalid {
-                what: "x server display number",
+                what: "xvfb display number",
                 detail: String::from_utf8_lossy(&buf).into_owned(),
             });
         }
         if buf.contains(&b'\n') {
             let text = String::from_utf8_lossy(&buf);
             return text.trim().parse().map_err(|_| DesktopError::Invalid {
-                what: "x server display number",
+                what: "xvfb display number",
                 detail: text.trim().to_owned(),
             });
         }
     }
 }
 
-fn pid_of(child: &Child) -> Option<Pid> {
-    i32::try_from(child.id()).ok().and_then(Pid::from_raw)
+fn pid_of(raw: u32) -> Option<Pid> {
+    i32::try_from(raw).ok().and_then(Pid::from_raw)
 }
 
-fn wait_until(deadline: Instant, child: &mut Child) -> bool {
+/// Waits (polling) until `child` has exited or `deadline` passes; true if it exited.
+pub(crate) fn wait_until(deadline: Instant, child: &mut Child) -> bool {
     loop {
         if !matches!(child.try_wait(), Ok(None)) {
             return true;
@@ -676,45 +748,50 @@ fn wait_until(deadline: Instant, child: &mut Child) -> bool {
     }
 }
 
-fn kill_and_wait(child: &mut Child) {
+pub(crate) fn kill_and_wait(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
 
-/// Ends a session: SIGTERM to the session's process group and to the X server, SIGKILL
-/// after a grace period, then removes the session directory.
-fn end_session(mut s: Session) {
-    let group = pid_of(&s.command);
-    let xserver = pid_of(&s.xserver);
-    // Signal the group while its leader is unreaped (a zombie at worst), so the
-    // id cannot have been reused.
-    let leader_running = matches!(s.command.try_wait(), Ok(None));
-    if let Some(pg) = group {
-        let _ = rustix::process::kill_process_group(pg, Signal::TERM);
+/// A leader that refused or failed: it exits on its own; killed if it does not in time.
+fn stop_leader(child: &mut Child) {
+    if !wait_until(Instant::now() + LEADER_END_TIMEOUT, child) {
+        kill_and_wait(child);
     }
-    if let (Some(pid), Ok(None)) = (xserver, s.xserver.try_wait()) {
-        let _ = rustix::process::kill_process(pid, Signal::TERM);
+}
+
+/// Ends sessions: closes every leader's channel at once (each leader then ends its
+/// children, writes the logout record and closes PAM), waits for the leaders, and
+/// removes the session directories. A leader that did not end in time is killed; when a
+/// leader did not exit by itself (killed, crashed), its children are killed by the ids it
+/// reported.
+fn end_sessions(mut sessions: Vec<Session>) {
+    for s in &mut sessions {
+        drop(s.channel.take());
     }
-    let deadline = Instant::now() + TERM_GRACE;
-    let command_done = wait_until(deadline, &mut s.command);
-    let xvfb_done = wait_until(deadline, &mut s.xserver);
-    if !command_done {
-        if let Some(pg) = group {
-            let _ = rustix::process::kill_process_group(pg, Signal::KILL);
+    let deadline = Instant::now() + LEADER_END_TIMEOUT;
+    for mut s in sessions {
+        if !wait_until(deadline, &mut s.leader) {
+            tracing::warn!(display = s.display, "session leader did not end its session in time; killing it and its children");
+            kill_and_wait(&mut s.leader);
         }
-        kill_and_wait(&mut s.command);
-    } else if leader_running {
-        // Stragglers in the group that ignored SIGTERM. The leader was reaped
-        // just now, within the grace period, so reuse of its id is very unlikely.
-        if let Some(pg) = group {
-            let _ = rustix::process::kill_process_group(pg, Signal::KILL);
+        let ended_itself = matches!(s.leader.try_wait(), Ok(Some(status)) if status.signal().is_none());
+        if !ended_itself {
+            // Its children now belong to init, which reaps them only after they exit;
+            // killed right away, their ids are very unlikely to have been reused.
+            tracing::warn!(display = s.display, "session leader was killed; ending its children");
+            if let Some(pg) = pid_of(s.command_pid) {
+                let _ = rustix::process::kill_process_group(pg, Signal::KILL);
+            }
+            if let Some(pid) = pid_of(s.xserver_pid) {
+                let _ = rustix::process::kill_process(pid, Signal::KILL);
+            }
         }
-    }
-    if !xvfb_done {
-        kill_and_wait(&mut s.xserver);
-    }
-    if let Err(e) = fs::remove_dir_all(&s.dir) {
-        tracing::warn!(dir = %s.dir.display(), error = %e, "cannot remove session directory");
+        if let Err(e) = fs::remove_dir_all(&s.dir) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(dir = %s.dir.display(), error = %e, "cannot remove session directory");
+            }
+        }
     }
 }
 

@@ -30,3 +30,14 @@ pub fn shadow_target(display: &str) -> Result<X11Target, DesktopError> {
     crate::connection::connect(&target)?;
     Ok(target)
 }
+
+/// The uid that owns local display `display`: the owner of its socket in `/tmp/.X11-unix`,
+/// which the X server creates as the account it runs as. Shadow mode lets that account's
+/// users watch it.
+pub fn display_owner(display: &str) -> Result<u32, DesktopError> {
+    let (number, _screen) =
+        parse_local_display(display).ok_or_else(|| DesktopError::InvalidDisplay(display.to_owned()))?;
+    let socket = format!("/tmp/.X11-unix/X{number}");
+    let meta = std::fs::metadata(&socket).map_err(|e| DesktopError::io(format!("stat {socket}"), e))?;
+    Ok(std::os::unix::fs::MetadataExt::uid(&meta))
+}

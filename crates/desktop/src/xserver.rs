@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The X server program for sessions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum XServer {
     /// Xorg (the binary itself, not the setuid wrapper) with the dummy driver.
     XorgDummy { xorg: PathBuf },

@@ -12,7 +12,7 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
@@ -21,7 +21,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use rampart_desktop::session::{SessionConfig, SessionManager, UnixAccount};
+use rampart_desktop::session::{LeaderCommand, SessionConfig, SessionManager, UnixAccount};
 use rampart_desktop::{Capture, CaptureEvent, Frame, Input, MouseButton, X11Target};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{self, ConnectionExt as _};
@@ -425,8 +425,73 @@ fn input_types_keys_unicode_and_drives_the_mouse() {
 // ---------------------------------------------------------------- sessions
 
 const E2E_USER: &str = "rampart-e2e";
+const LOOPBACK: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+/// Set in the environment of this test binary when it runs as a session leader.
+const LEADER_ENV: &str = "RAMPART_DESKTOP_TEST_LEADER";
+
+/// The session leader for these tests: this test binary itself, running only
+/// [`session_leader_entry`], which then runs the real leader code (`rampart session-leader`
+/// in the server runs the same function).
+fn test_leader() -> LeaderCommand {
+    LeaderCommand {
+        program: std::env::current_exe().unwrap(),
+        args: ["session_leader_entry", "--exact", "--nocapture", "--test-threads=1", "-q"]
+            .map(String::from)
+            .to_vec(),
+        env: vec![(LEADER_ENV.to_owned(), "1".to_owned())],
+    }
+}
+
+/// The session leader's entry point when [`test_leader`] starts this binary as one; in a
+/// normal test run, a check that the leader answers a malformed request with an error
+/// and starts nothing.
+#[test]
+fn session_leader_entry() {
+    if std::env::var_os(LEADER_ENV).is_some() {
+        let code = match rampart_desktop::login::leader::main() {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("session leader: {e}");
+                1
+            }
+        };
+        std::process::exit(code);
+    }
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    (&ours).write_all(b"{\"not\": \"a request\"}\n").unwrap();
+    let served = std::thread::spawn(move || rampart_desktop::login::leader::serve(theirs));
+    ours.set_read_timeout(Some(WAIT)).unwrap();
+    let mut answer = String::new();
+    let _ = (&ours).read_to_string(&mut answer);
+    assert!(served.join().unwrap().is_err(), "a malformed request was served");
+    assert!(
+        answer.contains("\"t\":\"failed\"") && answer.contains("session leader request"),
+        "answer to a malformed request: {answer:?}"
+    );
+}
+
+/// The PAM service the session leaders use, as shipped (`packaging/pam.d/rampart`).
+fn install_pam_service() {
+    let shipped = include_str!("../../../packaging/pam.d/rampart");
+    let path = Path::new("/etc/pam.d/rampart");
+    if std::fs::read_to_string(path).ok().as_deref() == Some(shipped) {
+        return;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, shipped).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+/// Tests that start processes as the e2e account take turns: each judges "processes
+/// left behind" (or "nothing started") by that account's process list.
+fn account_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 fn ensure_e2e_account() -> UnixAccount {
+    install_pam_service();
     if UnixAccount::lookup(E2E_USER).is_err() {
         let status = Command::new("useradd")
             .args(["--system", "--create-home", "--shell", "/bin/sh", E2E_USER])
@@ -447,6 +512,18 @@ fn status_uids(pid: u32) -> Option<Vec<u32>> {
             .filter_map(|f| f.parse().ok())
             .collect(),
     )
+}
+
+/// The parent of `pid` (field 4 of /proc/PID/stat).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The session id of `pid` (field 6 of /proc/PID/stat).
+fn session_id(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.split_whitespace().nth(3)?.parse().ok()
 }
 
 fn processes_of(uid: u32) -> Vec<u32> {
@@ -492,6 +569,7 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
         "the session test must run as root: it starts Xvfb and the session as the user {E2E_USER} \
          (run `cargo test` as root, as CI does)"
     );
+    let _turn = account_turn();
     let account = ensure_e2e_account();
     // Processes of the account from elsewhere (another suite) are not ours to judge.
     let before = processes_of(account.uid);
@@ -512,15 +590,19 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
         runtime_dir: tmp.path().join("run"),
         server: rampart_desktop::XServer::default(),
         default_command: format!(
-            "sleep 600 & echo \"$(id -u) $DISPLAY $HOME $USER $PATH $(pwd)\" > {}; wait",
+            "sleep 600 & echo \"$(id -u) $DISPLAY $HOME $USER $PATH $(pwd) $$ $(cut -d' ' -f6 /proc/$$/stat) \
+             $(awk '/^SigBlk/ {{print $2}}' /proc/$$/status)\" > {}; wait",
             out_file.display()
         ),
         use_xsession: false,
         depth: 24,
+        allow_root: false,
+        leader: test_leader(),
+        pam_service: rampart_desktop::login::PAM_SERVICE.into(),
     };
     let mut manager = SessionManager::new(config);
 
-    let info = manager.ensure("alice@rdp", &account, 640, 480).unwrap();
+    let info = manager.ensure("alice@rdp", &account, 640, 480, Some(LOOPBACK)).unwrap();
     assert!(!info.resumed);
     assert_eq!((info.width, info.height), (640, 480));
     assert_eq!(info.cookie.len(), 16);
@@ -556,6 +638,14 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
     if account.home.is_dir() {
         assert_eq!(fields.get(5).copied(), Some(home.as_str()), "cwd: {line}");
     }
+    // A login: the session command leads a session of its own (no terminal, no signal
+    // for the server's process group reaches it), and starts with no signal blocked.
+    let own = cmd_pid.to_string();
+    assert_eq!(fields.get(6).copied(), Some(own.as_str()), "the command's pid: {line}");
+    assert_eq!(fields.get(7).copied(), Some(own.as_str()), "the command's session id: {line}");
+    assert_ne!(rustix::process::getsid(None).unwrap().as_raw_nonzero().get().to_string(), own);
+    assert_eq!(fields.get(8).copied(), Some("0000000000000000"), "blocked signals: {line}");
+    assert_eq!(session_id(xvfb_pid), Some(xvfb_pid), "xvfb leads its own session");
 
     // the display takes our cookie; capture works across uids with MIT-SHM fd passing
     let mut cap = Capture::connect(&info.target()).unwrap();
@@ -569,7 +659,7 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
     assert!(Capture::connect(&wrong).is_err());
 
     // resume
-    let again = manager.ensure("alice@rdp", &account, 800, 600).unwrap();
+    let again = manager.ensure("alice@rdp", &account, 800, 600, Some(LOOPBACK)).unwrap();
     assert!(again.resumed);
     assert_eq!(again.display, info.display);
     assert_eq!(again.cookie, info.cookie);
@@ -577,7 +667,7 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
     assert!(manager.reap().is_empty());
 
     // a second user gets another display
-    let other = manager.ensure("bob@rdp", &account, 320, 240).unwrap();
+    let other = manager.ensure("bob@rdp", &account, 320, 240, None).unwrap();
     assert_ne!(other.display, info.display);
     assert!(!other.resumed);
 
@@ -597,10 +687,34 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
     assert_eq!(reaped, vec!["bob@rdp".to_owned()]);
     assert!(status_uids(bob_xvfb).is_none(), "bob's xvfb still running");
 
+    // A session leader killed outright cannot end its session: reap ends its children.
+    manager.ensure("dave@rdp", &account, 320, 240, None).unwrap();
+    let (dave_xvfb, dave_cmd) = manager.pids("dave@rdp").unwrap();
+    let leader = parent_of(dave_cmd).unwrap();
+    assert_eq!(parent_of(dave_xvfb), Some(leader), "xvfb and the command share their leader");
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(leader as i32).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    let deadline = Instant::now() + WAIT;
+    let mut reaped = Vec::new();
+    while reaped.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        reaped = manager.reap();
+    }
+    assert_eq!(reaped, vec!["dave@rdp".to_owned()]);
+    let gone = |pid: u32| !processes_of(uid).contains(&pid);
+    let deadline = Instant::now() + WAIT;
+    while !(gone(dave_xvfb) && gone(dave_cmd)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(gone(dave_xvfb) && gone(dave_cmd), "a killed leader's children outlived it");
+
     manager.shutdown_all();
     assert!(manager.is_empty());
     let left = ours_left(uid);
-    assert!(left.is_empty(), "processes left behind: {left:?}");
+    assert!(left.is_empty(), "processes left behind: {left:?} {:?}", left.iter().map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).unwrap_or_default().lines().take(3).collect::<Vec<_>>().join(" ")).collect::<Vec<_>>());
     assert!(
         std::fs::read_dir(tmp.path().join("run"))
             .unwrap()
@@ -629,8 +743,11 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
         default_command: "exec sleep 600".into(),
         use_xsession: true,
         depth: 24,
+        allow_root: false,
+        leader: test_leader(),
+        pam_service: rampart_desktop::login::PAM_SERVICE.into(),
     });
-    let result = manager.ensure("carol@rdp", &account, 320, 240);
+    let result = manager.ensure("carol@rdp", &account, 320, 240, None);
     let line = result.as_ref().ok().map(|_| wait_for_file(&marker));
     manager.shutdown_all();
     let _ = std::fs::remove_file(&xsession);
@@ -643,6 +760,50 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
         ours_left(uid).is_empty(),
         "processes left behind after xsession run"
     );
+}
+
+/// PAM's account step has the last word: a service whose account stack refuses gets
+/// `LoginRefused` with PAM's reason from the leader, and nothing runs as the user.
+#[test]
+fn a_pam_account_refusal_starts_nothing() {
+    assert!(rustix::process::geteuid().is_root(), "run as root (sessions run as {E2E_USER})");
+    let _turn = account_turn();
+    let account = ensure_e2e_account();
+    let before = processes_of(account.uid);
+    struct Service(&'static str);
+    impl Drop for Service {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(self.0);
+        }
+    }
+    let service = Service("/etc/pam.d/rampart-test-deny");
+    std::fs::write(service.0, "account required pam_deny.so\nsession required pam_permit.so\n").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let mut manager = SessionManager::new(SessionConfig {
+        runtime_dir: tmp.path().join("run"),
+        server: rampart_desktop::XServer::default(),
+        default_command: "exec sleep 600".into(),
+        use_xsession: false,
+        depth: 24,
+        allow_root: false,
+        leader: test_leader(),
+        pam_service: "rampart-test-deny".into(),
+    });
+    let err = manager.ensure("erin@rdp", &account, 320, 240, Some(LOOPBACK)).unwrap_err();
+    assert!(
+        matches!(&err, rampart_desktop::DesktopError::LoginRefused(rampart_desktop::LoginRefusal::PamAccount { detail }) if !detail.is_empty()),
+        "{err:?}"
+    );
+    assert!(err.to_string().starts_with("pam account check refused: "), "{err}");
+    assert!(manager.is_empty());
+    let started: Vec<u32> = processes_of(account.uid).into_iter().filter(|p| !before.contains(p)).collect();
+    assert!(started.is_empty(), "processes started for a refused login: {started:?}");
+    assert!(
+        std::fs::read_dir(tmp.path().join("run")).unwrap().next().is_none(),
+        "a refused login left its session directory"
+    );
+    drop(service);
 }
 
 #[test]
@@ -715,6 +876,7 @@ fn capture_without_shm_and_cursor_changes() {
 #[test]
 fn cookieless_probe_tells_an_open_display_from_a_private_one() {
     assert!(rustix::process::geteuid().is_root(), "run as root (it starts Xvfb as {E2E_USER})");
+    let _turn = account_turn();
     let account = ensure_e2e_account();
     // A root-only directory the account cannot enter holds the auth file.
     let hidden = tempfile::tempdir().unwrap();
@@ -762,6 +924,7 @@ fn cookieless_probe_tells_an_open_display_from_a_private_one() {
 #[test]
 fn session_files_must_be_reachable_by_their_owner() {
     assert!(rustix::process::geteuid().is_root(), "run as root (sessions run as {E2E_USER})");
+    let _turn = account_turn();
     let account = ensure_e2e_account();
     let before = processes_of(account.uid);
 
@@ -773,9 +936,12 @@ fn session_files_must_be_reachable_by_their_owner() {
         default_command: "exec sleep 600".into(),
         use_xsession: false,
         depth: 24,
+        allow_root: false,
+        leader: test_leader(),
+        pam_service: rampart_desktop::login::PAM_SERVICE.into(),
     };
     let mut manager = SessionManager::new(config(root_only.path().join("run")));
-    let err = manager.ensure("alice@rdp", &account, 320, 240).unwrap_err();
+    let err = manager.ensure("alice@rdp", &account, 320, 240, None).unwrap_err();
     let text = err.to_string();
     assert!(
         matches!(err, rampart_desktop::DesktopError::Unreachable { .. })
@@ -803,6 +969,7 @@ fn session_files_must_be_reachable_by_their_owner() {
 #[test]
 fn sessions_resize_with_randr() {
     assert!(rustix::process::geteuid().is_root(), "run as root (sessions run as {E2E_USER})");
+    let _turn = account_turn();
     let account = ensure_e2e_account();
     let tmp = tempfile::tempdir().unwrap();
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
@@ -812,9 +979,12 @@ fn sessions_resize_with_randr() {
         default_command: "exec sleep 600".into(),
         use_xsession: false,
         depth: 24,
+        allow_root: false,
+        leader: test_leader(),
+        pam_service: rampart_desktop::login::PAM_SERVICE.into(),
     };
     let mut manager = SessionManager::new(config(rampart_desktop::XServer::default()));
-    let info = manager.ensure("alice@rdp", &account, 800, 600).unwrap();
+    let info = manager.ensure("alice@rdp", &account, 800, 600, None).unwrap();
     let mut cap = Capture::connect(&info.target()).unwrap();
     for (w, h) in [(1920u16, 1080u16), (2560, 1440), (1001, 703), (1366, 768)] {
         cap.resize(w, h).unwrap_or_else(|e| panic!("resize to {w}x{h}: {e}"));
@@ -833,7 +1003,7 @@ fn sessions_resize_with_randr() {
     manager.shutdown_all();
 
     let mut manager = SessionManager::new(config(rampart_desktop::XServer::Xvfb { xvfb: "Xvfb".into() }));
-    let info = manager.ensure("bob@rdp", &account, 800, 600).unwrap();
+    let info = manager.ensure("bob@rdp", &account, 800, 600, None).unwrap();
     let mut cap = Capture::connect(&info.target()).unwrap();
     cap.resize(640, 480).unwrap();
     assert_eq!(cap.size(), (640, 480));

@@ -26,6 +26,8 @@ pub struct ServeOptions {
     pub auth: AuthOptions,
     /// The audit trail's retention and forwarding.
     pub audit: AuditOptions,
+    /// Desktops for accounts mapped to root (uid 0); refused unless set (`[session] allow_root`).
+    pub allow_root: bool,
 }
 
 /// Retention and forwarding of the audit trail (`[audit]`).
@@ -227,8 +229,13 @@ impl Default for Limits {
 pub enum DesktopMode {
     /// A private Xvfb display per user, running the user's session as the mapped Unix account.
     Session(SessionOptions),
-    /// Share an existing X display (e.g. `:0`) with every authenticated user.
-    Shadow { display: String, view_only: bool },
+    /// Share an existing X display (e.g. `:0`) with its owner (the account its X server runs
+    /// as) and the users listed in `users` (lowercased Rampart user names).
+    Shadow {
+        display: String,
+        view_only: bool,
+        users: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -16,7 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use rampart_audit::{Event, EventKind, Outcome, UnixMillis};
-use rampart_desktop::{SessionConfig, SessionManager, UnixAccount};
+use rampart_desktop::session::LeaderCommand;
+use rampart_desktop::{DesktopError, SessionConfig, SessionManager, UnixAccount};
 use rampart_policy::{
     AccessGrant, AccessState, Admission, Ban, Guard, GuardAction, GuardState, IpNet, Ticket, Verdict,
 };
@@ -103,21 +104,36 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
                 default_command: s.default_command.clone(),
                 use_xsession: s.use_xsession,
                 depth: 24,
+                allow_root: opts.allow_root,
+                // The supervisor's own binary, `rampart session-leader`.
+                leader: LeaderCommand::default(),
+                pam_service: rampart_desktop::login::PAM_SERVICE.to_owned(),
             });
             check_private_displays(&manager, &opts.worker_user)?;
+            warn_without_pam_service();
             Some(Mutex::new(manager))
         }
         DesktopMode::Shadow { .. } => None,
     };
     let shadow = match &opts.desktop {
-        DesktopMode::Shadow { display: name, view_only } => {
+        DesktopMode::Shadow {
+            display: name,
+            view_only,
+            users,
+        } => {
             let target = rampart_desktop::shadow_target(name)
                 .with_context(|| format!("cannot reach the display {name} to shadow"))?;
-            info!(display = %name, view_only = *view_only, "shadow mode: sharing an existing display");
-            Some(ShadowTarget {
-                display: target.display.clone(),
-                cookie_hex: target.cookie.as_deref().map(hex::encode),
-                view_only: *view_only,
+            let owner = rampart_desktop::display_owner(name)
+                .with_context(|| format!("cannot tell which account owns the display {name}"))?;
+            info!(display = %name, view_only = *view_only, owner_uid = owner, also = ?users, "shadow mode: sharing an existing display with its owner");
+            Some(Shadow {
+                target: ShadowTarget {
+                    display: target.display.clone(),
+                    cookie_hex: target.cookie.as_deref().map(hex::encode),
+                    view_only: *view_only,
+                },
+                owner,
+                users: users.iter().map(|u| u.to_lowercase()).collect(),
             })
         }
         DesktopMode::Session(_) => None,
@@ -191,6 +207,19 @@ fn check_private_displays(manager: &SessionManager, probe_user: &str) -> anyhow:
     Ok(())
 }
 
+/// Sessions are PAM logins of the `rampart` service; without its file PAM falls back to
+/// `other`, which on Debian skips pam_limits and pam_nologin. Said at every start.
+fn warn_without_pam_service() {
+    let files = rampart_desktop::login::PAM_SERVICE_FILES;
+    let [usual, _] = files;
+    if !files.iter().any(|f| std::path::Path::new(f).exists()) {
+        warn!(missing = usual, "no pam service file for rampart; session logins use pam's \"other\" service");
+        eprintln!(
+            "rampart: WARNING: {usual} is missing: session logins use PAM's \"other\" service (no pam_limits, no pam_nologin); install packaging/pam.d/rampart there"
+        );
+    }
+}
+
 /// The uid/gid workers drop to: `worker_user` when we are root, none otherwise.
 fn worker_identity(user: &str) -> anyhow::Result<Option<(u32, u32)>> {
     if !rustix::process::geteuid().is_root() {
@@ -221,7 +250,7 @@ struct Supervisor {
     admission: Mutex<Admission>,
     next_connection: AtomicU64,
     run_as: Option<(u32, u32)>,
-    shadow: Option<ShadowTarget>,
+    shadow: Option<Shadow>,
     guard: Mutex<Guard>,
     /// Just-in-time access grants (`rampart access open`), synced from the store.
     grants: Mutex<Vec<AccessGrant>>,
@@ -242,6 +271,22 @@ struct AuditNotStored;
 
 /// How often retention prunes the audit trail (also once at start-up).
 const AUDIT_PRUNE_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
+/// Shadow mode: the shared display and who may have it.
+struct Shadow {
+    target: ShadowTarget,
+    /// The uid the display's X server runs as (the owner of its socket).
+    owner: u32,
+    /// Rampart users (lowercased) who may shadow besides the owner's accounts.
+    users: Vec<String>,
+}
+
+impl Shadow {
+    /// Whether `rdp_user`, mapped to the Unix account `uid`, may watch the display.
+    fn admits(&self, rdp_user: &str, uid: u32) -> bool {
+        uid == self.owner || self.users.contains(&rdp_user.to_lowercase())
+    }
+}
 
 /// How often a refused source gets an audit event while it keeps knocking.
 const REFUSAL_AUDIT_INTERVAL_MS: i64 = 10_000;
@@ -974,8 +1019,11 @@ impl Connection {
                 let reply = match self.open_session(width, height).await {
                     Ok(grant) => ToWorker::Session(grant),
                     Err(err) => {
-                        let reason = format!("{err:#}");
-                        error!(peer = %self.peer, %reason, "cannot open session");
+                        let reason = refusal_reason(&err);
+                        warn!(peer = %self.peer, %reason, "no desktop for this connection");
+                        let ev = self.event(EventKind::SessionRefused, Outcome::Failure).with_reason(reason.clone());
+                        // Refused either way: a failed write changes nothing for this connection.
+                        let _ = self.sup.audit(ev).await;
                         ToWorker::SessionRefused { reason }
                     }
                 };
@@ -1243,6 +1291,26 @@ impl Connection {
             anyhow::bail!("session already opened on this connection");
         }
         if let Some(shadow) = &self.sup.shadow {
+            // Only the display's owner and the listed users watch it; the account must be
+            // one that may log in now, as for a session of its own.
+            let allow_root = self.sup.opts.allow_root;
+            let rdp_user = user.clone();
+            let account = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let account = UnixAccount::lookup(&unix_user)
+                    .with_context(|| format!("unix account {unix_user:?} of user {rdp_user:?}"))?;
+                rampart_desktop::login::account::check(&account, allow_root, SystemTime::now())?;
+                Ok(account)
+            })
+            .await
+            .context("account check task")??;
+            if !shadow.admits(&user, account.uid) {
+                anyhow::bail!(
+                    "shadow mode: {user} (unix account {}) is not the owner of display {} and not in [shadow] users",
+                    account.name,
+                    shadow.target.display
+                );
+            }
+            let shadow = &shadow.target;
             // The shared display's cookie reaches a worker only now, after every factor.
             self.had_session = true;
             self.granted_display = Some(shadow.display.clone());
@@ -1265,12 +1333,13 @@ impl Connection {
         let height = height.clamp(MIN_DIM, MAX_DIM);
         let sup = Arc::clone(&self.sup);
         let rdp_user = user.clone();
+        let remote = Some(self.peer.ip());
         let info = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let account = UnixAccount::lookup(&unix_user)
                 .with_context(|| format!("unix account {unix_user:?} of user {rdp_user:?}"))?;
             let sessions = sup.sessions.as_ref().context("no session manager (shadow mode)")?;
             let mut sessions = sessions.lock().map_err(|_| anyhow::anyhow!("session table poisoned"))?;
-            Ok(sessions.ensure(&rdp_user, &account, width, height)?)
+            Ok(sessions.ensure(&rdp_user, &account, width, height, remote)?)
         })
         .await
         .context("session task")??;
@@ -1294,6 +1363,15 @@ impl Connection {
             view_only: false,
             resizable: true,
         })
+    }
+}
+
+/// The audit reason for a refused `OpenSession`: a login refusal says only what it is
+/// ("unix account expired"); anything else keeps its whole chain of causes.
+fn refusal_reason(err: &anyhow::Error) -> String {
+    match err.downcast_ref::<DesktopError>() {
+        Some(DesktopError::LoginRefused(refusal)) => refusal.to_string(),
+        _ => format!("{err:#}"),
     }
 }
 
@@ -1326,5 +1404,31 @@ async fn read_line(reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> s
         if done.is_some() {
             return Ok(Some(line));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shadow_is_for_the_displays_owner_and_the_listed_users() {
+        let shadow = Shadow {
+            target: ShadowTarget {
+                display: ":0".into(),
+                cookie_hex: None,
+                view_only: true,
+            },
+            owner: 1000,
+            users: vec!["helpdesk".into()],
+        };
+        // Any Rampart user mapped to the owner's account.
+        assert!(shadow.admits("alice", 1000));
+        assert!(shadow.admits("alice-laptop", 1000));
+        // Another account only by name, in any case.
+        assert!(!shadow.admits("bob", 1001));
+        assert!(shadow.admits("HelpDesk", 1001));
+        // Root is not the owner of a user's display.
+        assert!(!shadow.admits("admin", 0));
     }
 }

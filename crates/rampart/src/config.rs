@@ -120,6 +120,8 @@ pub struct SessionConfig {
     /// Root-owned directory for session files (cookies, logs); every session user must be
     /// able to traverse it, so it never sits in the root-only state directory.
     pub runtime_dir: PathBuf,
+    /// Desktops (and shadowing) for users mapped to root.
+    pub allow_root: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +129,8 @@ pub struct ShadowConfig {
     /// `Some(":0")` shares that display instead of starting per-user sessions.
     pub display: Option<String>,
     pub view_only: bool,
+    /// Rampart users (lowercased) who may watch the display besides its owner's accounts.
+    pub users: Vec<String>,
 }
 
 /// Session sizes accepted (the protocol layer clamps client sizes to the same range).
@@ -168,11 +172,15 @@ impl Default for Config {
                 // The FHS place for runtime files (a tmpfs, cleared at boot); systemd's
                 // RuntimeDirectory=rampart makes the same directory.
                 runtime_dir: PathBuf::from("/run/rampart"),
+                // A desktop is a login; root logs in at the console, not over the network.
+                allow_root: false,
             },
             shadow: ShadowConfig {
                 display: None,
                 // Watching is the common helpdesk case; control must be asked for.
                 view_only: true,
+                // Only the display's owner: another user's screen is theirs to share.
+                users: Vec::new(),
             },
             guard: GuardSettings {
                 // The defaults and their reasons live with the policy
@@ -428,6 +436,7 @@ struct RawSession {
     xorg: Option<Spanned<String>>,
     xvfb: Option<Spanned<String>>,
     runtime_dir: Option<Spanned<String>>,
+    allow_root: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -435,6 +444,7 @@ struct RawSession {
 struct RawShadow {
     display: Option<Spanned<String>>,
     view_only: Option<bool>,
+    users: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -627,9 +637,22 @@ impl RawConfig {
             runtime_dir: typed(doc, "session", "runtime_dir", se.runtime_dir, d.session.runtime_dir, |v| {
                 absolute_path(&v)
             })?,
+            allow_root: se.allow_root.unwrap_or(d.session.allow_root),
         };
 
         let sh = self.shadow;
+        let mut shadow_users: Vec<String> = Vec::new();
+        for name in sh.users.unwrap_or_default() {
+            let span = name.span();
+            let lower = name.into_inner().trim().to_lowercase();
+            if lower.is_empty() {
+                return Err(doc.invalid("shadow", "users", span, "a user name must not be empty"));
+            }
+            if shadow_users.contains(&lower) {
+                return Err(doc.invalid("shadow", "users", span, format!("{lower:?} is listed twice (names are case-insensitive)")));
+            }
+            shadow_users.push(lower);
+        }
         let shadow = ShadowConfig {
             display: typed(doc, "shadow", "display", sh.display, d.shadow.display, |v| {
                 if v.is_empty() {
@@ -639,6 +662,7 @@ impl RawConfig {
                 }
             })?,
             view_only: sh.view_only.unwrap_or(d.shadow.view_only),
+            users: shadow_users,
         };
 
         let guard = self.guard.into_settings(doc, d.guard)?;
@@ -1088,6 +1112,22 @@ mod tests {
         assert_eq!((d.session.default_width, d.session.default_height), (1024, 768));
         assert_eq!(d.shadow.display, None);
         assert!(d.shadow.view_only);
+        assert!(!d.session.allow_root, "root desktops are refused unless asked for");
+        assert!(d.shadow.users.is_empty(), "only the display's owner shadows by default");
+    }
+
+    #[test]
+    fn allow_root_and_shadow_users() {
+        let cfg = parse("[session]\nallow_root = true\n[shadow]\nusers = [\"Alice\", \"bob\"]\n").unwrap();
+        assert!(cfg.session.allow_root);
+        assert_eq!(cfg.shadow.users, ["alice", "bob"]);
+        let msg = err("[shadow]\nusers = [\n  \"alice\",\n  \"ALICE\",\n]\n");
+        assert!(msg.starts_with("/etc/rampart/rampart.toml:4: bad value for \"users\" in [shadow]: "), "{msg}");
+        assert!(msg.contains("twice"), "{msg}");
+        let msg = err("[shadow]\n\nusers = [\"\"]\n");
+        assert!(msg.starts_with("/etc/rampart/rampart.toml:3: bad value for \"users\" in [shadow]: "), "{msg}");
+        let msg = err("[session]\nallow_root = \"yes\"\n");
+        assert!(msg.starts_with("/etc/rampart/rampart.toml:2: bad value for \"allow_root\" in [session]"), "{msg}");
     }
 
     #[test]

@@ -68,6 +68,10 @@ enum Command {
     /// Per-connection worker process, started by `serve`; not for direct use.
     #[command(hide = true)]
     Worker,
+    /// Per-session login process (PAM, utmp, the session's processes), started by
+    /// `serve`; not for direct use.
+    #[command(hide = true)]
+    SessionLeader,
 }
 
 /// Options every command takes, after its name.
@@ -114,6 +118,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Man(args) => man::run(&args),
         Command::Audit(args) => audit::run(args),
         Command::Worker => rampart_protocol::worker_main(),
+        Command::SessionLeader => rampart_desktop::login::leader::main().context("session leader"),
     };
     done.map(|()| ExitCode::SUCCESS)
 }

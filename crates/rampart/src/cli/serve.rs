@@ -46,6 +46,7 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
         Some(display) => DesktopMode::Shadow {
             display,
             view_only: cfg.shadow.view_only,
+            users: cfg.shadow.users.clone(),
         },
         None => DesktopMode::Session(SessionOptions {
             default_command: cfg.session.default_command.clone(),
@@ -77,6 +78,7 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
         host_key: config::host_key_path(cfg, &state_dir_for_key),
         auth: cfg.auth.policy.clone(),
         audit: cfg.audit.clone(),
+        allow_root: cfg.session.allow_root,
     }
 }
 
@@ -113,7 +115,7 @@ mod tests {
         cfg.shadow.display = Some(":5".into());
         let opts = serve_options(&cfg, &args(None, None, None));
         assert_eq!(opts.listen, "127.0.0.1:5000".parse().unwrap());
-        assert!(matches!(opts.desktop, DesktopMode::Shadow { ref display, view_only: true } if display == ":5"));
+        assert!(matches!(opts.desktop, DesktopMode::Shadow { ref display, view_only: true, .. } if display == ":5"));
 
         let opts = serve_options(&cfg, &args(Some("[::1]:4000"), Some(":0"), Some("/tmp/st")));
         assert_eq!(opts.listen, "[::1]:4000".parse().unwrap());

@@ -121,7 +121,9 @@ fn add(
 
     println!("added user {name:?} (sessions run as unix user {:?})", account.name);
     if account.uid == 0 {
-        eprintln!("warning: {name:?} maps to a root account: its sessions will run as root");
+        eprintln!(
+            "warning: {name:?} maps to a root account: the server refuses it a desktop unless [session] allow_root = true"
+        );
     }
     match mfa {
         Some(qr) => {

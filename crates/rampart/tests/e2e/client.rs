@@ -79,6 +79,30 @@ pub fn auth_only_on(x: &Xvfb, port: u16, user: &str, password: &str, sec: &str, 
     }
 }
 
+/// How a full-session attempt that must not get a desktop ended.
+#[derive(Debug)]
+pub struct Refused {
+    /// The client exited (the server hung up) within the limit.
+    pub exited: bool,
+    pub log: String,
+}
+
+/// Starts a full xfreerdp session of `user` (NLA with the password) and waits (<= `limit`)
+/// for the client to exit, without waiting for a window: for logins the server must turn
+/// away after authentication. The client is stopped by PID if it is still running.
+pub fn refused_session(port: u16, user: &str, password: &str, limit: Duration) -> Refused {
+    let x = Xvfb::start(800 + 64, 600 + 64);
+    let mut cmd = xfreerdp(&x);
+    cmd.args(base_args(port, user, password, "nla")).arg("/size:800x600");
+    let log = x.dir().join("xfreerdp.log");
+    let mut proc = Guarded::spawn("xfreerdp", &mut cmd, &log);
+    let exited = proc.wait_for_exit(limit).is_some();
+    Refused {
+        exited,
+        log: proc.log_text(),
+    }
+}
+
 /// A running xfreerdp session window.
 pub struct Session {
     // Field order = drop order: the client goes before its X server.

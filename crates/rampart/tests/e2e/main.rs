@@ -45,6 +45,7 @@ mod sizes;
 mod scan_command;
 mod slowloris;
 mod trail;
+mod unix_login;
 
 use std::sync::{Mutex, MutexGuard};
 

@@ -87,6 +87,8 @@ pub struct Server {
     mark: String,
     pub port: u16,
     proc: Option<Guarded>,
+    /// Added to `rampart serve`'s environment.
+    env: Vec<(String, String)>,
 }
 
 impl Server {
@@ -112,6 +114,7 @@ impl Server {
             mark,
             port: 0,
             proc: None,
+            env: Vec::new(),
         }
     }
 
@@ -130,6 +133,18 @@ impl Server {
     /// Runs `rampart user add --no-mfa` (password on stdin); returns (success, output).
     pub fn try_add_user(&self, name: &str, password: &str) -> (bool, String) {
         self.run_user_add(name, password, &["--no-mfa"])
+    }
+
+    /// Sets `name=value` in the environment `rampart serve` will start with.
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.env.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// `rampart user add --no-mfa` of `name` mapped to the Unix account `unix_user`.
+    pub fn add_user_as(&self, name: &str, password: &str, unix_user: &str) {
+        let args = ["user", "add", name, "--unix-user", unix_user, "--password-stdin", "--no-mfa"];
+        let (ok, out) = self.cli(&args, Some(password));
+        assert!(ok, "`rampart user add {name} --unix-user {unix_user}` failed:\n{out}");
     }
 
     /// Runs `rampart user add` with its default TOTP enrollment; returns what it printed.
@@ -211,7 +226,8 @@ impl Server {
                 .arg(self.state_dir())
                 .arg("--config")
                 .arg(self.config_path())
-                .env("RUST_BACKTRACE", "1");
+                .env("RUST_BACKTRACE", "1")
+                .envs(self.env.iter().map(|(k, v)| (k, v)));
             let mut proc = Guarded::spawn("rampart serve", &mut cmd, &self.log_path());
             let ready = format!("rampart: listening on {host}:{port}");
             let ready_closed = format!("port {host}:{port} closed");
