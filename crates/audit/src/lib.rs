@@ -72,6 +72,10 @@ pub enum EventKind {
     UserLocked,
     /// An administrator unlocked an account.
     UserUnlocked,
+    /// Clipboard use in one connection's session, one event per direction used, written
+    /// when the connection ends: `reason` is `direction=to-client|to-server transfers=N
+    /// bytes=N refused=N` (refused: over the size cap). Never the content.
+    ClipboardTransfer,
 }
 
 impl EventKind {
@@ -103,6 +107,7 @@ impl EventKind {
             Self::MfaRemoved => "mfa_removed",
             Self::UserLocked => "user_locked",
             Self::UserUnlocked => "user_unlocked",
+            Self::ClipboardTransfer => "clipboard_transfer",
         }
     }
 
@@ -157,6 +162,7 @@ pub const ALL_KINDS: &[EventKind] = &[
     EventKind::MfaRemoved,
     EventKind::UserLocked,
     EventKind::UserUnlocked,
+    EventKind::ClipboardTransfer,
 ];
 
 /// Whether the thing the event describes went the way its subject wanted.
