@@ -4,9 +4,11 @@
 //! sessions; `worker` runs unprivileged, one process per connection, and is the only code
 //! that parses the peer's bytes; `ipc` is the narrow channel between them; `budget` bounds
 //! what a peer may send before authenticating; `display` adapts the X11 desktop to
-//! IronRDP's traits; `tls` owns the certificate and rustls configuration.
+//! IronRDP's traits; `clipboard` carries text between the client and the session under the
+//! granted policy; `tls` owns the certificate and rustls configuration.
 
 mod budget;
+pub mod clipboard;
 mod display;
 pub mod ipc;
 mod options;
@@ -18,6 +20,7 @@ mod worker;
 pub use options::{
     AccessOptions, AuthOptions, DesktopMode, GuardOptions, Limits, MfaMode, ServeOptions, SessionOptions,
 };
+pub use clipboard::{ClipboardOptions, ClipboardPolicy};
 pub use rampart_desktop::XServer;
 pub use supervisor::serve;
 pub use worker::worker_main;

@@ -24,6 +24,8 @@ pub struct ServeOptions {
     /// The host key that seals credential material in the store (created if missing).
     pub host_key: PathBuf,
     pub auth: AuthOptions,
+    /// Which way text may cross the clipboard (per server and per user), and the size cap.
+    pub clipboard: crate::clipboard::ClipboardOptions,
 }
 
 /// Whether the second factor is required after NLA.
