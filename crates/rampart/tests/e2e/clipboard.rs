@@ -1,8 +1,9 @@
 //! The clipboard, for real: `xclip` copies and pastes on the client's X display (where
 //! xfreerdp runs with `+clipboard`) and inside the session (as root, with the session's
 //! DISPLAY and XAUTHORITY). Text both ways with non-ASCII characters, the size cap, the
-//! per-user policies that block one direction or both, and the audit record (counts and
-//! sizes, never the content).
+//! per-user policies that block one direction or both, the audit record (counts and
+//! sizes, never the content), and no clipboard before the second factor (what the client
+//! copied at the prompt reaches the session only once the code passed).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -265,5 +266,51 @@ fn clipboard_policies_block_their_directions() {
     for (user, direction) in [("carol", "to-server"), ("dave", "to-client"), ("bob", "to-client"), ("bob", "to-server")] {
         assert_eq!(transfer_record(&events, user, direction), None, "{user} {direction}: {}", crate::audit::describe(&events));
     }
+    server.stop_and_check();
+}
+
+#[test]
+fn clipboard_starts_only_after_the_second_factor() {
+    let _turn = exclusive();
+    clipboard_tools();
+    let shared = shared_tempdir();
+    let sessions = shared.path().join("sessions");
+    let mut server = Server::new(&Config {
+        default_command: format!(
+            "printf '%s %s\\n' \"$DISPLAY\" \"$XAUTHORITY\" >> '{}'; exec sleep 600",
+            sessions.display()
+        ),
+        mfa_required: true,
+        ..Config::default()
+    });
+    let enrollment = server.add_user_with_mfa("alice", PASSWORD);
+    server.start();
+
+    // At the prompt there is no session, and the client's copy goes nowhere yet.
+    let (client, _) = crate::mfa::open_at_prompt_as(&server, "alice", SIZE, &["+clipboard"], "prompt with clipboard");
+    let mut sides = Sides {
+        client,
+        display: String::new(),
+        xauthority: String::new(),
+        owners: Vec::new(),
+        scratch: tempfile::tempdir().expect("tempdir"),
+    };
+    sides.copy(true, TO_SERVER_TEXT);
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(!sessions.exists(), "a session started before the second factor");
+
+    // After the code, the session gets what the client had copied at the prompt.
+    crate::mfa::submit_as(&sides.client, &server, "alice", &enrollment.oathtool_code());
+    let line = poll(Duration::from_secs(30), Duration::from_millis(100), || {
+        std::fs::read_to_string(&sessions).ok().and_then(|t| t.lines().next().map(str::to_owned))
+    })
+    .unwrap_or_else(|| panic!("no session after the code; server output:\n{}", server.log_tail()));
+    let (display, xauthority) = line.split_once(' ').expect("DISPLAY XAUTHORITY");
+    sides.display = display.to_owned();
+    sides.xauthority = xauthority.to_owned();
+    sides.expect_arrives(&server, false, TO_SERVER_TEXT);
+    sides.copy(false, TO_CLIENT_TEXT);
+    sides.expect_arrives(&server, true, TO_CLIENT_TEXT);
+    drop(sides);
     server.stop_and_check();
 }
