@@ -233,6 +233,18 @@ impl Clipboard {
         self.owned
     }
 
+    /// Whether a session application holds the CLIPBOARD selection.
+    pub fn session_owned(&self) -> Result<bool, DesktopError> {
+        let owner = self
+            .conn
+            .get_selection_owner(self.atoms.clipboard)
+            .map_err(x11)?
+            .reply()
+            .map_err(x11)?
+            .owner;
+        Ok(owner != NONE && owner != self.window)
+    }
+
     /// Takes the CLIPBOARD selection for text that will be fetched when someone asks for it.
     /// Any earlier offer (and requests waiting on it) is dropped.
     pub fn offer(&mut self) -> Result<(), DesktopError> {
@@ -483,6 +495,7 @@ impl Clipboard {
             )
             .map_err(x11)?;
         self.conn.flush().map_err(x11)?;
+        tracing::debug!(target_atom = target, "asking the clipboard owner for text");
         let Some(notify) = self.wait_for(deadline, |this, event| match event {
             Event::SelectionNotify(n)
                 if n.requestor == this.window && n.selection == this.atoms.clipboard =>
@@ -494,6 +507,7 @@ impl Clipboard {
         else {
             return Ok(SessionText::Empty);
         };
+        tracing::debug!(delivered = notify.property != NONE, "clipboard owner answered");
         if notify.property == NONE {
             return Ok(SessionText::Empty);
         }

@@ -15,7 +15,7 @@
 //! supervisor granted the session; before that (at the two-step prompt) data requests are
 //! refused and only the fact that the client offers text is remembered.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -48,12 +48,16 @@ const BRIDGE_POLL: Duration = Duration::from_millis(25);
 /// What the client did, for the bridge.
 #[derive(Debug)]
 enum FromClient {
-    /// The client's clipboard changed: it has text (CF_UNICODETEXT) or not.
-    Copied { text: bool },
+    /// The client's clipboard changed: it has text (CF_UNICODETEXT) or not. `initial`: the
+    /// list the client sends when the channel starts (what it held when it connected), not
+    /// a copy made during the connection.
+    Copied { text: bool, initial: bool },
     /// The client pastes: it wants the session's text.
     Wants,
     /// The client's answer to our request for its text (`None`: it refused).
     Data(Option<Vec<u8>>),
+    /// The client's answer was too large to be text under the cap; it was not copied.
+    TooLarge,
 }
 
 /// Shared by the backend factory, each backend and the desktop link.
@@ -63,8 +67,15 @@ pub(crate) struct ClipboardLink {
     events: Mutex<Option<UnboundedSender<ServerEvent>>>,
     /// The bridge, once the session is granted.
     bridge: Mutex<Option<SyncSender<FromClient>>>,
-    /// Whether the client's latest Format List offered text (kept from before the grant).
+    /// Whether the client's latest Format List offered text (kept from before the grant),
+    /// and whether that list was the initial one.
     client_has_text: AtomicBool,
+    client_list_initial: AtomicBool,
+    /// The client finished the channel's initialization (its first Format List arrived):
+    /// only then is it told what the session holds.
+    ready: AtomicBool,
+    /// The granted size cap (0 before the grant), for sizing the client's answers up front.
+    max_bytes: AtomicUsize,
 }
 
 impl ClipboardLink {
@@ -88,7 +99,10 @@ impl ClipboardLink {
                 debug!("clipboard bridge busy; client message refused");
                 false
             }
-            Some(Err(TrySendError::Disconnected(_))) | None => false,
+            Some(Err(TrySendError::Disconnected(_))) | None => {
+                debug!("no clipboard bridge (no session yet, or clipboard off)");
+                false
+            }
         }
     }
 
@@ -106,6 +120,7 @@ impl ClipboardLink {
             return;
         }
         let max_bytes = usize::try_from(grant.max_bytes).unwrap_or(usize::MAX);
+        self.max_bytes.store(max_bytes, Ordering::SeqCst);
         let clipboard = match Clipboard::connect(target, max_bytes) {
             Ok(clipboard) => clipboard,
             Err(err) => {
@@ -121,6 +136,7 @@ impl ClipboardLink {
             max_bytes,
             reports,
             asked_client: None,
+            announce: None,
         };
         match std::thread::Builder::new().name("clipboard".into()).spawn(move || bridge.run(&rx)) {
             Ok(_) => {
@@ -147,6 +163,7 @@ impl CliprdrBackendFactory for ClipboardFactory {
     fn build_cliprdr_backend(&self) -> Box<dyn CliprdrBackend> {
         Box::new(ClipboardBackend {
             link: Arc::clone(&self.link),
+            initial_list: false,
         })
     }
 }
@@ -165,6 +182,8 @@ impl CliprdrServerFactory for ClipboardFactory {}
 #[derive(Debug)]
 struct ClipboardBackend {
     link: Arc<ClipboardLink>,
+    /// The next Format List is the one that completes the channel's initialization.
+    initial_list: bool,
 }
 
 ironrdp_core::impl_as_any!(ClipboardBackend);
@@ -182,6 +201,9 @@ impl CliprdrBackend for ClipboardBackend {
 
     fn on_ready(&mut self) {
         debug!("clipboard channel ready");
+        self.link.ready.store(true, Ordering::SeqCst);
+        // IronRDP calls this on the client's first Format List, just before handing it over.
+        self.initial_list = true;
     }
 
     fn on_request_format_list(&mut self) {}
@@ -190,19 +212,32 @@ impl CliprdrBackend for ClipboardBackend {
 
     fn on_remote_copy(&mut self, available_formats: &[ClipboardFormat]) {
         let text = available_formats.iter().any(|f| f.id() == ClipboardFormatId::CF_UNICODETEXT);
+        let initial = std::mem::take(&mut self.initial_list);
         self.link.client_has_text.store(text, Ordering::SeqCst);
-        self.link.to_bridge(FromClient::Copied { text });
+        self.link.client_list_initial.store(initial, Ordering::SeqCst);
+        self.link.to_bridge(FromClient::Copied { text, initial });
     }
 
     fn on_format_data_request(&mut self, request: FormatDataRequest) {
+        debug!(format = request.format.value(), "client asks for clipboard data");
         if request.format != ClipboardFormatId::CF_UNICODETEXT || !self.link.to_bridge(FromClient::Wants) {
             self.link.refuse_client_request();
         }
     }
 
     fn on_format_data_response(&mut self, response: FormatDataResponse<'_>) {
-        let data = (!response.is_error()).then(|| response.data().to_vec());
-        self.link.to_bridge(FromClient::Data(data));
+        // CF_UNICODETEXT takes at most 4 bytes per byte of UTF-8 text (a LF becomes CRLF in
+        // UTF-16), plus the NUL: anything larger is over the cap whatever it says, and is
+        // not copied at all.
+        let limit = self.link.max_bytes.load(Ordering::SeqCst).saturating_mul(4).saturating_add(2);
+        let message = if response.is_error() {
+            FromClient::Data(None)
+        } else if response.data().len() > limit {
+            FromClient::TooLarge
+        } else {
+            FromClient::Data(Some(response.data().to_vec()))
+        };
+        self.link.to_bridge(message);
     }
 
     fn on_file_contents_request(&mut self, request: FileContentsRequest) {
@@ -229,6 +264,9 @@ struct Bridge {
     reports: SharedChannel,
     /// When we asked the client for its text (a session application is waiting).
     asked_client: Option<Instant>,
+    /// What to tell the client about the session's clipboard once its channel is ready
+    /// (`true`: it holds text; `false`: it is empty).
+    announce: Option<bool>,
 }
 
 impl Bridge {
@@ -245,8 +283,9 @@ impl Bridge {
 
     fn serve(&mut self, rx: &Receiver<FromClient>) -> Result<(), rampart_desktop::DesktopError> {
         // The client may have copied before the session existed (e.g. at the prompt).
-        if self.allows(Direction::ToServer) && self.link.client_has_text.load(Ordering::SeqCst) {
-            self.clipboard.offer()?;
+        let initial = self.link.client_list_initial.load(Ordering::SeqCst);
+        if self.link.client_has_text.load(Ordering::SeqCst) {
+            self.client_copied(initial)?;
         }
         loop {
             loop {
@@ -256,21 +295,22 @@ impl Bridge {
                     Err(std::sync::mpsc::TryRecvError::Disconnected) => return Ok(()),
                 }
             }
+            if self.announce.is_some() && self.link.ready.load(Ordering::SeqCst) {
+                // Delayed rendering: the text itself is read only when the client pastes.
+                let formats = match self.announce.take() {
+                    Some(true) => vec![ClipboardFormat::new(ClipboardFormatId::CF_UNICODETEXT)],
+                    _ => Vec::new(),
+                };
+                self.link.send_event(ClipboardMessage::SendInitiateCopy(formats));
+            }
             if self.asked_client.is_some_and(|at| at.elapsed() > CLIENT_ANSWER_TIMEOUT) {
                 debug!("the client did not send its clipboard text in time");
                 self.asked_client = None;
                 self.clipboard.provide(None)?;
             }
             match self.clipboard.next_event(BRIDGE_POLL)? {
-                Some(ClipboardEvent::SessionCopied) if self.allows(Direction::ToClient) => {
-                    // Delayed rendering: the text is read only when the client pastes.
-                    self.link.send_event(ClipboardMessage::SendInitiateCopy(vec![ClipboardFormat::new(
-                        ClipboardFormatId::CF_UNICODETEXT,
-                    )]));
-                }
-                Some(ClipboardEvent::SessionCleared) if self.allows(Direction::ToClient) => {
-                    self.link.send_event(ClipboardMessage::SendInitiateCopy(Vec::new()));
-                }
+                Some(ClipboardEvent::SessionCopied) if self.allows(Direction::ToClient) => self.announce = Some(true),
+                Some(ClipboardEvent::SessionCleared) if self.allows(Direction::ToClient) => self.announce = Some(false),
                 Some(ClipboardEvent::TextWanted) if self.asked_client.is_none() => {
                     self.link
                         .send_event(ClipboardMessage::SendInitiatePaste(ClipboardFormatId::CF_UNICODETEXT));
@@ -283,10 +323,9 @@ impl Bridge {
 
     fn on_client(&mut self, message: FromClient) -> Result<(), rampart_desktop::DesktopError> {
         match message {
-            FromClient::Copied { text } => {
-                if text && self.allows(Direction::ToServer) {
-                    self.asked_client = None;
-                    self.clipboard.offer()?;
+            FromClient::Copied { text, initial } => {
+                if text {
+                    self.client_copied(initial)?;
                 } else if self.clipboard.offering() {
                     // The client's clipboard no longer holds text: forget the old text, so
                     // a paste in the session asks again (and is refused) rather than
@@ -295,7 +334,16 @@ impl Bridge {
                     self.clipboard.provide(None)?;
                 }
             }
-            FromClient::Wants => self.send_session_text()?,
+            FromClient::Wants => {
+                debug!("client pastes");
+                self.send_session_text()?;
+            }
+            FromClient::TooLarge => {
+                if self.asked_client.take().is_some() {
+                    self.report(Direction::ToServer, self.max_bytes.saturating_add(1), TransferOutcome::OverCap);
+                    self.clipboard.provide(None)?;
+                }
+            }
             FromClient::Data(data) => {
                 if self.asked_client.take().is_none() {
                     debug!("clipboard data the bridge did not ask for; dropped");
@@ -318,6 +366,21 @@ impl Bridge {
         Ok(())
     }
 
+    /// The client has text: offer it in the session, except that what the client held when
+    /// it connected does not replace what a session application copied (a client coming
+    /// back to its session finds the session's clipboard as it left it).
+    fn client_copied(&mut self, initial: bool) -> Result<(), rampart_desktop::DesktopError> {
+        if !self.allows(Direction::ToServer) {
+            return Ok(());
+        }
+        if initial && self.clipboard.session_owned()? {
+            debug!("the session's clipboard is kept over the client's at connect");
+            return Ok(());
+        }
+        self.asked_client = None;
+        self.clipboard.offer()
+    }
+
     /// The client pastes: read the session's text now and answer.
     fn send_session_text(&mut self) -> Result<(), rampart_desktop::DesktopError> {
         if !self.allows(Direction::ToClient) || self.clipboard.offering() {
@@ -325,7 +388,13 @@ impl Bridge {
             self.link.refuse_client_request();
             return Ok(());
         }
-        match self.clipboard.read_text(SESSION_ANSWER_TIMEOUT)? {
+        let found = self.clipboard.read_text(SESSION_ANSWER_TIMEOUT)?;
+        debug!(found = match &found {
+            SessionText::Text(_) => "text",
+            SessionText::Empty => "nothing",
+            SessionText::TooLarge => "too large",
+        }, "client pastes the session's clipboard");
+        match found {
             SessionText::Text(text) if text.len() <= self.max_bytes => {
                 self.report(Direction::ToClient, text.len(), TransferOutcome::Delivered);
                 self.link.send_event(ClipboardMessage::SendFormatData(OwnedFormatDataResponse::new_data(

@@ -196,6 +196,7 @@ fn clipboard_both_ways_with_a_size_cap() {
     assert!(started.reason.contains("clipboard both"), "the grant is on record: {:?}", started.reason);
 
     // The audit trail, written when the connection ends: counts and sizes, not the text.
+    let (display, xauthority) = (sides.display.clone(), sides.xauthority.clone());
     drop(sides);
     server.expect_event("clipboard_transfer for alice", |e| e.is("clipboard_transfer") && e.user == "alice");
     let events = server.events();
@@ -214,6 +215,24 @@ fn clipboard_both_ways_with_a_size_cap() {
             assert!(!e.reason.contains(secret), "clipboard content in the audit trail: {:?}", e.reason);
         }
     }
+
+    // Copied in the session while no client was connected: a client that comes back is
+    // told once its clipboard channel is up, and can paste it.
+    let client = Session::start_with(server.port, "alice", PASSWORD, SIZE, &["+clipboard"], Duration::from_secs(30));
+    let mut sides = Sides {
+        client,
+        display,
+        xauthority,
+        owners: Vec::new(),
+        scratch: tempfile::tempdir().expect("tempdir"),
+    };
+    sides.copy(false, TO_CLIENT_TEXT);
+    std::thread::sleep(Duration::from_millis(500));
+    drop(sides.client);
+    let client = Session::start_with(server.port, "alice", PASSWORD, SIZE, &["+clipboard"], Duration::from_secs(30));
+    let sides = Sides { client, ..sides };
+    sides.expect_arrives(&server, true, TO_CLIENT_TEXT);
+    drop(sides);
     server.stop_and_check();
 }
 
