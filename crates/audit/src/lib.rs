@@ -83,6 +83,10 @@ pub enum EventKind {
     /// Retention removed the oldest events; `reason` names how many and the checkpoint
     /// (sequence number and hash of the last one removed) the chain now starts from.
     AuditPruned,
+    /// Clipboard use in one connection's session, one event per direction used, written
+    /// when the connection ends: `reason` is `direction=to-client|to-server transfers=N
+    /// bytes=N refused=N` (refused: over the size cap). Never the content.
+    ClipboardTransfer,
 }
 
 impl EventKind {
@@ -116,6 +120,7 @@ impl EventKind {
             Self::UserLocked => "user_locked",
             Self::UserUnlocked => "user_unlocked",
             Self::AuditPruned => "audit_pruned",
+            Self::ClipboardTransfer => "clipboard_transfer",
         }
     }
 
@@ -176,6 +181,7 @@ pub const ALL_KINDS: &[EventKind] = &[
     EventKind::UserLocked,
     EventKind::UserUnlocked,
     EventKind::AuditPruned,
+    EventKind::ClipboardTransfer,
 ];
 
 /// Friendly names for groups of kinds, for searching (`rampart audit search --kind`).

@@ -1,6 +1,6 @@
 //! X11 desktops for Rampart: Xvfb sessions started as the mapped Unix user,
 //! screen capture with MIT-SHM and XDamage, cursor shapes from XFixes, and input
-//! injection with XTest.
+//! injection with XTest, and the CLIPBOARD selection for text.
 //!
 //! This crate knows nothing about RDP wire formats: it speaks in scancodes, pixels
 //! and rectangles, and an adapter elsewhere converts. Pure decisions (the keymap,
@@ -16,6 +16,7 @@
 //! `login::signals` call libpam and glibc.
 
 pub mod capture;
+pub mod clipboard;
 pub mod connection;
 pub mod input;
 pub mod login;
@@ -33,6 +34,7 @@ pub mod xserver;
 use std::fmt;
 
 pub use capture::{Capture, CaptureEvent, CaptureOptions, CursorImage, Frame};
+pub use clipboard::{Clipboard, ClipboardEvent, SessionText};
 pub use input::{Input, MouseButton};
 pub use keymap::scancode_to_evdev;
 pub use region::Rect;

@@ -1013,3 +1013,252 @@ fn sessions_resize_with_randr() {
     drop(cap);
     manager.shutdown_all();
 }
+
+// --- The CLIPBOARD selection, against the real xclip ---
+
+impl TestDisplay {
+    /// `xclip -selection clipboard ARGS` on this display (with its cookie).
+    fn xclip(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("xclip");
+        cmd.args(["-selection", "clipboard"])
+            .args(args)
+            .env("DISPLAY", format!(":{}", self.display))
+            .env("XAUTHORITY", self._dir.path().join("auth"));
+        cmd
+    }
+}
+
+fn require_xclip() {
+    let found = Command::new("xclip")
+        .arg("-version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    assert!(found, "xclip is missing: apt-get install xclip");
+}
+
+/// Runs `cmd` (stdout captured) while `clip` answers X events, bounded by `WAIT`; returns
+/// what it printed. `on_wanted` provides the text when the session asks for it.
+fn run_while_serving(
+    clip: &mut rampart_desktop::Clipboard,
+    cmd: &mut Command,
+    mut on_wanted: impl FnMut(&mut rampart_desktop::Clipboard),
+) -> (bool, Vec<u8>, usize) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let deadline = Instant::now() + WAIT;
+    let mut wanted = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        if let Some(rampart_desktop::ClipboardEvent::TextWanted) =
+            clip.next_event(Duration::from_millis(20)).unwrap()
+        {
+            wanted += 1;
+            on_wanted(clip);
+        }
+    };
+    let out = reader.join().unwrap();
+    (status.is_some_and(|s| s.success()), out, wanted)
+}
+
+const CLIP_TEXT: &str = "Grüße — 日本語 ✓\nline two";
+
+#[test]
+fn clipboard_offers_text_to_session_apps() {
+    require_xclip();
+    let display = TestDisplay::start(320, 240);
+    let mut clip = rampart_desktop::Clipboard::connect(&display.target(), 1 << 20).unwrap();
+    assert_eq!(
+        clip.next_event(Duration::from_millis(200)).unwrap(),
+        None,
+        "an empty clipboard reports nothing"
+    );
+    clip.offer().unwrap();
+    assert!(clip.offering());
+
+    // TARGETS is answered before the text is known.
+    let (ok, out, wanted) = run_while_serving(
+        &mut clip,
+        &mut display.xclip(&["-o", "-t", "TARGETS"]),
+        |_| {},
+    );
+    let targets = String::from_utf8_lossy(&out);
+    assert!(
+        ok && wanted == 0,
+        "xclip -t TARGETS failed or asked for text: {targets}"
+    );
+    for t in ["UTF8_STRING", "STRING", "text/plain;charset=utf-8"] {
+        assert!(
+            targets.lines().any(|l| l == t),
+            "{t} missing from TARGETS: {targets}"
+        );
+    }
+
+    // The first paste asks for the text (delayed rendering); it arrives intact.
+    let (ok, out, wanted) = run_while_serving(
+        &mut clip,
+        &mut display.xclip(&["-o", "-t", "UTF8_STRING"]),
+        |c| c.provide(Some(CLIP_TEXT.to_owned())).unwrap(),
+    );
+    assert!(ok, "xclip -o failed");
+    assert_eq!(wanted, 1);
+    assert_eq!(String::from_utf8(out).unwrap(), CLIP_TEXT);
+
+    // Later pastes of the same offer are answered at once, in Latin-1 for STRING.
+    let (ok, out, wanted) = run_while_serving(
+        &mut clip,
+        &mut display.xclip(&["-o", "-t", "STRING"]),
+        |_| {},
+    );
+    assert!(ok && wanted == 0);
+    assert_eq!(out, rampart_desktop::clipboard::to_latin1(CLIP_TEXT));
+
+    // A new offer forgets the old text; when it cannot be had, the paste is refused, not hung.
+    clip.offer().unwrap();
+    let (ok, out, wanted) = run_while_serving(
+        &mut clip,
+        &mut display.xclip(&["-o", "-t", "UTF8_STRING"]),
+        |c| c.provide(None).unwrap(),
+    );
+    // xclip asks again for STRING after UTF8_STRING is refused: each ask is refused.
+    assert!(wanted >= 1);
+    assert!(
+        !ok && out.is_empty(),
+        "a refused paste must fail in xclip, got {out:?}"
+    );
+
+    // A session app that copies takes the selection from us, and we hear of it.
+    let mut copier = display
+        .xclip(&["-i", "-quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = copier.stdin.take().unwrap();
+        stdin.write_all(b"from the session").unwrap();
+    }
+    let deadline = Instant::now() + WAIT;
+    let mut seen = None;
+    while seen.is_none() && Instant::now() < deadline {
+        seen = clip.next_event(Duration::from_millis(100)).unwrap();
+    }
+    let _ = copier.kill();
+    let _ = copier.wait();
+    assert_eq!(seen, Some(rampart_desktop::ClipboardEvent::SessionCopied));
+    assert!(!clip.offering());
+}
+
+/// Starts `xclip -i -quiet` with `text` as what a session application copied.
+fn session_copies(display: &TestDisplay, text: &[u8]) -> Child {
+    use std::io::Write;
+    let mut child = display
+        .xclip(&["-i", "-quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(text).unwrap();
+    drop(stdin);
+    child
+}
+
+fn wait_copied(clip: &mut rampart_desktop::Clipboard) {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        if clip.next_event(Duration::from_millis(100)).unwrap()
+            == Some(rampart_desktop::ClipboardEvent::SessionCopied)
+        {
+            return;
+        }
+    }
+    panic!("no SessionCopied within {WAIT:?}");
+}
+
+#[test]
+fn clipboard_reads_what_session_apps_copy_within_the_cap() {
+    use rampart_desktop::SessionText;
+    require_xclip();
+    let display = TestDisplay::start(320, 240);
+    let mut clip = rampart_desktop::Clipboard::connect(&display.target(), 64 * 1024).unwrap();
+
+    let mut copier = session_copies(&display, CLIP_TEXT.as_bytes());
+    wait_copied(&mut clip);
+    assert_eq!(
+        clip.read_text(WAIT).unwrap(),
+        SessionText::Text(CLIP_TEXT.to_owned())
+    );
+    let _ = copier.kill();
+    let _ = copier.wait();
+    // Its owner gone, the clipboard is empty.
+    let deadline = Instant::now() + WAIT;
+    let mut seen = None;
+    while seen != Some(rampart_desktop::ClipboardEvent::SessionCleared) && Instant::now() < deadline
+    {
+        seen = clip.next_event(Duration::from_millis(100)).unwrap();
+    }
+    assert_eq!(seen, Some(rampart_desktop::ClipboardEvent::SessionCleared));
+    assert_eq!(
+        clip.read_text(Duration::from_secs(2)).unwrap(),
+        SessionText::Empty
+    );
+
+    // Over the cap in one property: refused, nothing kept.
+    let big = "x".repeat(100 * 1024);
+    let mut copier = session_copies(&display, big.as_bytes());
+    wait_copied(&mut clip);
+    assert_eq!(clip.read_text(WAIT).unwrap(), SessionText::TooLarge);
+    let _ = copier.kill();
+    let _ = copier.wait();
+}
+
+#[test]
+fn clipboard_reads_incremental_transfers_up_to_the_cap() {
+    use rampart_desktop::SessionText;
+    require_xclip();
+    let display = TestDisplay::start(320, 240);
+    // xclip sends anything over about a quarter of the maximum request size with INCR.
+    let big: String = "ünïcödé 0123456789\n".repeat(100_000);
+    assert!(big.len() > 2_000_000);
+
+    let mut clip = rampart_desktop::Clipboard::connect(&display.target(), 4 << 20).unwrap();
+    let mut copier = session_copies(&display, big.as_bytes());
+    wait_copied(&mut clip);
+    match clip.read_text(WAIT).unwrap() {
+        SessionText::Text(text) => assert!(
+            text == big,
+            "INCR text differs: {} bytes of {}",
+            text.len(),
+            big.len()
+        ),
+        other => panic!("INCR read: {other:?}"),
+    }
+    drop(clip);
+
+    let mut clip = rampart_desktop::Clipboard::connect(&display.target(), 1 << 20).unwrap();
+    wait_copied(&mut clip);
+    assert_eq!(clip.read_text(WAIT).unwrap(), SessionText::TooLarge);
+    let _ = copier.kill();
+    let _ = copier.wait();
+}

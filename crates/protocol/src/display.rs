@@ -22,6 +22,7 @@ use rampart_desktop::{Capture, CaptureEvent, Frame, Input, MouseButton, X11Targe
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
+use crate::clipboard::channel::ClipboardLink;
 use crate::ipc::{SecondFactorPlan, ToSupervisor, ToWorker, TypedCode, WorkerInit};
 use crate::prompt::{render, CodeEntry, EntryEvent, PromptFrame, PromptView, NOT_ENROLLED};
 use crate::worker::{AuthenticatedUser, SharedChannel};
@@ -33,6 +34,8 @@ const FRAME_QUEUE: usize = 4;
 /// The connection's view of its desktop, shared by the display and input adapters.
 pub(crate) struct DesktopLink {
     channel: SharedChannel,
+    /// Started with the policy of the grant, once the supervisor grants the session.
+    clipboard: Arc<ClipboardLink>,
     state: Mutex<LinkState>,
     /// While the two-step prompt is up, keyboard events go here instead of the desktop.
     prompt_keys: Mutex<Option<std::sync::mpsc::Sender<KeyboardEvent>>>,
@@ -72,9 +75,10 @@ struct ViewRequests {
 }
 
 impl DesktopLink {
-    pub(crate) fn new(channel: SharedChannel, init: &WorkerInit) -> Self {
+    pub(crate) fn new(channel: SharedChannel, init: &WorkerInit, clipboard: Arc<ClipboardLink>) -> Self {
         Self {
             channel,
+            clipboard,
             prompt_keys: Mutex::new(None),
             close_reason: Mutex::new(None),
             prompt_passed: std::sync::atomic::AtomicBool::new(false),
@@ -141,7 +145,7 @@ impl DesktopLink {
                 height: wanted.height,
             })
             .context("asking the supervisor for a session")?;
-        let (grant, view_only) = match reply {
+        let (grant, view_only, clipboard) = match reply {
             ToWorker::Session(grant) => {
                 let cookie = grant
                     .cookie_hex
@@ -159,6 +163,7 @@ impl DesktopLink {
                         resizable: grant.resizable,
                     },
                     grant.view_only,
+                    grant.clipboard,
                 )
             }
             ToWorker::SessionRefused { reason } => bail!("session refused: {reason}"),
@@ -173,6 +178,8 @@ impl DesktopLink {
                 Err(err) => warn!(%err, "input unavailable; session is view-only"),
             }
         }
+        // Only now, after every factor and the grant: the clipboard reaches the session.
+        self.clipboard.start(&grant.target, clipboard, Arc::clone(&self.channel));
         Ok(grant)
     }
 

@@ -12,6 +12,8 @@ use std::os::unix::net::UnixStream;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clipboard::{ClipboardGrant, Direction, TransferOutcome};
+
 /// Longest line either side accepts (the Init message carries a PEM certificate and key).
 pub const MAX_LINE: usize = 64 * 1024;
 
@@ -58,6 +60,10 @@ pub struct WorkerInit {
     pub default_height: u16,
     /// (uid, gid) the worker drops to before it reads a byte from the peer.
     pub run_as: Option<(u32, u32)>,
+    /// Offer the clipboard channel at all (some user may use it); which way text may move
+    /// comes with the session grant.
+    #[serde(default)]
+    pub clipboard: bool,
 }
 
 impl std::fmt::Debug for WorkerInit {
@@ -90,6 +96,9 @@ pub struct SessionGrant {
     /// The display is the user's own session: the worker may resize it to the client.
     #[serde(default)]
     pub resizable: bool,
+    /// Which way text may cross the clipboard, and how much at once (missing: off).
+    #[serde(default)]
+    pub clipboard: ClipboardGrant,
 }
 
 impl std::fmt::Debug for SessionGrant {
@@ -100,6 +109,7 @@ impl std::fmt::Debug for SessionGrant {
             .field("height", &self.height)
             .field("resumed", &self.resumed)
             .field("view_only", &self.view_only)
+            .field("clipboard", &self.clipboard)
             .finish_non_exhaustive()
     }
 }
@@ -164,6 +174,13 @@ pub enum ToSupervisor {
     /// A new connection to the granted display, passed as a descriptor: the worker is
     /// confined and cannot reach the display's socket itself.
     OpenDisplay,
+    /// One clipboard transfer was attempted in the granted session: which way, how large
+    /// (bytes of text), and whether it went through. Never the content.
+    ClipboardTransfer {
+        direction: Direction,
+        bytes: u64,
+        outcome: TransferOutcome,
+    },
     /// The connection is over; `reason` is short and lowercase.
     Closed { reason: String, fault: CloseFault },
 }

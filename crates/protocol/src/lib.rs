@@ -4,10 +4,12 @@
 //! sessions; `worker` runs unprivileged, one process per connection, and is the only code
 //! that parses the peer's bytes; `ipc` is the narrow channel between them; `budget` bounds
 //! what a peer may send before authenticating; `display` adapts the X11 desktop to
-//! IronRDP's traits; `tls` owns the certificate and rustls configuration; `systemd_notify`
+//! IronRDP's traits; `clipboard` carries text between the client and the session under the
+//! granted policy; `tls` owns the certificate and rustls configuration; `systemd_notify`
 //! tells systemd when the server is ready and when it stops.
 
 mod budget;
+pub mod clipboard;
 mod display;
 mod forward;
 pub mod ipc;
@@ -21,6 +23,7 @@ mod worker;
 pub use options::{
     AccessOptions, AuditForward, AuditOptions, AuthOptions, DesktopMode, ForwardFormat, GuardOptions, Limits, MfaMode, ServeOptions, SessionOptions,
 };
+pub use clipboard::{ClipboardOptions, ClipboardPolicy};
 pub use rampart_desktop::XServer;
 pub use supervisor::serve;
 pub use worker::worker_main;

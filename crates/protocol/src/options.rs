@@ -28,6 +28,8 @@ pub struct ServeOptions {
     pub audit: AuditOptions,
     /// Desktops for accounts mapped to root (uid 0); refused unless set (`[session] allow_root`).
     pub allow_root: bool,
+    /// Which way text may cross the clipboard (per server and per user), and the size cap.
+    pub clipboard: crate::clipboard::ClipboardOptions,
 }
 
 /// Retention and forwarding of the audit trail (`[audit]`).

@@ -26,6 +26,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{error, info, warn};
 
+use crate::clipboard::{ClipboardGrant, ClipboardTally};
 use crate::ipc::{
     self, AttemptOutcome, CloseFault, CodeVerdict, SecondFactorPlan, SessionGrant, ShadowTarget, ToSupervisor,
     ToWorker, TypedCode, WorkerInit,
@@ -577,6 +578,8 @@ impl Supervisor {
                         had_session: false,
                         granted_display: None,
                         display_opens: 0,
+                        clipboard: ClipboardGrant::default(),
+                        clipboard_use: ClipboardTally::default(),
                     };
                     conn.drive(child, channel).await;
                     if let Ok(mut live) = self.live.lock() {
@@ -708,6 +711,7 @@ impl Supervisor {
             default_width,
             default_height,
             run_as: self.run_as,
+            clipboard: self.opts.clipboard.ever_on(),
         };
         // The init line fits the socket buffer; write it synchronously before the task starts.
         let line = ipc::encode(&ToWorker::Init(init))?;
@@ -748,6 +752,9 @@ struct Connection {
     granted_display: Option<String>,
     /// Connections to it handed to the worker so far.
     display_opens: u8,
+    /// The clipboard the session was granted, and what the worker reported moving.
+    clipboard: ClipboardGrant,
+    clipboard_use: ClipboardTally,
 }
 
 /// Where a connection stands with its second factor.
@@ -862,6 +869,12 @@ impl Connection {
             };
             let _ = child.start_kill();
             let ev = self.event(EventKind::ConnectionClosed, Outcome::Failure).with_reason(reason);
+            let _ = self.sup.audit(ev).await;
+        }
+        // Clipboard use, once per connection: counts and sizes, never the content.
+        for reason in self.clipboard_use.audit_reasons() {
+            let ev = self.event(EventKind::ClipboardTransfer, Outcome::Info).with_reason(reason);
+            // The connection is over either way; a failed write is logged by `audit`.
             let _ = self.sup.audit(ev).await;
         }
         if self.had_session {
@@ -1030,6 +1043,27 @@ impl Connection {
                 self.reply(write, &reply).await
             }
             ToSupervisor::OpenDisplay => self.open_display(write).await,
+            ToSupervisor::ClipboardTransfer {
+                direction,
+                bytes,
+                outcome,
+            } => {
+                // A claim like any other: only inside a granted session, only the way the
+                // grant allows. Anything else means the worker is not ours any more.
+                if !self.had_session || !self.clipboard.policy.allows(direction) {
+                    warn!(peer = %self.peer, direction = direction.code(), policy = %self.clipboard.policy, "worker reported a clipboard transfer its session was not granted; killing it");
+                    let ev = self.event(EventKind::ConnectionClosed, Outcome::Failure).with_reason(format!(
+                        "worker reported a {} clipboard transfer outside its grant ({})",
+                        direction.code(),
+                        self.clipboard.policy
+                    ));
+                    // The worker is ended either way.
+                    let _ = self.sup.audit(ev).await;
+                    return Step::Stop;
+                }
+                self.clipboard_use.record(direction, bytes, outcome);
+                Step::Continue
+            }
             ToSupervisor::Closed { reason, fault } => {
                 let (kind, outcome) = match fault {
                     CloseFault::None => (EventKind::ConnectionClosed, Outcome::Info),
@@ -1314,9 +1348,11 @@ impl Connection {
             // The shared display's cookie reaches a worker only now, after every factor.
             self.had_session = true;
             self.granted_display = Some(shadow.display.clone());
-            let ev = self
-                .event(EventKind::SessionStarted, Outcome::Success)
-                .with_reason(format!("shadowing {} (view only: {})", shadow.display, shadow.view_only));
+            self.clipboard = self.sup.opts.clipboard.grant_for(&user, shadow.view_only);
+            let ev = self.event(EventKind::SessionStarted, Outcome::Success).with_reason(format!(
+                "shadowing {} (view only: {}); clipboard {}",
+                shadow.display, shadow.view_only, self.clipboard.policy
+            ));
             self.sup.audit(ev).await.context("no session without its audit event")?;
             return Ok(SessionGrant {
                 display: shadow.display.clone(),
@@ -1327,6 +1363,7 @@ impl Connection {
                 view_only: shadow.view_only,
                 // Someone else's console: never resized from here.
                 resizable: false,
+                clipboard: self.clipboard,
             });
         }
         let width = width.clamp(MIN_DIM, MAX_DIM);
@@ -1345,6 +1382,7 @@ impl Connection {
         .context("session task")??;
         self.had_session = true;
         self.granted_display = Some(format!(":{}", info.display));
+        self.clipboard = self.sup.opts.clipboard.grant_for(&user, false);
         let kind = if info.resumed {
             EventKind::SessionResumed
         } else {
@@ -1352,7 +1390,10 @@ impl Connection {
         };
         let ev = self
             .event(kind, Outcome::Success)
-            .with_reason(format!("display :{} {}x{}", info.display, info.width, info.height));
+            .with_reason(format!(
+                "display :{} {}x{}; clipboard {}",
+                info.display, info.width, info.height, self.clipboard.policy
+            ));
         self.sup.audit(ev).await.context("no session without its audit event")?;
         Ok(SessionGrant {
             display: format!(":{}", info.display),
@@ -1362,6 +1403,7 @@ impl Connection {
             resumed: info.resumed,
             view_only: false,
             resizable: true,
+            clipboard: self.clipboard,
         })
     }
 }

@@ -15,6 +15,7 @@ use ironrdp_server::RdpServer;
 use tracing::{debug, info, warn};
 
 use crate::budget::{AuthGate, BudgetedStream};
+use crate::clipboard::channel::{ClipboardFactory, ClipboardLink};
 use crate::display::{DesktopLink, WorkerDisplay, WorkerInput};
 use crate::ipc::{
     AttemptOutcome, AttemptReport, CloseFault, SecondFactorPlan, ToSupervisor, ToWorker, WorkerChannel, WorkerInit,
@@ -127,7 +128,8 @@ async fn run(tcp: std::net::TcpStream, init: &WorkerInit, channel: SharedChannel
         named: Mutex::new(None),
         reported: std::sync::atomic::AtomicBool::new(false),
     });
-    let link = Arc::new(DesktopLink::new(Arc::clone(&channel), init));
+    let clipboard = Arc::new(ClipboardLink::default());
+    let link = Arc::new(DesktopLink::new(Arc::clone(&channel), init, Arc::clone(&clipboard)));
     let display = WorkerDisplay::new(Arc::clone(&link), Arc::clone(&hook) as Arc<dyn AuthenticatedUser>);
     let input = WorkerInput::new(Arc::clone(&link));
 
@@ -137,6 +139,11 @@ async fn run(tcp: std::net::TcpStream, init: &WorkerInit, channel: SharedChannel
         .with_input_handler(input)
         .with_display_handler(display)
         .with_honor_client_desktop_size(true)
+        // No channel at all when no user may use the clipboard: no clipboard PDU is parsed.
+        .with_cliprdr_factory(
+            init.clipboard
+                .then(|| Box::new(ClipboardFactory::new(clipboard)) as Box<dyn ironrdp_server::CliprdrServerFactory>),
+        )
         .build();
     server.set_credential_store(Some(Arc::clone(&hook) as Arc<dyn CredentialStore>));
 

@@ -122,7 +122,12 @@ pub struct SessionConfig {
     pub runtime_dir: PathBuf,
     /// Desktops (and shadowing) for users mapped to root.
     pub allow_root: bool,
+    /// `clipboard`, `clipboard_max_bytes` and `[session.users.NAME] clipboard`.
+    pub clipboard: rampart_protocol::ClipboardOptions,
 }
+
+/// Bounds on `[session] clipboard_max_bytes`.
+pub const MIN_CLIPBOARD_BYTES: u64 = 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShadowConfig {
@@ -174,6 +179,8 @@ impl Default for Config {
                 runtime_dir: PathBuf::from("/run/rampart"),
                 // A desktop is a login; root logs in at the console, not over the network.
                 allow_root: false,
+                // Both ways, 1 MiB: the reasons are with `ClipboardOptions::default`.
+                clipboard: rampart_protocol::ClipboardOptions::default(),
             },
             shadow: ShadowConfig {
                 display: None,
@@ -437,6 +444,16 @@ struct RawSession {
     xvfb: Option<Spanned<String>>,
     runtime_dir: Option<Spanned<String>>,
     allow_root: Option<bool>,
+    clipboard: Option<Spanned<String>>,
+    clipboard_max_bytes: Option<Spanned<u64>>,
+    #[serde(default)]
+    users: HashMap<String, Spanned<RawSessionUser>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSessionUser {
+    clipboard: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -638,6 +655,7 @@ impl RawConfig {
                 absolute_path(&v)
             })?,
             allow_root: se.allow_root.unwrap_or(d.session.allow_root),
+            clipboard: clipboard_options(doc, se.clipboard, se.clipboard_max_bytes, se.users, d.session.clipboard)?,
         };
 
         let sh = self.shadow;
@@ -761,6 +779,46 @@ impl RawAuth {
             mfa_issuer,
         })
     }
+}
+
+/// `"both"`, `"to-client"`, `"to-server"` or `"off"`.
+pub fn parse_clipboard_policy(v: &str) -> Result<rampart_protocol::ClipboardPolicy, String> {
+    rampart_protocol::ClipboardPolicy::parse(v)
+        .ok_or_else(|| format!("{v:?} is not \"both\", \"to-client\", \"to-server\" or \"off\""))
+}
+
+/// `[session] clipboard`, `clipboard_max_bytes` and the `[session.users.NAME]` tables.
+fn clipboard_options(
+    doc: &Doc<'_>,
+    policy: Option<Spanned<String>>,
+    max_bytes: Option<Spanned<u64>>,
+    users: HashMap<String, Spanned<RawSessionUser>>,
+    d: rampart_protocol::ClipboardOptions,
+) -> anyhow::Result<rampart_protocol::ClipboardOptions> {
+    let policy = typed(doc, "session", "clipboard", policy, d.policy, |v| parse_clipboard_policy(&v))?;
+    let max = u64::try_from(rampart_protocol::clipboard::MAX_MAX_BYTES).unwrap_or(u64::MAX);
+    let max_bytes = typed(doc, "session", "clipboard_max_bytes", max_bytes, d.max_bytes, |v| {
+        if (MIN_CLIPBOARD_BYTES..=max).contains(&v) {
+            usize::try_from(v).map_err(|_| "too large for this machine".to_owned())
+        } else {
+            Err(format!("must be between {MIN_CLIPBOARD_BYTES} and {max} bytes"))
+        }
+    })?;
+    let mut by_user = HashMap::new();
+    let mut seen = HashSet::new();
+    for (name, user) in in_file_order(users) {
+        let key = user_key(doc, "session.users", &mut seen, &name, user.span())?;
+        let table = format!("session.users.{name}");
+        if let Some(raw) = user.into_inner().clipboard {
+            let p = typed(doc, &table, "clipboard", Some(raw), policy, |v| parse_clipboard_policy(&v))?;
+            by_user.insert(key, p);
+        }
+    }
+    Ok(rampart_protocol::ClipboardOptions {
+        policy,
+        users: by_user,
+        max_bytes,
+    })
 }
 
 /// A per-user table's entries in file order, so the first offending entry is the one reported.
@@ -1379,6 +1437,49 @@ view_only = false
         let msg = err("[auth]\nmfa = \"optional\"\nmfa_required = true\n");
         assert!(msg.contains(":3: unknown key \"mfa_required\" in [auth]"), "{msg}");
         let msg = err("[auth.users.alice]\nmfa = \"optional\"\n[auth.users.ALICE]\nmfa = \"optional\"\n");
+        assert!(msg.contains("a second entry"), "{msg}");
+    }
+
+    #[test]
+    fn clipboard_defaults_and_values() {
+        use rampart_protocol::ClipboardPolicy;
+        let d = Config::default().session.clipboard;
+        assert_eq!(d.policy, ClipboardPolicy::Both);
+        assert_eq!(d.max_bytes, 1024 * 1024);
+        assert!(d.users.is_empty());
+        let cfg = parse(
+            "[session]\nclipboard = \"off\"\nclipboard_max_bytes = 4096\n\n\
+             [session.users.Alice]\nclipboard = \"to-client\"\n\n[session.users.bob]\nclipboard = \"both\"\n\n\
+             [session.users.carol]\n",
+        )
+        .unwrap();
+        let c = cfg.session.clipboard;
+        assert_eq!(c.policy, ClipboardPolicy::Off);
+        assert_eq!(c.max_bytes, 4096);
+        assert_eq!(c.policy_for("alice"), ClipboardPolicy::ToClient);
+        assert_eq!(c.policy_for("BOB"), ClipboardPolicy::Both);
+        assert_eq!(c.policy_for("carol"), ClipboardPolicy::Off, "an empty table keeps the server's policy");
+        assert!(c.ever_on());
+        let cfg = parse("[session]\nclipboard = \"to-server\"\n").unwrap();
+        assert_eq!(cfg.session.clipboard.policy_for("anyone"), ClipboardPolicy::ToServer);
+    }
+
+    #[test]
+    fn bad_clipboard_values_name_file_line_and_key() {
+        let msg = err("[session]\n\nclipboard = \"in\"\n");
+        assert!(
+            msg.contains(":3: bad value for \"clipboard\" in [session]: \"in\" is not \"both\", \"to-client\", \"to-server\" or \"off\""),
+            "{msg}"
+        );
+        let msg = err("[session]\nclipboard_max_bytes = 10\n");
+        assert!(msg.contains(":2: bad value for \"clipboard_max_bytes\" in [session]: must be between 1024 and 16777216 bytes"), "{msg}");
+        let msg = err("[session]\nclipboard_max_bytes = 16777217\n");
+        assert!(msg.contains(":2: bad value for \"clipboard_max_bytes\""), "{msg}");
+        let msg = err("[session.users.alice]\nclipboard = \"yes\"\n");
+        assert!(msg.contains(":2: bad value for \"clipboard\" in [session.users.alice]"), "{msg}");
+        let msg = err("[session.users.alice]\nmfa = \"optional\"\n");
+        assert!(msg.contains("unknown") && msg.contains("mfa"), "{msg}");
+        let msg = err("[session.users.alice]\nclipboard = \"off\"\n[session.users.ALICE]\nclipboard = \"off\"\n");
         assert!(msg.contains("a second entry"), "{msg}");
     }
 

@@ -79,6 +79,7 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
         auth: cfg.auth.policy.clone(),
         audit: cfg.audit.clone(),
         allow_root: cfg.session.allow_root,
+        clipboard: cfg.session.clipboard.clone(),
     }
 }
 

@@ -1,5 +1,5 @@
 //! End-to-end tests: the real `rampart` binary driven by real third-party RDP
-//! tooling (FreeRDP 2 `xfreerdp`, nmap NSE, xdotool, ImageMagick) on loopback.
+//! tooling (FreeRDP 2 `xfreerdp`, nmap NSE, xdotool, xclip, ImageMagick) on loopback.
 //!
 //! Needs root (the sessions run as the Unix account `rampart-e2e`, created here)
 //! and the Debian packages installed by `.ci/run`. A missing tool fails the test
@@ -32,6 +32,7 @@ mod proctree;
 mod screen;
 mod server;
 
+mod clipboard;
 mod desktop;
 mod flood;
 mod guard;

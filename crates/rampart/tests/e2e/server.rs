@@ -27,6 +27,8 @@ pub struct Config {
     pub max_preauth_bytes: u32,
     /// Appended verbatim to the generated config (whole extra sections).
     pub extra_toml: String,
+    /// More `[session]` keys, one per line (that table is written here).
+    pub session_toml: String,
     /// Keep Rampart's default `[auth] mfa = "required"` (or write an own `[auth]` table in
     /// `extra_toml`). Off by default here: most tests are about other things, enroll users
     /// with `--no-mfa` and log in with the password alone.
@@ -41,6 +43,7 @@ impl Default for Config {
             max_pending_per_ip: 5,
             max_preauth_bytes: 65536,
             extra_toml: String::new(),
+            session_toml: String::new(),
             mfa_required: false,
         }
     }
@@ -53,11 +56,12 @@ impl Config {
         format!(
             "[server]\nworker_user = \"nobody\"\n\n\
              [limits]\nhandshake_timeout_secs = {}\nmax_pending_per_ip = {}\nmax_preauth_bytes = {}\n\n\
-             [session]\ndefault_command = {}\nuse_xsession = false\n\n{}{}",
+             [session]\ndefault_command = {}\nuse_xsession = false\n{}\n{}{}",
             self.handshake_timeout_secs,
             self.max_pending_per_ip,
             self.max_preauth_bytes,
             toml_string(&format!("export {mark}; {}", self.default_command)),
+            self.session_toml,
             if self.mfa_required { "" } else { "[auth]\nmfa = \"optional\"\n\n" },
             self.extra_toml,
         )
