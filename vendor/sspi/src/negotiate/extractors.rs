@@ -67,6 +67,8 @@ pub(super) fn negotiate_mech_type(
             // Negotiate is configured to use Kerberos, but only NTLM is possible (fallback to NTLM).
             negotiate.protocol = NegotiatedProtocol::Ntlm(Ntlm::with_config(NtlmConfig {
                 client_computer_name: Some(kerberos.config.client_computer_name.clone()),
+                // Rampart patch: the new hook field; no hook on this path.
+                rampart_server_hook: None,
             }));
         }
 

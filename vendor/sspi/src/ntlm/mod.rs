@@ -1,6 +1,8 @@
 mod config;
 pub mod hash;
 mod messages;
+// Rampart patch: the credential-free server hook.
+pub mod rampart;
 #[cfg(test)]
 mod test;
 
@@ -131,6 +133,8 @@ struct AuthenticateMessage {
     target_info: Vec<u8>,
     client_challenge: [u8; CHALLENGE_SIZE],
     encrypted_random_session_key: Option<[u8; ENCRYPTED_RANDOM_SESSION_KEY_SIZE]>,
+    /// Rampart patch: the NtChallengeResponse as received, for `rampart::ServerHook`.
+    nt_challenge_response: Vec<u8>,
 }
 
 impl Ntlm {
@@ -893,6 +897,7 @@ impl AuthenticateMessage {
             target_info,
             client_challenge,
             encrypted_random_session_key,
+            nt_challenge_response: Vec::new(),
         }
     }
 }

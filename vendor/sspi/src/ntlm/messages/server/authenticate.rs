@@ -216,14 +216,15 @@ fn process_message_fields(
         identity.domain = Utf16String::from_bytes_le(message_fields.domain_name.buffer)?;
     }
 
-    Ok((
-        AuthenticateMessage::new(
-            authenticate_message,
-            mic,
-            target_info,
-            client_challenge,
-            encrypted_random_session_key,
-        ),
-        identity,
-    ))
+    let mut authenticate_message = AuthenticateMessage::new(
+        authenticate_message,
+        mic,
+        target_info,
+        client_challenge,
+        encrypted_random_session_key,
+    );
+    // Rampart patch: kept whole for `rampart::ServerHook::verify_ntlm_v2`.
+    authenticate_message.nt_challenge_response = message_fields.nt_challenge_response.buffer;
+
+    Ok((authenticate_message, identity))
 }

@@ -39,8 +39,15 @@ impl ChallengeMessageFields {
 pub(crate) fn write_challenge(context: &mut Ntlm, mut transport: impl io::Write) -> crate::Result<SecurityStatus> {
     check_state(context.state)?;
 
-    let server_challenge = generate_challenge()?;
-    let timestamp = now_file_time_timestamp()?;
+    // Rampart patch: the challenge and its time come from the hook when there is one, so
+    // that the party that verifies the proof knows (and chose) what was asked.
+    let (server_challenge, timestamp) = match &context.config.rampart_server_hook {
+        Some(hook) => {
+            let issued = hook.server_challenge()?;
+            (issued.challenge, issued.timestamp)
+        }
+        None => (generate_challenge()?, now_file_time_timestamp()?),
+    };
     let target_info = get_challenge_target_info(timestamp)?;
 
     context.flags = get_flags(context.flags);

@@ -32,6 +32,43 @@ pub(crate) fn complete_authenticate(context: &mut Ntlm) -> crate::Result<Securit
         .as_ref()
         .expect("authenticate message must be set on authenticate phase");
 
+    // Rampart patch: with a hook, the proof is verified where the credentials are, and
+    // only the ExportedSessionKey comes back; the MIC and the session keys follow as below.
+    if let Some(hook) = context.config.rampart_server_hook.clone() {
+        let wire_identity = context.identity.as_ref().ok_or_else(|| {
+            crate::Error::new(
+                crate::ErrorKind::LogonDenied,
+                String::from("no identity in the authenticate message"),
+            )
+        })?;
+        let claim = crate::ntlm::rampart::AuthenticateClaim {
+            user: wire_identity.user.to_string(),
+            domain: wire_identity.domain.to_string(),
+            nt_challenge_response: &authenticate_message.nt_challenge_response,
+            encrypted_random_session_key: authenticate_message.encrypted_random_session_key,
+            negotiate_flags: context.flags.bits(),
+        };
+        let session_key = hook.verify_ntlm_v2(&claim)?;
+        check_mic_correctness(
+            negotiate_message.message.as_ref(),
+            challenge_message.message.as_ref(),
+            authenticate_message.message.as_ref(),
+            &authenticate_message.mic,
+            session_key.as_ref(),
+        )?;
+        context.send_signing_key = generate_signing_key(session_key.as_ref(), SERVER_SIGN_MAGIC);
+        context.recv_signing_key = generate_signing_key(session_key.as_ref(), CLIENT_SIGN_MAGIC);
+        context.send_sealing_key = Some(Rc4::new(
+            generate_signing_key(session_key.as_ref(), SERVER_SEAL_MAGIC).as_ref(),
+        ));
+        context.recv_sealing_key = Some(Rc4::new(
+            generate_signing_key(session_key.as_ref(), CLIENT_SEAL_MAGIC).as_ref(),
+        ));
+        context.session_key = Some(session_key);
+        context.state = NtlmState::Final;
+        return Ok(SecurityStatus::Ok);
+    }
+
     let candidates = context.allowed_identities.as_ref().ok_or_else(|| {
         crate::Error::new(
             crate::ErrorKind::LogonDenied,
