@@ -4,7 +4,8 @@
 //! sessions; `worker` runs unprivileged, one process per connection, and is the only code
 //! that parses the peer's bytes; `ipc` is the narrow channel between them; `budget` bounds
 //! what a peer may send before authenticating; `display` adapts the X11 desktop to
-//! IronRDP's traits; `tls` owns the certificate and rustls configuration.
+//! IronRDP's traits; `tls` owns the certificate and rustls configuration, `tls_signing` the
+//! handshake signature the worker asks the supervisor's key for.
 
 mod budget;
 mod display;
@@ -13,6 +14,7 @@ mod options;
 mod prompt;
 mod supervisor;
 pub mod tls;
+pub mod tls_signing;
 mod worker;
 
 pub use options::{
