@@ -10,6 +10,7 @@
 mod budget;
 mod display;
 pub mod ipc;
+mod logon;
 mod options;
 mod prompt;
 mod supervisor;
@@ -21,4 +22,4 @@ pub use options::{
     AccessOptions, AuthOptions, DesktopMode, GuardOptions, Limits, MfaMode, ServeOptions, SessionOptions,
 };
 pub use supervisor::serve;
-pub use worker::worker_main;
+pub use worker::{log_target_allowed, worker_main, FORBIDDEN_LOG_TARGETS};
