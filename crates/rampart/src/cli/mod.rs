@@ -72,6 +72,13 @@ impl CommonArgs {
     }
 }
 
+impl Cli {
+    /// `rampart worker`: the process that parses peer bytes (logs with forced exclusions).
+    pub fn is_worker(&self) -> bool {
+        matches!(self.command, Command::Worker)
+    }
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(&args),
