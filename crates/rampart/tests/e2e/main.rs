@@ -38,6 +38,7 @@ mod access;
 mod login;
 mod mfa;
 mod scan;
+mod secrets;
 mod slowloris;
 
 use std::sync::{Mutex, MutexGuard};

@@ -87,6 +87,8 @@ pub struct Server {
     mark: String,
     pub port: u16,
     proc: Option<Guarded>,
+    /// Extra environment for `rampart serve` (e.g. `RUST_LOG`), set before starting.
+    env: Vec<(String, String)>,
 }
 
 impl Server {
@@ -112,7 +114,13 @@ impl Server {
             mark,
             port: 0,
             proc: None,
+            env: Vec::new(),
         }
+    }
+
+    /// Sets an environment variable for `rampart serve` (call before starting).
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.push((key.to_owned(), value.to_owned()));
     }
 
     pub fn state_dir(&self) -> PathBuf {
@@ -211,7 +219,8 @@ impl Server {
                 .arg(self.state_dir())
                 .arg("--config")
                 .arg(self.config_path())
-                .env("RUST_BACKTRACE", "1");
+                .env("RUST_BACKTRACE", "1")
+                .envs(self.env.iter().map(|(k, v)| (k, v)));
             let mut proc = Guarded::spawn("rampart serve", &mut cmd, &self.log_path());
             let ready = format!("rampart: listening on {host}:{port}");
             let ready_closed = format!("port {host}:{port} closed");
