@@ -110,6 +110,14 @@ const MIGRATIONS: &[&str] = &[
         key         TEXT NOT NULL PRIMARY KEY,
         value       BLOB NOT NULL
     ) STRICT;",
+    // 5: wrong second-factor codes per user since the last good one, so the prompt's
+    // attempts are the user's, across connections, and no worker can reset them.
+    "CREATE TABLE code_failures (
+        user        TEXT NOT NULL PRIMARY KEY COLLATE NOCASE
+                    REFERENCES users (name) ON DELETE CASCADE ON UPDATE CASCADE,
+        count       INTEGER NOT NULL CHECK (count > 0),
+        last_ms     INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// Errors from the store. Messages are one lowercase sentence.
