@@ -23,6 +23,8 @@ pub(crate) struct LogonFacts<'a> {
     pub outside_user_window: bool,
     /// The (user, source) back-off the guard imposes, if any.
     pub backoff: Option<Duration>,
+    /// Wrong second-factor codes on record for the account (the store counts them per user).
+    pub code_failures: u32,
     /// The proof checked with the account's hash if the account may log in now
     /// ([`hash_is_checked`]), else with a random one.
     pub proof: Result<SessionKey, NtlmRefusal>,
@@ -55,8 +57,9 @@ pub(crate) enum LogonDecision {
 }
 
 /// The decision, in this order: the user's access windows (not a guess, so it does not
-/// count toward a ban), a locked or expired account, the back-off, an unknown user, then the
-/// proof itself.
+/// count toward a ban), a locked or expired account, the back-off, an unknown user, the
+/// proof itself, then whether any code attempts are left for a user who needs a code. The
+/// prompt offers only the attempts the user has left, so reconnecting does not renew them.
 pub(crate) fn decide(facts: LogonFacts<'_>, auth: &AuthOptions, now: UnixMillis) -> LogonDecision {
     let shown = facts.account.map_or(facts.named, |a| a.name.as_str()).to_owned();
     let refused = |reason: String, counts_as_failure: bool| LogonDecision::Refused {
@@ -79,12 +82,22 @@ pub(crate) fn decide(facts: LogonFacts<'_>, auth: &AuthOptions, now: UnixMillis)
         return refused("unknown user".to_owned(), true);
     };
     match facts.proof {
-        Ok(session_key) => LogonDecision::Granted {
-            user: account.name.clone(),
-            unix_user: account.unix_user.clone(),
-            session_key,
-            second_factor: auth.second_factor(account),
-        },
+        Ok(session_key) => {
+            let mut second_factor = auth.second_factor(account);
+            if let Some(plan) = second_factor.as_mut().filter(|p| p.enrolled) {
+                let used = u8::try_from(facts.code_failures).unwrap_or(u8::MAX);
+                plan.attempts = plan.attempts.saturating_sub(used);
+                if plan.attempts == 0 {
+                    return refused("password verified; no code attempts left (too many wrong codes)".to_owned(), true);
+                }
+            }
+            LogonDecision::Granted {
+                user: account.name.clone(),
+                unix_user: account.unix_user.clone(),
+                session_key,
+                second_factor,
+            }
+        }
         Err(NtlmRefusal::WrongProof) => refused("wrong password".to_owned(), true),
         Err(other) => refused(format!("nla failed: {other}"), true),
     }
@@ -120,6 +133,7 @@ mod tests {
             account,
             outside_user_window: false,
             backoff: None,
+            code_failures: 0,
             proof,
         }
     }
@@ -195,6 +209,31 @@ mod tests {
             reason(decide(outside, &auth, now)),
             ("Alice".to_owned(), "outside the user's access windows".to_owned(), false)
         );
+    }
+
+    #[test]
+    fn code_attempts_are_the_users_not_the_connections() {
+        let auth = AuthOptions::default();
+        let now = UnixMillis(1);
+        let account = alice(false, true);
+        let after = |failures| LogonFacts {
+            code_failures: failures,
+            ..facts(Some(&account), Ok(key()))
+        };
+        match decide(after(2), &auth, now) {
+            LogonDecision::Granted { second_factor, .. } => assert_eq!(second_factor.unwrap().attempts, 1),
+            other => panic!("{other:?}"),
+        }
+        let (user, why, counts) = reason(decide(after(3), &auth, now));
+        assert_eq!(user, "Alice");
+        assert!(why.contains("no code attempts left") && counts, "{why}");
+        // A user without a secret gets the not-enrolled prompt whatever the count.
+        let unenrolled = alice(false, false);
+        let facts = LogonFacts {
+            code_failures: 9,
+            ..facts(Some(&unenrolled), Ok(key()))
+        };
+        assert!(matches!(decide(facts, &auth, now), LogonDecision::Granted { .. }));
     }
 
     #[test]

@@ -873,10 +873,10 @@ impl Connection {
             .and_then(|g| g.backoff(self.peer.ip(), &named, now));
         let user_schedule = self.sup.opts.access.users.get(&named.to_ascii_lowercase());
         let outside_user_window = !rampart_policy::user_allowed(user_schedule, now);
-        let account = if backoff.is_none() && !outside_user_window {
-            self.lookup(&named).await
+        let (account, code_failures) = if backoff.is_none() && !outside_user_window {
+            self.lookup(&named).await.map_or((None, 0), |(a, n)| (Some(a), n))
         } else {
-            None
+            (None, 0)
         };
         let auth = &self.sup.opts.auth;
         let hash = match &account {
@@ -889,6 +889,7 @@ impl Connection {
             account: account.as_ref(),
             outside_user_window,
             backoff,
+            code_failures,
             proof,
         };
         let domain = (!claim.domain.is_empty()).then(|| claim.domain.clone());
@@ -973,8 +974,7 @@ impl Connection {
     /// toward the source's ban, and close the connection when no attempts are left.
     async fn verify_code(&mut self, code: TypedCode, write: &mut tokio::net::unix::OwnedWriteHalf) -> Step {
         let Some((user, _)) = self.user.clone() else {
-            warn!(peer = %self.peer, "code submitted before nla; killing the worker");
-            return Step::Stop;
+            return self.kill_worker("submitted a code before nla").await;
         };
         let attempts_left = match self.mfa {
             MfaGate::Prompt { attempts_left, .. } => attempts_left,
@@ -991,25 +991,26 @@ impl Connection {
                 return self.reply(write, &ToWorker::CodeResult(verdict)).await;
             }
             MfaGate::Waiting | MfaGate::Open => {
-                warn!(peer = %self.peer, "code submitted with no prompt up; killing the worker");
-                return Step::Stop;
+                return self.kill_worker("submitted a code with no prompt up").await;
             }
         };
         if code.0.chars().count() > ipc::MAX_CODE_LEN {
-            warn!(peer = %self.peer, "over-long code; killing the worker");
-            return Step::Stop;
+            return self.kill_worker("submitted an over-long code").await;
         }
         let now = now_millis();
         let name = user.clone();
+        let since = self.code_failures_since(now);
         let checked = self
             .sup
-            .with_store(move |store| Ok(store.check_second_factor(&name, &code.0, now)?))
+            .with_store(move |store| Ok(store.check_second_factor_counted(&name, &code.0, now, since)?))
             .await;
-        let check = match checked {
-            Ok(check) => check,
+        // The user's wrong codes are counted in the store (across connections); a failed
+        // check counts as one more here too.
+        let (check, failures) = match checked {
+            Ok(checked) => checked,
             Err(err) => {
                 error!(error = %format!("{err:#}"), "second factor check failed");
-                rampart_store::CodeCheck::Wrong
+                (rampart_store::CodeCheck::Wrong, u32::from(attempts_left).saturating_add(1))
             }
         };
         let (reason, notice) = match check {
@@ -1034,7 +1035,10 @@ impl Connection {
             };
             return self.reply(write, &ToWorker::CodeResult(verdict)).await;
         }
-        let attempts_left = attempts_left.saturating_sub(1);
+        let max = self.sup.opts.auth.mfa_max_attempts;
+        let attempts_left = max
+            .saturating_sub(u8::try_from(failures).unwrap_or(u8::MAX))
+            .min(attempts_left.saturating_sub(1));
         if let MfaGate::Prompt { deadline, .. } = self.mfa {
             self.mfa = MfaGate::Prompt { attempts_left, deadline };
         }
@@ -1121,14 +1125,32 @@ impl Connection {
         }
     }
 
-    /// An existing user, with the NT hash opened.
-    async fn lookup(&self, user: &str) -> Option<rampart_store::UserRecord> {
+    /// An existing user, with the NT hash opened, and the wrong second-factor codes on
+    /// record for them (within the guard's failure window).
+    async fn lookup(&self, user: &str) -> Option<(rampart_store::UserRecord, u32)> {
         let user = user.to_owned();
-        let found = self.sup.with_store(move |store| Ok(store.get_user(&user)?)).await;
+        let since = self.code_failures_since(now_millis());
+        let found = self
+            .sup
+            .with_store(move |store| {
+                let Some(record) = store.get_user(&user)? else {
+                    return Ok(None);
+                };
+                let failures = store.code_failures(&record.name, since)?;
+                Ok(Some((record, failures)))
+            })
+            .await;
         found.unwrap_or_else(|err| {
             error!(error = %format!("{err:#}"), "user lookup failed");
             None
         })
+    }
+
+    /// Wrong codes count toward the user's attempts for the guard's failure window after
+    /// the last one (a good code clears them at once).
+    fn code_failures_since(&self, now: UnixMillis) -> UnixMillis {
+        let window = i64::try_from(self.sup.opts.guard.policy.window.as_millis()).unwrap_or(i64::MAX);
+        UnixMillis(now.0.saturating_sub(window))
     }
 
     async fn open_session(&mut self, width: u16, height: u16) -> anyhow::Result<SessionGrant> {
