@@ -31,7 +31,7 @@ use crate::ipc::{
     self, CloseFault, CodeVerdict, HexBytes, NtlmClaim, NtlmVerdict, SessionGrant, SessionKeyHex, ShadowTarget,
     ToSupervisor, ToWorker, TypedCode, WorkerInit,
 };
-use crate::logon::{self, LogonDecision, LogonFacts};
+use crate::logon::{self, AuthProgress, AuthRequest, LogonDecision, LogonFacts};
 use crate::options::{DesktopMode, ServeOptions};
 use crate::prompt::NOT_ENROLLED;
 use crate::tls::{IdentitySource, TlsIdentity};
@@ -771,8 +771,8 @@ impl Connection {
     async fn handle(&mut self, msg: ToSupervisor, write: &mut tokio::net::unix::OwnedWriteHalf) -> Step {
         match msg {
             ToSupervisor::SignHandshake { scheme, message } => {
-                if self.signed || self.challenge.is_some() || self.user.is_some() {
-                    return self.kill_worker("asked for a handshake signature after the handshake").await;
+                if let Some(why) = logon::out_of_turn(self.auth_progress(), AuthRequest::SignHandshake) {
+                    return self.kill_worker(why).await;
                 }
                 self.signed = true;
                 if message.0.len() > ipc::MAX_SIGN_INPUT {
@@ -794,8 +794,8 @@ impl Connection {
                 }
             }
             ToSupervisor::NtlmChallenge => {
-                if self.challenge.is_some() || self.user.is_some() {
-                    return self.kill_worker("asked for a second ntlm challenge").await;
+                if let Some(why) = logon::out_of_turn(self.auth_progress(), AuthRequest::NtlmChallenge) {
+                    return self.kill_worker(why).await;
                 }
                 // Made here, once: a worker cannot pick an old challenge to replay a
                 // recorded exchange.
@@ -835,6 +835,14 @@ impl Connection {
         }
     }
 
+    fn auth_progress(&self) -> AuthProgress {
+        AuthProgress {
+            signed: self.signed,
+            challenged: self.challenge.is_some(),
+            verified: self.verified,
+        }
+    }
+
     /// The worker asked for something out of turn (a second exchange, a signature after the
     /// handshake, fields no client sends): audited, and the worker is ended.
     async fn kill_worker(&self, why: &str) -> Step {
@@ -851,12 +859,12 @@ impl Connection {
     /// may not log in now), decide, audit, and answer the worker with the session key or
     /// nothing.
     async fn verify_ntlm(&mut self, claim: NtlmClaim, write: &mut tokio::net::unix::OwnedWriteHalf) -> Step {
+        if let Some(why) = logon::out_of_turn(self.auth_progress(), AuthRequest::NtlmVerify) {
+            return self.kill_worker(why).await;
+        }
         let Some(issued) = self.challenge else {
             return self.kill_worker("asked to verify ntlm without a challenge").await;
         };
-        if self.verified {
-            return self.kill_worker("asked to verify a second ntlm exchange").await;
-        }
         self.verified = true;
         if let Err(err) = claim.fields().check_bounds() {
             return self.kill_worker(&err.to_string()).await;
