@@ -11,6 +11,7 @@ use std::fmt;
 
 use md4::{Digest, Md4};
 
+pub mod ntlm;
 pub mod recovery;
 pub mod sealed;
 pub mod totp;

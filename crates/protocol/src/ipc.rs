@@ -3,8 +3,11 @@
 //!
 //! The worker parses untrusted network bytes, so the supervisor treats everything the
 //! worker says as a claim: lines are bounded in length, unknown messages end the worker,
-//! and the supervisor only grants a session for a user the worker looked up and then
-//! reported as authenticated.
+//! and the supervisor decides authentication itself. Secrets stay on the supervisor's side:
+//! the worker asks for the TLS handshake signature (`SignHandshake`) instead of holding the
+//! key, and for the NTLM challenge and the check of the client's NTLMv2 proof
+//! (`NtlmChallenge`, `NtlmVerify`) instead of holding NT hashes; it gets back a signature
+//! and, on success only, the session key.
 
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
@@ -14,8 +17,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::clipboard::{ClipboardGrant, Direction, TransferOutcome};
 
-/// Longest line either side accepts (the Init message carries a PEM certificate and key).
+/// Longest line either side accepts (the Init message carries the PEM certificate chain).
 pub const MAX_LINE: usize = 64 * 1024;
+
+/// Longest message the worker may ask to have signed (a TLS 1.2 ServerKeyExchange with a
+/// P-521 share is 201 bytes, a TLS 1.3 CertificateVerify input 146).
+pub const MAX_SIGN_INPUT: usize = 512;
 
 /// Longest code the worker may submit (recovery codes are 10 characters plus a dash).
 pub const MAX_CODE_LEN: usize = 32;
@@ -26,13 +33,12 @@ pub const MAX_CODE_LEN: usize = 32;
 pub enum ToWorker {
     /// First message: everything the worker needs to serve one connection.
     Init(WorkerInit),
-    /// Answer to `LookupUser`: the NT hash (hex) if the user exists and may log in, and
-    /// whether a second factor must follow NLA before any session.
-    UserHash {
-        nt_hash_hex: Option<HashHex>,
-        #[serde(default)]
-        second_factor: Option<SecondFactorPlan>,
-    },
+    /// Answer to `SignHandshake`.
+    HandshakeSignature { signature: HexBytes },
+    /// Answer to `NtlmChallenge`: the server challenge and the time (FILETIME) to send.
+    NtlmChallenge { challenge: HexBytes, timestamp: u64 },
+    /// Answer to `NtlmVerify`.
+    NtlmVerdict(NtlmVerdict),
     /// Answer to `VerifyCode`.
     CodeResult(CodeVerdict),
     /// Answer to `OpenSession`.
@@ -44,17 +50,16 @@ pub enum ToWorker {
     Display,
     /// Answer to `OpenDisplay` when no connection could be made.
     DisplayRefused { reason: String },
-    /// Answer to `Attempt`: the attempt's audit event is on disk. The worker answers the
-    /// client only after this, so every outcome a client saw is in the trail.
-    Recorded,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
 pub struct WorkerInit {
     pub connection: u64,
     pub peer: SocketAddr,
+    /// The certificate chain only: the key stays with the supervisor.
     pub cert_pem: String,
-    pub key_pem: String,
+    /// The TLS signature schemes the supervisor's key signs with, in order of preference.
+    pub signature_schemes: Vec<u16>,
     pub max_preauth_bytes: u64,
     pub default_width: u16,
     pub default_height: u16,
@@ -71,7 +76,7 @@ impl std::fmt::Debug for WorkerInit {
         f.debug_struct("WorkerInit")
             .field("connection", &self.connection)
             .field("peer", &self.peer)
-            .field("key_pem", &"<redacted>")
+            .field("signature_schemes", &self.signature_schemes)
             .finish_non_exhaustive()
     }
 }
@@ -135,15 +140,100 @@ pub struct CodeVerdict {
     pub notice: String,
 }
 
-/// An NT hash in hex, on its way to the worker that verifies NLA: zeroized on drop,
-/// redacted in `Debug` (so no log line of a message can carry it).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
-#[serde(transparent)]
-pub struct HashHex(pub String);
+/// The supervisor's answer to `NtlmVerify`: the session key and who logged in when the proof
+/// verified and the account may log in now; nothing else otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NtlmVerdict {
+    pub session_key: Option<SessionKeyHex>,
+    /// The account's canonical name.
+    pub user: Option<String>,
+    /// The two-step prompt due before any session, if any.
+    pub second_factor: Option<SecondFactorPlan>,
+}
 
-impl std::fmt::Debug for HashHex {
+/// What the worker's NTLM server read from the client's AUTHENTICATE message, for the
+/// supervisor to verify (bounds: `rampart_auth::ntlm`). `Debug` shows no response bytes: a
+/// whole NtChallengeResponse is crackable offline (NetNTLMv2).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NtlmClaim {
+    pub user: String,
+    pub domain: String,
+    pub nt_response: HexBytes,
+    pub encrypted_session_key: Option<HexBytes>,
+    pub flags: u32,
+}
+
+impl std::fmt::Debug for NtlmClaim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("HashHex(<redacted>)")
+        f.debug_struct("NtlmClaim")
+            .field("user", &self.user)
+            .field("domain", &self.domain)
+            .field("nt_response_len", &self.nt_response.0.len())
+            .field("flags", &format_args!("{:#010x}", self.flags))
+            .finish_non_exhaustive()
+    }
+}
+
+impl NtlmClaim {
+    /// The claim as the fields `rampart_auth::ntlm::verify` takes.
+    pub fn fields(&self) -> rampart_auth::ntlm::AuthenticateFields<'_> {
+        rampart_auth::ntlm::AuthenticateFields {
+            user: &self.user,
+            domain: &self.domain,
+            nt_response: &self.nt_response.0,
+            encrypted_random_session_key: self.encrypted_session_key.as_ref().map(|k| k.0.as_slice()),
+            negotiate_flags: self.flags,
+        }
+    }
+}
+
+/// Bytes carried as a hex string. `Debug` shows the length only.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct HexBytes(pub Vec<u8>);
+
+impl std::fmt::Debug for HexBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HexBytes(<{} bytes>)", self.0.len())
+    }
+}
+
+impl Serialize for HexBytes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for HexBytes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        hex::decode(text.as_bytes()).map(Self).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The NTLM ExportedSessionKey on its way to the worker of a verified exchange: zeroized on
+/// drop, redacted in `Debug`.
+#[derive(Clone, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct SessionKeyHex(pub [u8; 16]);
+
+impl std::fmt::Debug for SessionKeyHex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKeyHex(<redacted>)")
+    }
+}
+
+impl Serialize for SessionKeyHex {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = zeroize::Zeroizing::new(hex::encode(self.0));
+        serializer.serialize_str(&text)
+    }
+}
+
+impl<'de> Deserialize<'de> for SessionKeyHex {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = zeroize::Zeroizing::new(String::deserialize(deserializer)?);
+        let mut key = [0u8; 16];
+        hex::decode_to_slice(text.as_bytes(), &mut key).map_err(serde::de::Error::custom)?;
+        Ok(Self(key))
     }
 }
 
@@ -162,14 +252,17 @@ impl std::fmt::Debug for TypedCode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum ToSupervisor {
-    /// NLA needs the NT hash of the user the client named.
-    LookupUser { user: String, domain: Option<String> },
-    /// One CredSSP exchange ended.
-    Attempt(AttemptReport),
+    /// TLS needs the handshake signature with `scheme` (a `rustls::SignatureScheme` code)
+    /// over `message` (at most `MAX_SIGN_INPUT` bytes). Once per connection, before NTLM.
+    SignHandshake { scheme: u16, message: HexBytes },
+    /// The NTLM server needs the challenge for its CHALLENGE message. Once per connection.
+    NtlmChallenge,
+    /// Verify the client's NTLMv2 response to that challenge. Once per connection.
+    NtlmVerify(NtlmClaim),
     /// What the user typed at the two-step prompt (at most `MAX_CODE_LEN` characters).
     VerifyCode { code: TypedCode },
-    /// NLA (and the second factor, where required) passed for the user of the last
-    /// successful attempt; please start or resume the desktop at this size.
+    /// NLA (and the second factor, where required) passed for the user the supervisor
+    /// verified; please start or resume the desktop at this size.
     OpenSession { width: u16, height: u16 },
     /// A new connection to the granted display, passed as a descriptor: the worker is
     /// confined and cannot reach the display's socket itself.
@@ -183,22 +276,6 @@ pub enum ToSupervisor {
     },
     /// The connection is over; `reason` is short and lowercase.
     Closed { reason: String, fault: CloseFault },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttemptReport {
-    pub user: Option<String>,
-    pub domain: Option<String>,
-    pub outcome: AttemptOutcome,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AttemptOutcome {
-    Success,
-    UnknownUser,
-    WrongPassword,
-    Failed { reason: String },
 }
 
 /// Who ended the connection, for the audit record.
@@ -403,49 +480,72 @@ mod tests {
         let mut worker = WorkerChannel::new(a).unwrap();
         let mut sup = BufReader::new(b.try_clone().unwrap());
         let mut sup_w = b;
-        worker
-            .send(&ToSupervisor::LookupUser {
-                user: "alice".into(),
-                domain: None,
-            })
-            .unwrap();
+        let claim = NtlmClaim {
+            user: "alice".into(),
+            domain: String::new(),
+            nt_response: HexBytes(vec![1, 2, 3]),
+            encrypted_session_key: None,
+            flags: 0xe288_8235,
+        };
+        worker.send(&ToSupervisor::NtlmVerify(claim.clone())).unwrap();
         let line = read_line_bounded(&mut sup).unwrap();
         let msg: ToSupervisor = serde_json::from_slice(&line).unwrap();
-        assert_eq!(
-            msg,
-            ToSupervisor::LookupUser {
-                user: "alice".into(),
-                domain: None
-            }
-        );
-        sup_w
-            .write_all(
-                &encode(&ToWorker::UserHash {
-                    nt_hash_hex: None,
-                    second_factor: None,
-                })
-                .unwrap(),
-            )
-            .unwrap();
-        assert!(matches!(
-            worker.recv().unwrap(),
-            ToWorker::UserHash {
-                nt_hash_hex: None,
-                second_factor: None
-            }
-        ));
+        assert_eq!(msg, ToSupervisor::NtlmVerify(claim));
+        let verdict = NtlmVerdict {
+            session_key: Some(SessionKeyHex([7; 16])),
+            user: Some("alice".into()),
+            second_factor: None,
+        };
+        sup_w.write_all(&encode(&ToWorker::NtlmVerdict(verdict.clone())).unwrap()).unwrap();
+        assert!(matches!(worker.recv().unwrap(), ToWorker::NtlmVerdict(v) if v == verdict));
         drop(sup_w);
         drop(sup);
         assert!(matches!(worker.recv(), Err(IpcError::Closed)));
     }
 
     #[test]
-    fn hashes_are_redacted() {
-        let msg = ToWorker::UserHash {
-            nt_hash_hex: Some(HashHex("a4f49c406510bdcab6824ee7c30fd852".into())),
+    fn session_keys_and_responses_are_redacted() {
+        let msg = ToWorker::NtlmVerdict(NtlmVerdict {
+            session_key: Some(SessionKeyHex([0xa4; 16])),
+            user: Some("alice".into()),
             second_factor: None,
+        });
+        assert!(!format!("{msg:?}").contains("a4a4"));
+        assert!(String::from_utf8(encode(&msg).unwrap()).unwrap().contains(&"a4".repeat(16)));
+        let claim = ToSupervisor::NtlmVerify(NtlmClaim {
+            user: "alice".into(),
+            domain: "WORKGROUP".into(),
+            nt_response: HexBytes(vec![0xc3; 64]),
+            encrypted_session_key: Some(HexBytes(vec![0xc3; 16])),
+            flags: 0,
+        });
+        let text = format!("{claim:?}");
+        assert!(text.contains("alice") && !text.contains("c3c3") && !text.contains("195"), "{text}");
+    }
+
+    #[test]
+    fn init_carries_no_key() {
+        let init = WorkerInit {
+            connection: 1,
+            peer: "127.0.0.1:1".parse().unwrap(),
+            cert_pem: "-----BEGIN CERTIFICATE-----\n".into(),
+            signature_schemes: vec![0x0806],
+            max_preauth_bytes: 1,
+            default_width: 1,
+            default_height: 1,
+            run_as: None,
+            clipboard: false,
         };
-        assert!(!format!("{msg:?}").contains("a4f49c"));
+        let line = String::from_utf8(encode(&ToWorker::Init(init)).unwrap()).unwrap();
+        assert!(!line.contains("PRIVATE KEY") && !line.contains("key_pem"), "{line}");
+    }
+
+    #[test]
+    fn hex_fields_refuse_garbage() {
+        let bad = r#"{"t":"sign_handshake","scheme":2052,"message":"zz"}"#;
+        assert!(serde_json::from_str::<ToSupervisor>(bad).is_err());
+        let bad_key = r#"{"t":"ntlm_verdict","session_key":"00","user":null,"second_factor":null}"#;
+        assert!(serde_json::from_str::<ToWorker>(bad_key).is_err());
     }
 
     #[test]

@@ -5,19 +5,22 @@
 //! that parses the peer's bytes; `ipc` is the narrow channel between them; `budget` bounds
 //! what a peer may send before authenticating; `display` adapts the X11 desktop to
 //! IronRDP's traits; `clipboard` carries text between the client and the session under the
-//! granted policy; `tls` owns the certificate and rustls configuration; `systemd_notify`
-//! tells systemd when the server is ready and when it stops.
+//! granted policy; `tls` owns the certificate and rustls configuration, `tls_signing` the
+//! handshake signature the worker asks the supervisor's key for; `systemd_notify` tells
+//! systemd when the server is ready and when it stops.
 
 mod budget;
 pub mod clipboard;
 mod display;
 mod forward;
 pub mod ipc;
+mod logon;
 mod options;
 mod prompt;
 mod supervisor;
 pub mod systemd_notify;
 pub mod tls;
+pub mod tls_signing;
 mod worker;
 
 pub use options::{
@@ -26,4 +29,4 @@ pub use options::{
 pub use clipboard::{ClipboardOptions, ClipboardPolicy};
 pub use rampart_desktop::XServer;
 pub use supervisor::serve;
-pub use worker::worker_main;
+pub use worker::{log_target_allowed, worker_main, FORBIDDEN_LOG_TARGETS};

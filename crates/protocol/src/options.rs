@@ -97,7 +97,8 @@ pub struct AuthOptions {
     pub user_mfa: std::collections::HashMap<String, MfaMode>,
     /// How long the two-step prompt stays up.
     pub mfa_prompt_timeout: Duration,
-    /// Wrong codes before the connection closes.
+    /// Wrong codes a user may type (counted per user in the store, across connections,
+    /// within the guard's failure window) before the prompt closes.
     pub mfa_max_attempts: u8,
     /// Passwords older than this are refused at NLA (`None`: they never expire).
     pub max_password_age: Option<Duration>,

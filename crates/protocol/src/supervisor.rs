@@ -1,6 +1,8 @@
 //! The privileged supervisor: owns the listening socket, the store and the desktop
 //! sessions; starts one unprivileged worker process per admitted connection and answers
-//! its few requests (user lookup, attempt reports, session start).
+//! its few requests (the TLS handshake signature, the NTLM challenge and the check of the
+//! client's proof, the second factor, session start). It holds every secret and decides
+//! authentication itself; a worker that asks for anything out of turn is killed.
 //!
 //! Shape after mini-redis (accept loop, one task per connection, shutdown on signal) and
 //! OpenSSH privilege separation (the process that parses the peer's bytes holds nothing
@@ -28,15 +30,15 @@ use tracing::{error, info, warn};
 
 use crate::clipboard::{ClipboardGrant, ClipboardTally};
 use crate::ipc::{
-    self, AttemptOutcome, CloseFault, CodeVerdict, SecondFactorPlan, SessionGrant, ShadowTarget, ToSupervisor,
-    ToWorker, TypedCode, WorkerInit,
+    self, CloseFault, CodeVerdict, HexBytes, NtlmClaim, NtlmVerdict, SessionGrant, SessionKeyHex, ShadowTarget,
+    ToSupervisor, ToWorker, TypedCode, WorkerInit,
 };
+use crate::logon::{self, AuthProgress, AuthRequest, LogonDecision, LogonFacts};
 use crate::options::{DesktopMode, ServeOptions};
 use crate::prompt::NOT_ENROLLED;
 use crate::tls::{IdentitySource, TlsIdentity};
-
-/// How many user lookups one connection may ask for (one CredSSP exchange needs one).
-const MAX_LOOKUPS_PER_CONNECTION: u32 = 2;
+use crate::tls_signing::HandshakeKey;
+use rampart_auth::ntlm::IssuedChallenge;
 /// Session sizes honoured from a client (memory per session grows with the area).
 const MIN_DIM: u16 = 200;
 const MAX_DIM: u16 = 4096;
@@ -58,6 +60,8 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     }
     info!(%fingerprint, "certificate sha-256 fingerprint");
     eprintln!("rampart: certificate sha256 fingerprint {fingerprint}");
+    // The key stays in this process; workers ask for the one signature a handshake needs.
+    let handshake_key = HandshakeKey::new(&identity.private_key()?).context("the tls private key cannot sign")?;
 
     let run_as = worker_identity(&opts.worker_user)?;
     if opts.guard.dangerous_allow_any_source {
@@ -155,6 +159,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         let supervisor = Arc::new(Supervisor {
             exe: std::env::current_exe().context("cannot find own executable")?,
             identity,
+            handshake_key,
             store: Mutex::new(store),
             sessions,
             admission: Mutex::new(Admission::new(limits.admission())),
@@ -246,6 +251,8 @@ struct Supervisor {
     opts: ServeOptions,
     exe: PathBuf,
     identity: TlsIdentity,
+    /// The TLS private key: signs workers' handshakes, never leaves this process.
+    handshake_key: HandshakeKey,
     store: Mutex<Store>,
     sessions: Option<Mutex<SessionManager>>,
     admission: Mutex<Admission>,
@@ -566,12 +573,9 @@ impl Supervisor {
                         connection,
                         peer,
                         ticket: Some(ticket),
-                        looked_up: None,
-                        lookups: 0,
-                        backoff: None,
-                        outside_user_window: false,
-                        refused_account: None,
-                        plan: None,
+                        signed: false,
+                        challenge: None,
+                        verified: false,
                         user: None,
                         mfa: MfaGate::Waiting,
                         kick: Arc::new(tokio::sync::Notify::new()),
@@ -706,7 +710,7 @@ impl Supervisor {
             connection,
             peer,
             cert_pem: self.identity.cert_pem.clone(),
-            key_pem: self.identity.key_pem.clone(),
+            signature_schemes: self.handshake_key.schemes().iter().map(|s| u16::from(*s)).collect(),
             max_preauth_bytes: self.opts.limits.max_preauth_bytes,
             default_width,
             default_height,
@@ -730,18 +734,13 @@ struct Connection {
     connection: u64,
     peer: SocketAddr,
     ticket: Option<Ticket>,
-    /// Canonical name of the user the worker asked about, if that user exists.
-    looked_up: Option<(String, String)>,
-    lookups: u32,
-    /// The last lookup was refused because of the (user, source) back-off.
-    backoff: Option<Duration>,
-    /// The last lookup named a user outside their own access windows.
-    outside_user_window: bool,
-    /// Why the last lookup was refused whatever the password (locked, expired).
-    refused_account: Option<&'static str>,
-    /// The second factor the looked-up user must pass after NLA.
-    plan: Option<SecondFactorPlan>,
-    /// Set only when the worker reported success for the user it looked up.
+    /// The TLS handshake signature was made (once per connection, before NTLM).
+    signed: bool,
+    /// The NTLM challenge handed out (once per connection).
+    challenge: Option<IssuedChallenge>,
+    /// The one NTLM verification of this connection happened.
+    verified: bool,
+    /// (canonical name, unix user), set only when this supervisor verified the user's proof.
     user: Option<(String, String)>,
     /// The second-factor state once NLA has passed.
     mfa: MfaGate,
@@ -783,6 +782,8 @@ const PROMPT_DEADLINE_SLACK: Duration = Duration::from_secs(5);
 enum Step {
     Continue,
     Stop,
+    /// The worker asked for something out of turn: end it now.
+    Kill,
 }
 
 impl Connection {
@@ -859,6 +860,11 @@ impl Connection {
                     closed_reported = true;
                     break;
                 }
+                Step::Kill => {
+                    let _ = child.start_kill();
+                    closed_reported = true;
+                    break;
+                }
             }
         }
         let status = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
@@ -885,148 +891,44 @@ impl Connection {
 
     async fn handle(&mut self, msg: ToSupervisor, write: &mut tokio::net::unix::OwnedWriteHalf) -> Step {
         match msg {
-            ToSupervisor::LookupUser { user, domain: _ } => {
-                self.lookups += 1;
-                self.backoff = self
-                    .sup
-                    .guard
-                    .lock()
-                    .ok()
-                    .and_then(|g| g.backoff(self.peer.ip(), &user, now_millis()));
-                let user_schedule = self.sup.opts.access.users.get(&user.to_ascii_lowercase());
-                self.outside_user_window = !rampart_policy::user_allowed(user_schedule, now_millis());
-                let mut found = if self.lookups > MAX_LOOKUPS_PER_CONNECTION
-                    || self.user.is_some()
-                    || self.backoff.is_some()
-                    || self.outside_user_window
-                {
-                    // Verification then fails exactly like an unknown user.
-                    None
-                } else {
-                    self.lookup(&user).await
-                };
-                let auth = &self.sup.opts.auth;
-                self.refused_account = found.as_ref().and_then(|rec| auth.refusal(rec, now_millis()));
-                if self.refused_account.is_some() {
-                    // Answered like an unknown user: a locked or expired account tells a
-                    // guesser nothing, and the reason goes to the audit trail only.
-                    found = None;
+            ToSupervisor::SignHandshake { scheme, message } => {
+                if let Some(why) = logon::out_of_turn(self.auth_progress(), AuthRequest::SignHandshake) {
+                    return self.kill_worker(why).await;
                 }
-                self.plan = found.as_ref().and_then(|rec| auth.second_factor(rec));
-                let reply = ToWorker::UserHash {
-                    nt_hash_hex: found
-                        .as_ref()
-                        .map(|rec| crate::ipc::HashHex(hex::encode(rec.nt_hash.as_bytes()))),
-                    second_factor: self.plan.clone(),
+                self.signed = true;
+                if message.0.len() > ipc::MAX_SIGN_INPUT {
+                    return self.kill_worker("asked to sign an over-long message").await;
+                }
+                let sup = Arc::clone(&self.sup);
+                let scheme = rustls::SignatureScheme::from(scheme);
+                let signed =
+                    tokio::task::spawn_blocking(move || sup.handshake_key.sign(scheme, &message.0)).await;
+                match signed {
+                    Ok(Ok((_, signature))) => {
+                        self.reply(write, &ToWorker::HandshakeSignature {
+                            signature: HexBytes(signature),
+                        })
+                        .await
+                    }
+                    Ok(Err(refusal)) => self.kill_worker(&format!("signature refused: {refusal}")).await,
+                    Err(err) => self.kill_worker(&format!("signature task failed: {err}")).await,
+                }
+            }
+            ToSupervisor::NtlmChallenge => {
+                if let Some(why) = logon::out_of_turn(self.auth_progress(), AuthRequest::NtlmChallenge) {
+                    return self.kill_worker(why).await;
+                }
+                // Made here, once: a worker cannot pick an old challenge to replay a
+                // recorded exchange.
+                let issued = IssuedChallenge::random(now_millis().0);
+                self.challenge = Some(issued);
+                let reply = ToWorker::NtlmChallenge {
+                    challenge: HexBytes(issued.server_challenge.to_vec()),
+                    timestamp: issued.timestamp,
                 };
-                self.looked_up = found.map(|rec| (rec.name, rec.unix_user));
                 self.reply(write, &reply).await
             }
-            ToSupervisor::Attempt(report) => {
-                let success = report.outcome == AttemptOutcome::Success;
-                let named = report.user.clone();
-                let (kind, outcome, reason) = match &report.outcome {
-                    AttemptOutcome::Success => (EventKind::AuthSucceeded, Outcome::Success, None),
-                    AttemptOutcome::UnknownUser => (EventKind::AuthFailed, Outcome::Failure, Some("unknown user".to_owned())),
-                    AttemptOutcome::WrongPassword => {
-                        (EventKind::AuthFailed, Outcome::Failure, Some("wrong password".to_owned()))
-                    }
-                    AttemptOutcome::Failed { reason } => {
-                        (EventKind::AuthFailed, Outcome::Failure, Some(format!("nla failed: {reason}")))
-                    }
-                };
-                let mut ev = self.event(kind, outcome).with_domain(report.domain.clone());
-                if !success && self.outside_user_window {
-                    // Not a guess: the user may not log in now at all.
-                    let ev = ev
-                        .with_user(named.clone().unwrap_or_default())
-                        .with_reason("outside the user's access windows");
-                    if self.sup.audit(ev).await.is_err() {
-                        return Step::Stop;
-                    }
-                    return self.reply(write, &ToWorker::Recorded).await;
-                }
-                if let (false, Some(why)) = (success, self.refused_account) {
-                    let ev = ev.with_user(named.clone().unwrap_or_default()).with_reason(why);
-                    let recorded = self.sup.audit(ev).await;
-                    self.punish(named.as_deref()).await;
-                    if recorded.is_err() {
-                        return Step::Stop;
-                    }
-                    return self.reply(write, &ToWorker::Recorded).await;
-                }
-                if let (false, Some(wait)) = (success, self.backoff) {
-                    // No credential was checked, but hammering during the back-off is itself
-                    // what a guesser does: it counts toward the source's ban.
-                    let ev = ev
-                        .with_user(named.clone().unwrap_or_default())
-                        .with_reason(format!("back-off: retry in {} s", wait.as_secs().max(1)));
-                    let recorded = self.sup.audit(ev).await;
-                    self.punish(named.as_deref()).await;
-                    if recorded.is_err() {
-                        return Step::Stop;
-                    }
-                    return self.reply(write, &ToWorker::Recorded).await;
-                }
-                if success {
-                    // Only a success for the user we looked up counts.
-                    match (&self.looked_up, &named) {
-                        (Some((canonical, _)), Some(named)) if canonical.eq_ignore_ascii_case(named) => {
-                            self.user = self.looked_up.clone();
-                            ev = ev.with_user(canonical.clone());
-                            if let Ok(mut live) = self.sup.live.lock() {
-                                live.insert(self.connection, (canonical.to_lowercase(), Arc::clone(&self.kick)));
-                            }
-                            info!(peer = %self.peer, user = %canonical, "nla succeeded");
-                            match &self.plan {
-                                Some(plan) => {
-                                    let deadline = tokio::time::Instant::now()
-                                        + Duration::from_secs(u64::from(plan.timeout_secs))
-                                        + PROMPT_DEADLINE_SLACK;
-                                    self.mfa = if plan.enrolled {
-                                        MfaGate::Prompt {
-                                            attempts_left: plan.attempts,
-                                            deadline,
-                                        }
-                                    } else {
-                                        MfaGate::NotEnrolled { deadline }
-                                    };
-                                    ev = ev.with_reason("password verified; second factor pending");
-                                }
-                                None => {
-                                    let canonical = canonical.clone();
-                                    self.fully_authenticated(&canonical);
-                                }
-                            }
-                        }
-                        _ => {
-                            warn!(peer = %self.peer, "worker claimed success for a user it did not look up");
-                            let ev = ev.with_reason("success claimed without lookup");
-                            let _ = self.sup.audit(ev).await;
-                            return Step::Stop;
-                        }
-                    }
-                } else {
-                    let shown = self.looked_up.as_ref().map(|(c, _)| c.clone()).or(named);
-                    if let Some(name) = shown {
-                        ev = ev.with_user(name);
-                    }
-                    warn!(peer = %self.peer, user = ?ev.user, reason = ?reason, "nla failed");
-                }
-                if let Some(reason) = reason {
-                    ev = ev.with_reason(reason);
-                }
-                let failed_user = (!success).then(|| ev.user.clone()).flatten();
-                let recorded = self.sup.audit(ev).await;
-                if !success {
-                    self.punish(failed_user.as_deref()).await;
-                }
-                if recorded.is_err() {
-                    return Step::Stop;
-                }
-                // On disk: now the worker may answer the client.
-                self.reply(write, &ToWorker::Recorded).await
-            }
+            ToSupervisor::NtlmVerify(claim) => self.verify_ntlm(claim, write).await,
             ToSupervisor::VerifyCode { code } => self.verify_code(code, write).await,
             ToSupervisor::OpenSession { width, height } => {
                 let reply = match self.open_session(width, height).await {
@@ -1079,6 +981,149 @@ impl Connection {
         }
     }
 
+    fn auth_progress(&self) -> AuthProgress {
+        AuthProgress {
+            signed: self.signed,
+            challenged: self.challenge.is_some(),
+            verified: self.verified,
+        }
+    }
+
+    /// The worker asked for something out of turn (a second exchange, a signature after the
+    /// handshake, fields no client sends): audited, and the worker is ended.
+    async fn kill_worker(&self, why: &str) -> Step {
+        warn!(peer = %self.peer, why, "worker broke the supervisor protocol; killing it");
+        let ev = self
+            .event(EventKind::ConnectionClosed, Outcome::Failure)
+            .with_reason(format!("worker killed: {why}"));
+        // Killed either way; a failed write is logged by `audit`.
+        let _ = self.sup.audit(ev).await;
+        Step::Kill
+    }
+
+    /// The one NLA logon of this connection: check the client's NTLMv2 proof against the
+    /// challenge handed out and the store (a random hash when the account is unknown or
+    /// may not log in now), decide, audit, and answer the worker with the session key or
+    /// nothing.
+    async fn verify_ntlm(&mut self, claim: NtlmClaim, write: &mut tokio::net::unix::OwnedWriteHalf) -> Step {
+        if let Some(why) = logon::out_of_turn(self.auth_progress(), AuthRequest::NtlmVerify) {
+            return self.kill_worker(why).await;
+        }
+        let Some(issued) = self.challenge else {
+            return self.kill_worker("asked to verify ntlm without a challenge").await;
+        };
+        self.verified = true;
+        if let Err(err) = claim.fields().check_bounds() {
+            return self.kill_worker(&err.to_string()).await;
+        }
+        let now = now_millis();
+        let named = rampart_auth::ntlm::account_name(&claim.user, &claim.domain)
+            .unwrap_or(&claim.user)
+            .to_owned();
+        let backoff = self
+            .sup
+            .guard
+            .lock()
+            .ok()
+            .and_then(|g| g.backoff(self.peer.ip(), &named, now));
+        let user_schedule = self.sup.opts.access.users.get(&named.to_ascii_lowercase());
+        let outside_user_window = !rampart_policy::user_allowed(user_schedule, now);
+        let (account, code_failures) = if backoff.is_none() && !outside_user_window {
+            self.lookup(&named).await.map_or((None, 0), |(a, n)| (Some(a), n))
+        } else {
+            (None, 0)
+        };
+        let auth = &self.sup.opts.auth;
+        let hash = match &account {
+            Some(a) if logon::hash_is_checked(Some(a), auth, now) => a.nt_hash.clone(),
+            _ => rampart_auth::random_nt_hash(),
+        };
+        let proof = rampart_auth::ntlm::verify(&hash, &issued, &claim.fields());
+        let facts = LogonFacts {
+            named: &named,
+            account: account.as_ref(),
+            outside_user_window,
+            backoff,
+            code_failures,
+            proof,
+        };
+        let domain = (!claim.domain.is_empty()).then(|| claim.domain.clone());
+        match logon::decide(facts, auth, now) {
+            LogonDecision::Granted {
+                user,
+                unix_user,
+                session_key,
+                second_factor,
+            } => {
+                // On disk before anything follows from it: a success that cannot be
+                // recorded is not granted (the client is never told it logged in).
+                let mut ev = self
+                    .event(EventKind::AuthSucceeded, Outcome::Success)
+                    .with_domain(domain)
+                    .with_user(user.clone());
+                if second_factor.is_some() {
+                    ev = ev.with_reason("password verified; second factor pending");
+                }
+                if self.sup.audit(ev).await.is_err() {
+                    return Step::Stop;
+                }
+                self.user = Some((user.clone(), unix_user));
+                if let Ok(mut live) = self.sup.live.lock() {
+                    live.insert(self.connection, (user.to_lowercase(), Arc::clone(&self.kick)));
+                }
+                info!(peer = %self.peer, user = %user, "nla succeeded");
+                match &second_factor {
+                    Some(plan) => {
+                        let deadline = tokio::time::Instant::now()
+                            + Duration::from_secs(u64::from(plan.timeout_secs))
+                            + PROMPT_DEADLINE_SLACK;
+                        self.mfa = if plan.enrolled {
+                            MfaGate::Prompt {
+                                attempts_left: plan.attempts,
+                                deadline,
+                            }
+                        } else {
+                            MfaGate::NotEnrolled { deadline }
+                        };
+                    }
+                    None => self.fully_authenticated(&user),
+                }
+                let verdict = NtlmVerdict {
+                    session_key: Some(SessionKeyHex(*session_key.as_bytes())),
+                    user: Some(user),
+                    second_factor,
+                };
+                self.reply(write, &ToWorker::NtlmVerdict(verdict)).await
+            }
+            LogonDecision::Refused {
+                user,
+                reason,
+                counts_as_failure,
+            } => {
+                warn!(peer = %self.peer, user = %user, %reason, "nla failed");
+                let ev = self
+                    .event(EventKind::AuthFailed, Outcome::Failure)
+                    .with_domain(domain)
+                    .with_user(user.clone())
+                    .with_reason(reason);
+                let recorded = self.sup.audit(ev).await;
+                if counts_as_failure {
+                    self.punish(Some(&user)).await;
+                }
+                if recorded.is_err() {
+                    // An outcome off the record is never answered: the connection just ends.
+                    return Step::Stop;
+                }
+                let verdict = NtlmVerdict {
+                    session_key: None,
+                    user: None,
+                    second_factor: None,
+                };
+                self.reply(write, &ToWorker::NtlmVerdict(verdict)).await
+            }
+        }
+    }
+
     /// Every factor passed: the connection no longer counts as pending.
     fn fully_authenticated(&mut self, user: &str) {
         self.mfa = MfaGate::Open;
@@ -1094,8 +1139,7 @@ impl Connection {
     /// toward the source's ban, and close the connection when no attempts are left.
     async fn verify_code(&mut self, code: TypedCode, write: &mut tokio::net::unix::OwnedWriteHalf) -> Step {
         let Some((user, _)) = self.user.clone() else {
-            warn!(peer = %self.peer, "code submitted before nla; killing the worker");
-            return Step::Stop;
+            return self.kill_worker("submitted a code before nla").await;
         };
         let attempts_left = match self.mfa {
             MfaGate::Prompt { attempts_left, .. } => attempts_left,
@@ -1114,25 +1158,26 @@ impl Connection {
                 return self.reply(write, &ToWorker::CodeResult(verdict)).await;
             }
             MfaGate::Waiting | MfaGate::Open => {
-                warn!(peer = %self.peer, "code submitted with no prompt up; killing the worker");
-                return Step::Stop;
+                return self.kill_worker("submitted a code with no prompt up").await;
             }
         };
         if code.0.chars().count() > ipc::MAX_CODE_LEN {
-            warn!(peer = %self.peer, "over-long code; killing the worker");
-            return Step::Stop;
+            return self.kill_worker("submitted an over-long code").await;
         }
         let now = now_millis();
         let name = user.clone();
+        let since = self.code_failures_since(now);
         let checked = self
             .sup
-            .with_store(move |store| Ok(store.check_second_factor(&name, &code.0, now)?))
+            .with_store(move |store| Ok(store.check_second_factor_counted(&name, &code.0, now, since)?))
             .await;
-        let check = match checked {
-            Ok(check) => check,
+        // The user's wrong codes are counted in the store (across connections); a failed
+        // check counts as one more here too.
+        let (check, failures) = match checked {
+            Ok(checked) => checked,
             Err(err) => {
                 error!(error = %format!("{err:#}"), "second factor check failed");
-                rampart_store::CodeCheck::Wrong
+                (rampart_store::CodeCheck::Wrong, u32::from(attempts_left).saturating_add(1))
             }
         };
         let (reason, notice) = match check {
@@ -1159,7 +1204,10 @@ impl Connection {
             };
             return self.reply(write, &ToWorker::CodeResult(verdict)).await;
         }
-        let attempts_left = attempts_left.saturating_sub(1);
+        let max = self.sup.opts.auth.mfa_max_attempts;
+        let attempts_left = max
+            .saturating_sub(u8::try_from(failures).unwrap_or(u8::MAX))
+            .min(attempts_left.saturating_sub(1));
         if let MfaGate::Prompt { deadline, .. } = self.mfa {
             self.mfa = MfaGate::Prompt { attempts_left, deadline };
         }
@@ -1306,14 +1354,32 @@ impl Connection {
         }
     }
 
-    /// An existing user, with the NT hash opened.
-    async fn lookup(&self, user: &str) -> Option<rampart_store::UserRecord> {
+    /// An existing user, with the NT hash opened, and the wrong second-factor codes on
+    /// record for them (within the guard's failure window).
+    async fn lookup(&self, user: &str) -> Option<(rampart_store::UserRecord, u32)> {
         let user = user.to_owned();
-        let found = self.sup.with_store(move |store| Ok(store.get_user(&user)?)).await;
+        let since = self.code_failures_since(now_millis());
+        let found = self
+            .sup
+            .with_store(move |store| {
+                let Some(record) = store.get_user(&user)? else {
+                    return Ok(None);
+                };
+                let failures = store.code_failures(&record.name, since)?;
+                Ok(Some((record, failures)))
+            })
+            .await;
         found.unwrap_or_else(|err| {
             error!(error = %format!("{err:#}"), "user lookup failed");
             None
         })
+    }
+
+    /// Wrong codes count toward the user's attempts for the guard's failure window after
+    /// the last one (a good code clears them at once).
+    fn code_failures_since(&self, now: UnixMillis) -> UnixMillis {
+        let window = i64::try_from(self.sup.opts.guard.policy.window.as_millis()).unwrap_or(i64::MAX);
+        UnixMillis(now.0.saturating_sub(window))
     }
 
     async fn open_session(&mut self, width: u16, height: u16) -> anyhow::Result<SessionGrant> {

@@ -1,6 +1,7 @@
 //! The server's TLS identity: load the admin's PEM files, or make (once) and reuse an RSA
-//! key and self-signed certificate in the state directory. Builds the rustls config with an
-//! explicit crypto provider and without key logging.
+//! key and self-signed certificate in the state directory. The key stays in the supervisor;
+//! workers get the certificate and build a rustls config whose signing key is keyless
+//! (`tls_signing`), with an explicit crypto provider and without key logging.
 
 use std::fs;
 use std::io::Write;
@@ -13,6 +14,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 use x509_cert::der::Decode;
 
+use crate::tls_signing::{KeylessKey, RemoteSigner};
+
 /// Subdirectory of the state directory holding the generated identity.
 const GENERATED_DIR: &str = "tls";
 
@@ -22,7 +25,7 @@ pub fn generated_identity_paths(state_dir: &Path) -> (PathBuf, PathBuf) {
     (dir.join("cert.pem"), dir.join("key.pem"))
 }
 
-/// Certificate chain and key in PEM, as handed to each worker.
+/// Certificate chain and key in PEM, held by the supervisor (workers get the certificate).
 #[derive(Clone)]
 pub struct TlsIdentity {
     pub cert_pem: String,
@@ -105,23 +108,20 @@ impl TlsIdentity {
         })
     }
 
+    /// Both files parse, and the key is the certificate's.
     fn validate(&self) -> anyhow::Result<()> {
         self.certificates()?;
         self.private_key()?;
+        self.server_config()?;
         Ok(())
     }
 
     pub fn certificates(&self) -> anyhow::Result<Vec<CertificateDer<'static>>> {
-        let certs = rustls_pemfile::certs(&mut self.cert_pem.as_bytes())
-            .collect::<Result<Vec<_>, _>>()
-            .context("certificate file is not valid pem")?;
-        if certs.is_empty() {
-            bail!("certificate file holds no certificate");
-        }
-        Ok(certs)
+        certificates_from_pem(&self.cert_pem)
     }
 
-    fn private_key(&self) -> anyhow::Result<PrivateKeyDer<'static>> {
+    /// The private key, for the supervisor's [`crate::tls_signing::HandshakeKey`].
+    pub fn private_key(&self) -> anyhow::Result<PrivateKeyDer<'static>> {
         rustls_pemfile::private_key(&mut self.key_pem.as_bytes())
             .context("private key file is not valid pem")?
             .context("private key file holds no private key")
@@ -135,33 +135,68 @@ impl TlsIdentity {
         Ok(digest.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":"))
     }
 
-    /// The leaf certificate's SubjectPublicKey bit-string contents: what CredSSP binds the
-    /// NLA exchange to (MS-CSSP pubKeyAuth).
+    /// See [`public_key_from_pem`].
     pub fn public_key(&self) -> anyhow::Result<Vec<u8>> {
-        let certs = self.certificates()?;
-        let leaf = certs.first().context("no certificate")?;
-        let cert = x509_cert::Certificate::from_der(leaf.as_ref()).context("certificate is not valid der")?;
-        Ok(cert
-            .tbs_certificate
-            .subject_public_key_info
-            .subject_public_key
-            .raw_bytes()
-            .to_vec())
+        public_key_from_pem(&self.cert_pem)
     }
 
-    /// rustls server config: aws-lc-rs provider, TLS 1.2 and 1.3 only, no client
-    /// certificates, no key log.
+    /// rustls server config with the key in this process: only to check at start-up that
+    /// key and certificate belong together (workers use [`keyless_server_config`]).
     pub fn server_config(&self) -> anyhow::Result<Arc<rustls::ServerConfig>> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .context("tls protocol versions")?
-            .with_no_client_auth()
+        let config = server_config_builder()?
             .with_single_cert(self.certificates()?, self.private_key()?)
             .context("certificate and private key do not match")?;
-        // `key_log` stays the default no-op: SSLKEYLOGFILE is never honoured.
         Ok(Arc::new(config))
     }
+}
+
+/// The certificates of a PEM chain, leaf first.
+pub fn certificates_from_pem(cert_pem: &str) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let certs = rustls_pemfile::certs(&mut cert_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .context("certificate file is not valid pem")?;
+    if certs.is_empty() {
+        bail!("certificate file holds no certificate");
+    }
+    Ok(certs)
+}
+
+/// The leaf certificate's SubjectPublicKey bit-string contents: what CredSSP binds the
+/// NLA exchange to (MS-CSSP pubKeyAuth).
+pub fn public_key_from_pem(cert_pem: &str) -> anyhow::Result<Vec<u8>> {
+    let certs = certificates_from_pem(cert_pem)?;
+    let leaf = certs.first().context("no certificate")?;
+    let cert = x509_cert::Certificate::from_der(leaf.as_ref()).context("certificate is not valid der")?;
+    Ok(cert
+        .tbs_certificate
+        .subject_public_key_info
+        .subject_public_key
+        .raw_bytes()
+        .to_vec())
+}
+
+/// The worker's rustls server config: the certificate, and a signing key without a key that
+/// has `remote` (the supervisor) make the handshake signature with one of `schemes`.
+/// aws-lc-rs provider, TLS 1.2 and 1.3 only, no client certificates, no key log.
+pub fn keyless_server_config(
+    cert_pem: &str,
+    schemes: Vec<rustls::SignatureScheme>,
+    remote: Arc<dyn RemoteSigner>,
+) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let key = KeylessKey::new(schemes, remote).context("the server key offers no usable signature scheme")?;
+    let certified = rustls::sign::CertifiedKey::new(certificates_from_pem(cert_pem)?, Arc::new(key));
+    let config = server_config_builder()?.with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(certified)));
+    Ok(Arc::new(config))
+}
+
+fn server_config_builder(
+) -> anyhow::Result<rustls::ConfigBuilder<rustls::ServerConfig, rustls::server::WantsServerCert>> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    // `key_log` stays the default no-op: SSLKEYLOGFILE is never honoured.
+    Ok(rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .context("tls protocol versions")?
+        .with_no_client_auth())
 }
 
 fn write_private(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {

@@ -5,12 +5,20 @@
 //! bytes from the peer (X.224, TLS, CredSSP/NTLM, MCS, RDP) runs here, so a peer that
 //! crashes, hangs or bloats a worker takes down only its own connection; the supervisor
 //! enforces the handshake deadline by killing the process.
+//!
+//! A worker holds no secret that is not its own connection's: TLS runs with a keyless
+//! signing key (the supervisor signs the one handshake signature), and NTLM with a server
+//! challenge the supervisor issued and a proof the supervisor verifies, getting back only the
+//! session key. Nothing here logs CredSSP or NTLM messages, whatever `RUST_LOG` says
+//! ([`FORBIDDEN_LOG_TARGETS`]).
 
 use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use ironrdp_acceptor::credssp::{CredentialStore, CredsspAttempt, CredsspOutcome};
+use ironrdp_acceptor::credssp::{
+    AuthenticateClaim, CredentialStore, CredsspAttempt, CredsspOutcome, ServerChallenge,
+};
 use ironrdp_server::RdpServer;
 use tracing::{debug, info, warn};
 
@@ -18,9 +26,24 @@ use crate::budget::{AuthGate, BudgetedStream};
 use crate::clipboard::channel::{ClipboardFactory, ClipboardLink};
 use crate::display::{DesktopLink, WorkerDisplay, WorkerInput};
 use crate::ipc::{
-    AttemptOutcome, AttemptReport, CloseFault, SecondFactorPlan, ToSupervisor, ToWorker, WorkerChannel, WorkerInit,
+    CloseFault, HexBytes, NtlmClaim, SecondFactorPlan, ToSupervisor, ToWorker, WorkerChannel, WorkerInit,
 };
-use crate::tls::TlsIdentity;
+use crate::tls_signing::RemoteSigner;
+
+/// Log targets a worker never emits, whatever `RUST_LOG` asks for: they print whole
+/// TsRequests and NTLM messages (sspi's NTLM traces its input buffers, the acceptor's
+/// CredSSP sequence logs each TsRequest at debug), and an NTLM AUTHENTICATE is crackable
+/// offline (NetNTLMv2). Matched as the target or a `target::` prefix.
+pub const FORBIDDEN_LOG_TARGETS: &[&str] = &["sspi", "ironrdp_acceptor::credssp", "ironrdp_connector::credssp"];
+
+/// Whether events and spans of `target` may be logged in a worker.
+pub fn log_target_allowed(target: &str) -> bool {
+    !FORBIDDEN_LOG_TARGETS.iter().any(|forbidden| {
+        target
+            .strip_prefix(forbidden)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    })
+}
 
 /// The worker's IPC channel, shared by the credential hook and the display adapter.
 pub(crate) type SharedChannel = Arc<Mutex<WorkerChannel>>;
@@ -110,23 +133,26 @@ async fn run(tcp: std::net::TcpStream, init: &WorkerInit, channel: SharedChannel
     let _ = tcp.set_nodelay(true);
     let tcp = tokio::net::TcpStream::from_std(tcp).map_err(Failure::internal)?;
 
-    let identity = TlsIdentity {
-        cert_pem: init.cert_pem.clone(),
-        key_pem: init.key_pem.clone(),
-    };
-    let tls = identity.server_config().map_err(Failure::internal)?;
-    let public_key = identity.public_key().map_err(Failure::internal)?;
+    let schemes = init
+        .signature_schemes
+        .iter()
+        .map(|s| rustls::SignatureScheme::from(*s))
+        .collect();
+    let signer = Arc::new(IpcSigner {
+        channel: Arc::clone(&channel),
+    });
+    let tls = crate::tls::keyless_server_config(&init.cert_pem, schemes, signer).map_err(Failure::internal)?;
+    let public_key = crate::tls::public_key_from_pem(&init.cert_pem).map_err(Failure::internal)?;
 
     let gate = AuthGate::default();
     let hook = Arc::new(NlaHook {
         channel: Arc::clone(&channel),
         gate: gate.clone(),
+        verified: Mutex::new(None),
         authenticated: Mutex::new(None),
         plan: Mutex::new(None),
         failed: std::sync::atomic::AtomicBool::new(false),
         named_at: Mutex::new(None),
-        named: Mutex::new(None),
-        reported: std::sync::atomic::AtomicBool::new(false),
     });
     let clipboard = Arc::new(ClipboardLink::default());
     let link = Arc::new(DesktopLink::new(Arc::clone(&channel), init, Arc::clone(&clipboard)));
@@ -226,24 +252,50 @@ pub(crate) trait AuthenticatedUser: Send + Sync {
     fn second_factor(&self) -> Option<SecondFactorPlan>;
 }
 
-/// The CredSSP hook: asks the supervisor for each user's NT hash and reports each attempt.
+/// The TLS handshake signature, made by the supervisor: one blocking round trip (this
+/// process serves one connection, so blocking the runtime delays no one else).
+#[derive(Debug)]
+struct IpcSigner {
+    channel: SharedChannel,
+}
+
+impl RemoteSigner for IpcSigner {
+    fn sign(&self, scheme: rustls::SignatureScheme, message: &[u8]) -> Result<Vec<u8>, String> {
+        let request = ToSupervisor::SignHandshake {
+            scheme: u16::from(scheme),
+            message: HexBytes(message.to_vec()),
+        };
+        let reply = self
+            .channel
+            .lock()
+            .map_err(|_| "ipc channel poisoned".to_owned())?
+            .request(&request)
+            .map_err(|e| e.to_string())?;
+        match reply {
+            ToWorker::HandshakeSignature { signature } => Ok(signature.0),
+            other => Err(format!("unexpected reply to a signature request: {other:?}")),
+        }
+    }
+}
+
+/// The CredSSP hook: the supervisor issues the NTLM challenge and verifies the client's
+/// proof; this side records the outcome for the display and the byte budget.
 #[derive(Debug)]
 struct NlaHook {
     channel: SharedChannel,
     gate: AuthGate,
+    /// The account the supervisor verified, until the exchange ends well here too (MIC and
+    /// public-key binding).
+    verified: Mutex<Option<String>>,
     authenticated: Mutex<Option<String>>,
-    /// The second factor due for the looked-up user, from the supervisor's lookup answer.
+    /// The second factor due for the verified user, from the supervisor's verdict.
     plan: Mutex<Option<SecondFactorPlan>>,
     failed: std::sync::atomic::AtomicBool,
-    /// When the client named its user: failures are answered `FAILURE_ANSWER_DELAY` after it.
+    /// When the client's proof arrived: failures are answered `FAILURE_ANSWER_DELAY` after it.
     named_at: Mutex<Option<std::time::Instant>>,
-    /// The user and domain the client named, and whether the supervisor knew the user.
-    named: Mutex<Option<(String, Option<String>, bool)>>,
-    /// The attempt was reported (and recorded) before its failure was answered.
-    reported: std::sync::atomic::AtomicBool,
 }
 
-/// A failed NLA attempt is answered this long after the client named its user, whatever the
+/// A failed NLA attempt is answered this long after the client's proof arrived, whatever the
 /// reason (unknown user, wrong password, back-off): no timing oracle, and a slower guesser.
 const FAILURE_ANSWER_DELAY: std::time::Duration = std::time::Duration::from_millis(1000);
 
@@ -252,27 +304,15 @@ impl NlaHook {
         self.failed.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// Reports an attempt and waits until the supervisor has it on disk. If it cannot say
-    /// so, the outcome must not reach the client: the worker ends here, connection and all.
-    fn report(&self, report: AttemptReport) {
-        self.reported.store(true, std::sync::atomic::Ordering::SeqCst);
-        let reply = match self.channel.lock() {
-            Ok(mut ch) => ch.request(&ToSupervisor::Attempt(report)),
-            Err(_) => return unrecorded("channel lock poisoned"),
-        };
-        match reply {
-            Ok(ToWorker::Recorded) => {}
-            Ok(other) => unrecorded(&format!("unexpected reply {other:?}")),
-            Err(err) => unrecorded(&err.to_string()),
-        }
+    fn request(&self, msg: &ToSupervisor) -> sspi::Result<ToWorker> {
+        let mut channel = self
+            .channel
+            .lock()
+            .map_err(|_| sspi::Error::new(sspi::ErrorKind::InternalError, "ipc channel poisoned"))?;
+        channel
+            .request(msg)
+            .map_err(|e| sspi::Error::new(sspi::ErrorKind::InternalError, format!("supervisor: {e}")))
     }
-}
-
-/// The supervisor did not confirm an attempt's audit event: end the process without
-/// answering the client (an outcome off the record is never shown).
-fn unrecorded(why: &str) {
-    warn!(why, "attempt not recorded; closing the connection unanswered");
-    std::process::exit(3);
 }
 
 impl AuthenticatedUser for NlaHook {
@@ -287,47 +327,58 @@ impl AuthenticatedUser for NlaHook {
 }
 
 impl CredentialStore for NlaHook {
-    fn nt_hash(&self, user: &str, domain: Option<&str>) -> Option<[u8; 16]> {
-        if let Ok(mut at) = self.named_at.lock() {
-            *at = Some(std::time::Instant::now());
-        }
-        if let Ok(mut named) = self.named.lock() {
-            *named = Some((user.to_owned(), domain.map(str::to_owned), false));
-        }
-        let request = ToSupervisor::LookupUser {
-            user: user.to_owned(),
-            domain: domain.map(str::to_owned),
-        };
-        let reply = self.channel.lock().ok()?.request(&request);
-        match reply {
-            Ok(ToWorker::UserHash {
-                nt_hash_hex,
-                second_factor,
-            }) => {
-                if let Ok(mut plan) = self.plan.lock() {
-                    *plan = second_factor;
-                }
-                if let (Ok(mut named), true) = (self.named.lock(), nt_hash_hex.is_some()) {
-                    if let Some(entry) = named.as_mut() {
-                        entry.2 = true;
-                    }
-                }
-                let mut out = [0u8; 16];
-                hex::decode_to_slice(nt_hash_hex?.0.trim(), &mut out).ok()?;
-                Some(out)
+    fn ntlm_challenge(&self) -> sspi::Result<ServerChallenge> {
+        match self.request(&ToSupervisor::NtlmChallenge)? {
+            ToWorker::NtlmChallenge { challenge, timestamp } => {
+                let challenge = challenge.0.try_into().map_err(|_| {
+                    sspi::Error::new(sspi::ErrorKind::InternalError, "supervisor sent a malformed challenge")
+                })?;
+                Ok(ServerChallenge { challenge, timestamp })
             }
-            Ok(other) => {
-                warn!(?other, "unexpected reply to user lookup");
-                None
-            }
-            Err(err) => {
-                warn!(%err, "user lookup failed");
-                None
-            }
+            other => Err(sspi::Error::new(
+                sspi::ErrorKind::InternalError,
+                format!("unexpected reply to a challenge request: {other:?}"),
+            )),
         }
     }
 
-    fn before_failure_reply(&self, logon_failure: bool) {
+    fn verify_ntlm_v2(&self, claim: &AuthenticateClaim<'_>) -> sspi::Result<[u8; 16]> {
+        if let Ok(mut at) = self.named_at.lock() {
+            *at = Some(std::time::Instant::now());
+        }
+        let claim = NtlmClaim {
+            user: claim.user.clone(),
+            domain: claim.domain.clone(),
+            nt_response: HexBytes(claim.nt_challenge_response.to_vec()),
+            encrypted_session_key: claim.encrypted_random_session_key.map(|k| HexBytes(k.to_vec())),
+            flags: claim.negotiate_flags,
+        };
+        // Out-of-bounds fields are the client's doing: refused here, never sent on.
+        claim
+            .fields()
+            .check_bounds()
+            .map_err(|e| sspi::Error::new(sspi::ErrorKind::InvalidToken, e.to_string()))?;
+        match self.request(&ToSupervisor::NtlmVerify(claim))? {
+            ToWorker::NtlmVerdict(verdict) => match (verdict.session_key, verdict.user) {
+                (Some(key), Some(user)) => {
+                    if let Ok(mut plan) = self.plan.lock() {
+                        *plan = verdict.second_factor;
+                    }
+                    if let Ok(mut slot) = self.verified.lock() {
+                        *slot = Some(user);
+                    }
+                    Ok(key.0)
+                }
+                _ => Err(sspi::Error::new(sspi::ErrorKind::LogonDenied, "logon refused")),
+            },
+            other => Err(sspi::Error::new(
+                sspi::ErrorKind::InternalError,
+                format!("unexpected reply to a verification request: {other:?}"),
+            )),
+        }
+    }
+
+    fn before_failure_reply(&self, _logon_failure: bool) {
         let named_at = self.named_at.lock().ok().and_then(|at| *at);
         if let Some(at) = named_at {
             let elapsed = at.elapsed();
@@ -336,69 +387,53 @@ impl CredentialStore for NlaHook {
                 std::thread::sleep(FAILURE_ANSWER_DELAY - elapsed);
             }
         }
-        // Record the failure before the client hears of it (`on_attempt` comes after the
-        // answer is sent). The outcome is what the lookup showed: a known user whose proof
-        // failed (or whose exchange broke), or an unknown one.
-        self.failed.store(true, std::sync::atomic::Ordering::SeqCst);
-        let named = self.named.lock().ok().and_then(|n| n.clone());
-        let report = match named {
-            Some((user, domain, true)) if logon_failure => AttemptReport {
-                user: Some(user),
-                domain,
-                outcome: AttemptOutcome::WrongPassword,
-            },
-            Some((user, domain, true)) => AttemptReport {
-                user: Some(user),
-                domain,
-                outcome: AttemptOutcome::Failed {
-                    reason: "malformed credssp exchange after the user was named".to_owned(),
-                },
-            },
-            Some((user, domain, false)) => AttemptReport {
-                user: Some(user),
-                domain,
-                outcome: AttemptOutcome::UnknownUser,
-            },
-            None => AttemptReport {
-                user: None,
-                domain: None,
-                outcome: AttemptOutcome::Failed {
-                    reason: "credssp failed before a user was named".to_owned(),
-                },
-            },
-        };
-        self.report(report);
     }
 
     fn on_attempt(&self, attempt: CredsspAttempt) {
-        let outcome = match attempt.outcome {
-            CredsspOutcome::Success => AttemptOutcome::Success,
-            CredsspOutcome::UnknownUser => AttemptOutcome::UnknownUser,
-            CredsspOutcome::WrongPassword => AttemptOutcome::WrongPassword,
-            CredsspOutcome::Failed(reason) => AttemptOutcome::Failed {
-                reason: reason.chars().filter(|c| !c.is_control()).take(200).collect(),
-            },
-        };
-        if outcome != AttemptOutcome::Success {
-            self.failed.store(true, std::sync::atomic::Ordering::SeqCst);
-        }
-        if outcome == AttemptOutcome::Success {
-            if let Some(user) = &attempt.user {
+        // The supervisor audited the attempt when it verified the proof; this only tells the
+        // rest of the worker how the exchange ended.
+        let verified = self.verified.lock().ok().and_then(|v| v.clone());
+        match (attempt.outcome, verified) {
+            (CredsspOutcome::Success, Some(user)) => {
+                info!(user = %user, "nla succeeded");
                 if let Ok(mut slot) = self.authenticated.lock() {
-                    *slot = Some(user.clone());
+                    *slot = Some(user);
                 }
                 self.gate.open();
-                info!(user = %user, "nla succeeded");
+            }
+            (outcome, _) => {
+                debug!(?outcome, "nla failed");
+                self.failed.store(true, std::sync::atomic::Ordering::SeqCst);
             }
         }
-        if self.reported.load(std::sync::atomic::Ordering::SeqCst) {
-            // Already recorded, before its failure was answered.
-            return;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credssp_and_ntlm_targets_are_never_logged() {
+        for target in [
+            "sspi",
+            "sspi::ntlm",
+            "sspi::ntlm::messages::server",
+            "sspi::credssp",
+            "ironrdp_acceptor::credssp",
+            "ironrdp_connector::credssp",
+        ] {
+            assert!(!log_target_allowed(target), "{target} must be off");
         }
-        self.report(AttemptReport {
-            user: attempt.user,
-            domain: attempt.domain,
-            outcome,
-        });
+        for target in [
+            "rampart_protocol::worker",
+            "ironrdp_acceptor",
+            "ironrdp_acceptor::connection",
+            "ironrdp_server::server",
+            "sspix",
+            "ironrdp_acceptor::credssp_other",
+        ] {
+            assert!(log_target_allowed(target), "{target} should stay on");
+        }
     }
 }

@@ -16,7 +16,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ironrdp_acceptor::credssp::{CredentialStore, CredsspAttempt};
+use ironrdp_acceptor::credssp::{AuthenticateClaim, CredentialStore, CredsspAttempt, ServerChallenge};
 use ironrdp_acceptor::{Acceptor, BeginResult, DesktopSize};
 use ironrdp_pdu::nego::SecurityProtocol;
 use rand::rngs::StdRng;
@@ -65,8 +65,14 @@ fn ts_request_negotiate() -> Vec<u8> {
 struct NoUsers;
 
 impl CredentialStore for NoUsers {
-    fn nt_hash(&self, _user: &str, _domain: Option<&str>) -> Option<[u8; 16]> {
-        None
+    fn ntlm_challenge(&self) -> sspi::Result<ServerChallenge> {
+        Ok(ServerChallenge {
+            challenge: [0x5a; 8],
+            timestamp: 133_000_000_000_000_000,
+        })
+    }
+    fn verify_ntlm_v2(&self, _claim: &AuthenticateClaim<'_>) -> sspi::Result<[u8; 16]> {
+        Err(sspi::Error::new(sspi::ErrorKind::LogonDenied, "no users"))
     }
     fn on_attempt(&self, _attempt: CredsspAttempt) {}
 }

@@ -11,7 +11,7 @@ mod hardening;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    init_logging();
+    init_logging(args.is_worker());
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {
@@ -23,12 +23,22 @@ fn main() -> ExitCode {
 
 /// Operator logs go to stderr (journald picks them up under systemd), filtered by
 /// `RUST_LOG`, `info` by default. They never carry secrets; audit events go to the store.
-fn init_logging() {
+/// In a worker, the CredSSP/NTLM targets stay off whatever `RUST_LOG` says: they print
+/// whole TsRequests, and an NTLM AUTHENTICATE is crackable offline.
+fn init_logging(worker: bool) {
+    use tracing_subscriber::filter::FilterExt;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let output = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let allowed = tracing_subscriber::filter::filter_fn(move |meta| {
+        !worker || rampart_protocol::log_target_allowed(meta.target())
+    });
     // A second initialisation cannot happen here; ignore the error rather than panic.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let _ = tracing_subscriber::registry()
+        .with(output.with_filter(filter.and(allowed)))
         .try_init();
 }

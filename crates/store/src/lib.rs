@@ -119,6 +119,14 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE events ADD COLUMN hash BLOB NULL;
     CREATE INDEX events_hash ON events (hash);
     INSERT OR IGNORE INTO meta (key, value) VALUES ('audit_store_id', randomblob(16));",
+    // 6: wrong second-factor codes per user since the last good one, so the prompt's
+    // attempts are the user's, across connections, and no worker can reset them.
+    "CREATE TABLE code_failures (
+        user        TEXT NOT NULL PRIMARY KEY COLLATE NOCASE
+                    REFERENCES users (name) ON DELETE CASCADE ON UPDATE CASCADE,
+        count       INTEGER NOT NULL CHECK (count > 0),
+        last_ms     INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// The schema version whose migration introduced the audit chain.

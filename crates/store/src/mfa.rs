@@ -3,6 +3,8 @@
 //! The TOTP secret is sealed like the NT hash; the last accepted step is stored with it so
 //! that a code is good once, across connections and restarts. Recovery codes are stored as
 //! keyed hashes and marked used, never deleted, until the next enrollment replaces them.
+//! Wrong codes are counted per user (since the last good code) in the same transaction as
+//! the check, so attempts at the prompt belong to the user, not to a connection.
 
 use rampart_audit::UnixMillis;
 use rampart_auth::recovery::{classify, Entered, RecoveryCode};
@@ -132,6 +134,34 @@ impl Store {
     /// step good once) or a recovery code (good once). An accepted code is recorded as used
     /// in the same transaction, so two connections cannot both use it.
     pub fn check_second_factor(&mut self, name: &str, typed: &str, now: UnixMillis) -> Result<CodeCheck, StoreError> {
+        Ok(self.check_second_factor_counted(name, typed, now, now)?.0)
+    }
+
+    /// Wrong codes `name` typed since the last good one, counting only a run whose last
+    /// failure is at or after `since` (an older run is forgotten).
+    pub fn code_failures(&self, name: &str, since: UnixMillis) -> Result<u32, StoreError> {
+        let count: Option<u32> = self
+            .conn
+            .query_row(
+                "SELECT count FROM code_failures WHERE user = ?1 COLLATE NOCASE AND last_ms >= ?2",
+                params![name, since.0],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(count.unwrap_or(0))
+    }
+
+    /// [`Store::check_second_factor`], counting in the same transaction: a good code clears
+    /// the user's wrong codes, any other answer adds one (a run whose last failure is
+    /// before `since` starts again at one). Returns the check and the wrong codes now on
+    /// record.
+    pub fn check_second_factor_counted(
+        &mut self,
+        name: &str,
+        typed: &str,
+        now: UnixMillis,
+        since: UnixMillis,
+    ) -> Result<(CodeCheck, u32), StoreError> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let row: Option<(String, Option<Vec<u8>>, Option<i64>)> = tx
             .query_row(
@@ -141,7 +171,7 @@ impl Store {
             )
             .optional()?;
         let Some((canonical, Some(sealed), last_step)) = row else {
-            return Ok(CodeCheck::NotEnrolled);
+            return Ok((CodeCheck::NotEnrolled, 0));
         };
         let check = match classify(typed) {
             Entered::Totp(code) => {
@@ -197,8 +227,22 @@ impl Store {
             }
             Entered::Malformed => CodeCheck::Wrong,
         };
+        let failures = if check.accepted() {
+            tx.execute("DELETE FROM code_failures WHERE user = ?1", params![canonical])?;
+            0
+        } else {
+            tx.query_row(
+                "INSERT INTO code_failures (user, count, last_ms) VALUES (?1, 1, ?2)
+                 ON CONFLICT (user) DO UPDATE SET
+                     count = CASE WHEN last_ms >= ?3 THEN count + 1 ELSE 1 END,
+                     last_ms = excluded.last_ms
+                 RETURNING count",
+                params![canonical, now.0, since.0],
+                |row| row.get(0),
+            )?
+        };
         tx.commit()?;
-        Ok(check)
+        Ok((check, failures))
     }
 }
 
@@ -308,6 +352,43 @@ mod tests {
         let summary = store.list_users().unwrap().remove(0).mfa;
         assert_eq!(summary.recovery_codes_left, 8);
         assert_eq!(summary.enrolled, Some(UnixMillis(T0)));
+    }
+
+    #[test]
+    fn wrong_codes_are_counted_per_user_until_a_good_one() {
+        let (_dir, mut store) = store();
+        let secret = TotpSecret::generate();
+        store.enroll_totp("alice", &secret, &generate_codes(), UnixMillis(T0)).unwrap();
+        let since = UnixMillis(T0 - 600_000);
+        assert_eq!(store.code_failures("alice", since).unwrap(), 0);
+        let wrong = |store: &mut Store, at: i64, since: i64| {
+            store
+                .check_second_factor_counted("ALICE", "abc", UnixMillis(at), UnixMillis(since))
+                .unwrap()
+        };
+        assert_eq!(wrong(&mut store, T0, T0 - 600_000), (CodeCheck::Wrong, 1));
+        assert_eq!(wrong(&mut store, T0 + 1, T0 - 600_000), (CodeCheck::Wrong, 2));
+        // Another connection, the same user: the count goes on.
+        assert_eq!(store.code_failures("alice", since).unwrap(), 2);
+        // A run older than `since` is forgotten: not counted, and restarted by a new failure.
+        assert_eq!(store.code_failures("alice", UnixMillis(T0 + 2)).unwrap(), 0);
+        assert_eq!(wrong(&mut store, T0 + 700_000, T0 + 100_000), (CodeCheck::Wrong, 1));
+        assert_eq!(wrong(&mut store, T0 + 700_001, T0 + 100_000), (CodeCheck::Wrong, 2));
+        // A good code clears the count.
+        let good = code(&secret, T0 + 700_000);
+        let (check, failures) = store
+            .check_second_factor_counted("alice", &good, UnixMillis(T0 + 700_002), UnixMillis(T0))
+            .unwrap();
+        assert_eq!((check, failures), (CodeCheck::Totp, 0));
+        assert_eq!(store.code_failures("alice", UnixMillis(0)).unwrap(), 0);
+        // A replayed code counts as a failure.
+        let (check, failures) = store
+            .check_second_factor_counted("alice", &good, UnixMillis(T0 + 700_003), UnixMillis(T0))
+            .unwrap();
+        assert_eq!((check, failures), (CodeCheck::Replayed, 1));
+        // Deleting the user deletes the count.
+        store.delete_user("alice").unwrap();
+        assert_eq!(store.code_failures("alice", UnixMillis(0)).unwrap(), 0);
     }
 
     #[test]

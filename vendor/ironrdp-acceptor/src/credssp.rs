@@ -44,19 +44,26 @@ pub struct CredsspSequence<'a> {
     store: Option<std::sync::Arc<dyn CredentialStore>>,
 }
 
-// --- Rampart patch (see vendor/PATCHES.md): per-user credential lookup. ---
+// --- Rampart patch (see vendor/PATCHES.md): credentials checked elsewhere. ---
 
-/// A source of per-user NTLM credentials for the CredSSP server, and the sink for the
-/// outcome of every attempt.
+pub use ironrdp_connector::sspi::ntlm::rampart::{AuthenticateClaim, ServerChallenge};
+
+/// Where the CredSSP server's NTLM credentials live, and the sink for the outcome of every
+/// attempt.
 ///
-/// Upstream checks CredSSP against one fixed identity and reports failures without the
-/// user name; with a store, each attempt looks the user up and is reported exactly once.
+/// Upstream checks CredSSP against one fixed identity held in this process and reports
+/// failures without the user name. With a store, this process holds no credential: the
+/// store issues the NTLM server challenge and verifies the client's NTLMv2 proof (the way
+/// Netlogon pass-through works), returning only the session key; each attempt is reported
+/// exactly once.
 pub trait CredentialStore: Send + Sync + core::fmt::Debug {
-    /// The NT hash (MD4 of the UTF-16LE password) for `user` as the client spelled it, or
-    /// `None` if there is no such user. For an unknown user the acceptor verifies against a
-    /// random hash, so the exchange fails the same way and takes the same time as a wrong
-    /// password.
-    fn nt_hash(&self, user: &str, domain: Option<&str>) -> Option<[u8; 16]>;
+    /// The server challenge (and its MsvAvTimestamp) for this connection's NTLM exchange.
+    fn ntlm_challenge(&self) -> sspi::Result<ServerChallenge>;
+
+    /// Verifies the client's NTLMv2 response to that challenge; the ExportedSessionKey if it
+    /// proves the password, else an error of kind `LogonDenied`. An unknown user must fail
+    /// the same way, in the same time, as a wrong password.
+    fn verify_ntlm_v2(&self, claim: &AuthenticateClaim<'_>) -> sspi::Result<[u8; 16]>;
 
     /// Called once per CredSSP exchange that ends, successfully or not.
     fn on_attempt(&self, attempt: CredsspAttempt);
@@ -71,12 +78,11 @@ pub trait CredentialStore: Send + Sync + core::fmt::Debug {
 /// How a CredSSP exchange ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredsspOutcome {
-    /// NTLM and the public-key binding verified; the identity is the one looked up.
+    /// The store verified the proof, and the MIC and the public-key binding verified here.
     Success,
-    /// The client named a user the store does not know.
-    UnknownUser,
-    /// The user exists but the NTLM proof did not verify (wrong password).
-    WrongPassword,
+    /// The store refused the proof (wrong password, unknown user: it alone knows which), or
+    /// the MIC did not verify with the key it returned.
+    LogonFailure,
     /// The exchange failed before a user was named (malformed or truncated messages,
     /// transport errors), or after it for a reason other than the proof.
     Failed(String),
@@ -97,14 +103,13 @@ pub struct CredsspAttempt {
 pub(crate) struct LookupRecord {
     pub(crate) user: Option<String>,
     pub(crate) domain: Option<String>,
-    pub(crate) known: bool,
 }
 
 #[derive(Debug)]
 enum CredentialsProxyImpl<'a> {
     Fixed(&'a AuthIdentity),
+    /// Records who the client named; holds no credential (the store verifies).
     Store {
-        store: std::sync::Arc<dyn CredentialStore>,
         record: std::sync::Arc<std::sync::Mutex<LookupRecord>>,
     },
 }
@@ -115,21 +120,18 @@ impl<'a> CredentialsProxyImpl<'a> {
     }
 }
 
-fn random_nt_hash() -> [u8; 16] {
-    // Not secret material: a value no password is expected to hash to, so that an unknown
-    // user fails verification exactly like a wrong password.
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-    let mut out = [0u8; 16];
-    for chunk in out.chunks_mut(8) {
-        let mut h = RandomState::new().build_hasher();
-        h.write_u64(0x5241_4d50_4152_5421);
-        let v = h.finish().to_le_bytes();
-        for (d, s) in chunk.iter_mut().zip(v.iter()) {
-            *d = *s;
-        }
+/// Hands sspi's NTLM server the store's challenge and verification.
+#[derive(Debug)]
+struct StoreHook(std::sync::Arc<dyn CredentialStore>);
+
+impl sspi::ntlm::rampart::ServerHook for StoreHook {
+    fn server_challenge(&self) -> sspi::Result<ServerChallenge> {
+        self.0.ntlm_challenge()
     }
-    out
+
+    fn verify_ntlm_v2(&self, claim: &AuthenticateClaim<'_>) -> sspi::Result<[u8; 16]> {
+        self.0.verify_ntlm_v2(claim)
+    }
 }
 
 impl CredentialsProxy for CredentialsProxyImpl<'_> {
@@ -147,29 +149,18 @@ impl CredentialsProxy for CredentialsProxyImpl<'_> {
                 data.username = username.clone();
                 Ok(data)
             }
-            Self::Store { store, record } => {
+            Self::Store { record } => {
                 let user = username.account_name().to_owned();
-                // Only recorded for the audit trail, where UPN suffix vs NetBIOS domain does not matter.
+                // Only recorded for the worker's own record, where UPN suffix vs NetBIOS domain does not matter.
                 #[allow(deprecated)]
                 let domain = username.domain_name().map(str::to_owned);
-                let found = store.nt_hash(&user, domain.as_deref());
-                let known = found.is_some();
-                let hash = found.unwrap_or_else(random_nt_hash);
                 if let Ok(mut rec) = record.lock() {
-                    *rec = LookupRecord {
-                        user: Some(user),
-                        domain,
-                        known,
-                    };
+                    *rec = LookupRecord { user: Some(user), domain };
                 }
-                let mut hex = String::with_capacity(sspi::ntlm::NTLM_HASH_PREFIX.len() + 32);
-                hex.push_str(sspi::ntlm::NTLM_HASH_PREFIX);
-                for b in hash {
-                    hex.push_str(&format!("{b:02x}"));
-                }
+                // No password: sspi's NTLM server asks the store's hook instead.
                 Ok(AuthIdentity {
                     username: username.clone(),
-                    password: hex.into(),
+                    password: String::new().into(),
                 })
             }
         }
@@ -225,8 +216,8 @@ impl<'a> CredsspSequence<'a> {
         Self::init_with_proxy(credentials, client_computer_name, public_key, krb_config)
     }
 
-    /// Rampart patch: a CredSSP server that looks each user up in `store`; the user the
-    /// client named is written to `record`.
+    /// Rampart patch: a CredSSP server whose NTLM challenge and proof check are the
+    /// store's; the user the client named is written to `record`.
     pub(crate) fn init_with_store(
         store: std::sync::Arc<dyn CredentialStore>,
         record: std::sync::Arc<std::sync::Mutex<LookupRecord>>,
@@ -234,15 +225,15 @@ impl<'a> CredsspSequence<'a> {
         public_key: Vec<u8>,
     ) -> ConnectorResult<Self> {
         let client_computer_name = client_computer_name.into_inner();
-        let mut sequence = Self::init_with_proxy(
-            CredentialsProxyImpl::Store {
-                store: std::sync::Arc::clone(&store),
-                record,
-            },
-            client_computer_name,
-            public_key,
-            None,
-        )?;
+        let ntlm = sspi::ntlm::NtlmConfig::new(client_computer_name)
+            .with_rampart_server_hook(std::sync::Arc::new(StoreHook(std::sync::Arc::clone(&store))));
+        let server = CredSspServer::new(public_key, CredentialsProxyImpl::Store { record }, ServerMode::Ntlm(ntlm))
+            .map_err(|e| ConnectorError::new("CredSSP", ConnectorErrorKind::Credssp(e)))?;
+        let mut sequence = Self {
+            server,
+            state: CredsspState::Ongoing,
+            store: None,
+        };
         sequence.store = Some(store);
         Ok(sequence)
     }

@@ -187,8 +187,7 @@ where
             let seen = record.lock().map(|r| r.clone()).unwrap_or_default();
             let outcome = match &result {
                 Ok(()) => credssp::CredsspOutcome::Success,
-                Err(_) if seen.user.is_some() && !seen.known => credssp::CredsspOutcome::UnknownUser,
-                Err(e) if seen.user.is_some() && is_logon_failure(e) => credssp::CredsspOutcome::WrongPassword,
+                Err(e) if seen.user.is_some() && is_logon_failure(e) => credssp::CredsspOutcome::LogonFailure,
                 Err(e) => credssp::CredsspOutcome::Failed(e.to_string()),
             };
             store.on_attempt(credssp::CredsspAttempt {

@@ -104,6 +104,13 @@ impl CommonArgs {
     }
 }
 
+impl Cli {
+    /// `rampart worker`: the process that parses peer bytes (logs with forced exclusions).
+    pub fn is_worker(&self) -> bool {
+        matches!(self.command, Command::Worker)
+    }
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let done = match cli.command {
         // The scan has its own exit statuses (by severity).

@@ -199,6 +199,7 @@ fn clipboard_both_ways_with_a_size_cap() {
     let (display, xauthority) = (sides.display.clone(), sides.xauthority.clone());
     drop(sides);
     server.expect_event("clipboard_transfer for alice", |e| e.is("clipboard_transfer") && e.user == "alice");
+    server.expect_found("clipboard_transfer", Some("127.0.0.1"), Some("alice"));
     let events = server.events();
     let (n, bytes, refused) = transfer_record(&events, "alice", "to-server")
         .unwrap_or_else(|| panic!("no to-server record: {}", crate::audit::describe(&events)));

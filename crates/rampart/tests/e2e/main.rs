@@ -44,6 +44,7 @@ mod package;
 mod scan;
 mod sizes;
 mod scan_command;
+mod secrets;
 mod slowloris;
 mod trail;
 mod unix_login;

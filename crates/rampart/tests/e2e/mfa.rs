@@ -1,7 +1,8 @@
 //! Two-step verification, end to end with real `xfreerdp`: after NLA the client sees
 //! Rampart's prompt (checked by pixels and by OCR with `tesseract`), not the desktop; a
 //! code computed by `oathtool` opens the desktop; three wrong codes close the connection
-//! and count toward the source's ban; a recovery code works once.
+//! and count toward the source's ban; a recovery code works once; wrong codes count for the
+//! user across connections, not per connection.
 
 use std::time::Duration;
 
@@ -251,11 +252,22 @@ fn a_recovery_code_works_once() {
     });
     drop(session);
 
-    // The same code again: refused, the prompt stays; another code still works.
+    // A wrong code, then the client goes away: the attempt stays counted for alice.
+    let (session, _) = open_at_prompt(&server, "two-step prompt, second connection");
+    submit(&session, &server, "12345");
+    server.expect_event("a wrong code, 2 attempts left", |e| {
+        e.is("mfa_failed") && e.reason == "wrong code; 2 attempts left"
+    });
+    drop(session);
+    // Wait out the (user, source) back-off the failure started.
+    std::thread::sleep(Duration::from_secs(2));
+
+    // The used code again, on a new connection: refused with the attempts alice has left
+    // (not a fresh three), the prompt stays; another code still works.
     let (mut session, _) = open_at_prompt(&server, "two-step prompt again");
     submit(&session, &server, first);
-    server.expect_event("the used recovery code is refused", |e| {
-        e.is("mfa_failed") && e.reason.contains("code already used")
+    server.expect_event("the used recovery code is refused, 1 attempt left", |e| {
+        e.is("mfa_failed") && e.reason == "code already used; 1 attempts left"
     });
     let img = session.screenshot().unwrap();
     assert!(prompt_shown(&img), "the prompt went away after a used recovery code");

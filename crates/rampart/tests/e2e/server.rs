@@ -91,7 +91,7 @@ pub struct Server {
     mark: String,
     pub port: u16,
     proc: Option<Guarded>,
-    /// Added to `rampart serve`'s environment.
+    /// Extra environment for `rampart serve` (e.g. `RUST_LOG`), set before starting.
     env: Vec<(String, String)>,
 }
 
@@ -122,6 +122,11 @@ impl Server {
         }
     }
 
+    /// Sets an environment variable for `rampart serve` (call before starting).
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.push((key.to_owned(), value.to_owned()));
+    }
+
     pub fn state_dir(&self) -> PathBuf {
         self.dir.path().join("state")
     }
@@ -137,11 +142,6 @@ impl Server {
     /// Runs `rampart user add --no-mfa` (password on stdin); returns (success, output).
     pub fn try_add_user(&self, name: &str, password: &str) -> (bool, String) {
         self.run_user_add(name, password, &["--no-mfa"])
-    }
-
-    /// Sets `name=value` in the environment `rampart serve` will start with.
-    pub fn set_env(&mut self, name: &str, value: &str) {
-        self.env.push((name.to_owned(), value.to_owned()));
     }
 
     /// `rampart user add --no-mfa` of `name` mapped to the Unix account `unix_user`.

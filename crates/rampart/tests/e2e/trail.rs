@@ -232,6 +232,8 @@ fn every_event_kind_is_searched_for_somewhere() {
         include_str!("desktop.rs"),
         include_str!("slowloris.rs"),
         include_str!("trail.rs"),
+        include_str!("unix_login.rs"),
+        include_str!("clipboard.rs"),
     ]
     .concat();
     let cli = include_str!("../cli.rs");

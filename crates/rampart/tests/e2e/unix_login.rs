@@ -342,6 +342,7 @@ fn shadow_mode_is_for_the_displays_owner() {
     let attempt = refused_session(server.port, "bob", PASSWORD, Duration::from_secs(30));
     assert!(attempt.exited, "bob was not disconnected:\n{}", tail(&attempt.log, 15));
     let ev = server.expect_event("session_refused for bob", |e| e.is("session_refused") && e.user == "bob");
+    server.expect_found("session_refused", Some("127.0.0.1"), Some("bob"));
     assert!(
         ev.reason.contains(&format!("is not the owner of display {display}")) && ev.reason.contains("[shadow] users"),
         "{ev:?}"
