@@ -21,6 +21,7 @@ use rampart_desktop::{Capture, CaptureEvent, Frame, Input, MouseButton, X11Targe
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
+use crate::gfx::GfxLink;
 use crate::ipc::{SecondFactorPlan, ToSupervisor, ToWorker, TypedCode, WorkerInit};
 use crate::prompt::{render, CodeEntry, EntryEvent, PromptFrame, PromptView, NOT_ENROLLED};
 use crate::worker::{AuthenticatedUser, SharedChannel};
@@ -39,6 +40,8 @@ pub(crate) struct DesktopLink {
     close_reason: Mutex<Option<String>>,
     /// The supervisor accepted a code: no prompt again, even after a reactivation.
     prompt_passed: std::sync::atomic::AtomicBool,
+    /// The graphics pipeline (H.264), which takes over the frames once the client is ready.
+    gfx: Arc<GfxLink>,
 }
 
 struct LinkState {
@@ -56,6 +59,7 @@ impl DesktopLink {
             prompt_keys: Mutex::new(None),
             close_reason: Mutex::new(None),
             prompt_passed: std::sync::atomic::AtomicBool::new(false),
+            gfx: GfxLink::new(),
             state: Mutex::new(LinkState {
                 size: DesktopSize {
                     width: init.default_width,
@@ -66,6 +70,10 @@ impl DesktopLink {
                 capture: None,
             }),
         }
+    }
+
+    pub(crate) fn gfx(&self) -> &Arc<GfxLink> {
+        &self.gfx
     }
 
     fn size(&self) -> DesktopSize {
@@ -282,9 +290,10 @@ impl RdpServerDisplay for WorkerDisplay {
         let capture = self.link.open_capture(wanted)?;
         let (tx, rx) = mpsc::channel(FRAME_QUEUE);
         let told = self.announced;
+        let gfx = Arc::clone(&self.link.gfx);
         std::thread::Builder::new()
             .name("capture".into())
-            .spawn(move || stream_desktop(capture, told, &tx))
+            .spawn(move || stream_desktop(capture, told, &tx, &gfx))
             .context("spawning capture thread")?;
         Ok(Box::new(Updates { rx }))
     }
@@ -315,7 +324,7 @@ fn prompt_then_desktop(
     link.prompt_passed.store(true, std::sync::atomic::Ordering::SeqCst);
     match link.open_capture(size) {
         // The client was told the prompt's size.
-        Ok(capture) => stream_desktop(capture, Some(size), tx),
+        Ok(capture) => stream_desktop(capture, Some(size), tx, &link.gfx),
         Err(err) => {
             warn!(error = %format!("{err:#}"), "cannot open desktop after the second factor");
             link.set_close_reason("internal error: cannot open the desktop");
@@ -325,13 +334,13 @@ fn prompt_then_desktop(
 
 /// Streams the desktop to the client: first a resize when the client was told another size
 /// (a resumed session keeps its own), then the frames.
-fn stream_desktop(mut capture: Capture, told: Option<DesktopSize>, tx: &mpsc::Sender<DisplayUpdate>) {
+fn stream_desktop(mut capture: Capture, told: Option<DesktopSize>, tx: &mpsc::Sender<DisplayUpdate>, gfx: &GfxLink) {
     let (width, height) = capture.size();
     let size = DesktopSize { width, height };
     if told.is_some_and(|told| told != size) && tx.blocking_send(DisplayUpdate::Resize(size)).is_err() {
         return;
     }
-    capture_loop(&mut capture, tx);
+    capture_loop(&mut capture, tx, gfx);
 }
 
 /// The prompt itself: draw, read keys, submit codes to the supervisor. `Ok` once a code is
@@ -440,7 +449,7 @@ fn changed_rows(shown: Option<&PromptFrame>, next: &PromptFrame) -> Option<Displ
     }))
 }
 
-fn capture_loop(capture: &mut Capture, tx: &mpsc::Sender<DisplayUpdate>) {
+fn capture_loop(capture: &mut Capture, tx: &mpsc::Sender<DisplayUpdate>, gfx: &GfxLink) {
     match capture.full_frame() {
         Ok(frame) => {
             if let Some(update) = bitmap(frame) {
@@ -460,14 +469,18 @@ fn capture_loop(capture: &mut Capture, tx: &mpsc::Sender<DisplayUpdate>) {
         }
         let event = match capture.next_event(Duration::from_millis(200)) {
             Ok(Some(event)) => event,
-            Ok(None) => continue,
+            Ok(None) => {
+                // An idle screen still switches to the graphics pipeline once it is ready.
+                gfx.route(capture, Vec::new());
+                continue;
+            }
             Err(err) => {
                 warn!(%err, "capture stopped");
                 return;
             }
         };
         let updates: Vec<DisplayUpdate> = match event {
-            CaptureEvent::Frames(frames) => frames.into_iter().filter_map(bitmap).collect(),
+            CaptureEvent::Frames(frames) => gfx.route(capture, frames).into_iter().filter_map(bitmap).collect(),
             CaptureEvent::Cursor(cursor) => vec![DisplayUpdate::RGBAPointer(RGBAPointer {
                 cache_index: 0,
                 width: cursor.width,
@@ -476,7 +489,10 @@ fn capture_loop(capture: &mut Capture, tx: &mpsc::Sender<DisplayUpdate>) {
                 hot_y: cursor.hot_y,
                 data: cursor.rgba,
             })],
-            CaptureEvent::Resized { width, height } => vec![DisplayUpdate::Resize(DesktopSize { width, height })],
+            CaptureEvent::Resized { width, height } => {
+                gfx.resized(width, height);
+                vec![DisplayUpdate::Resize(DesktopSize { width, height })]
+            }
         };
         for update in updates {
             if tx.blocking_send(update).is_err() {
