@@ -25,7 +25,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     xvfb xterm openbox x11-xserver-utils xauth xfonts-base \
-    build-essential pkg-config ca-certificates >/dev/null
+    build-essential pkg-config ca-certificates nasm >/dev/null
 
 # 2. Build as the invoking user when there is one (their rustup toolchain and their
 #    files stay theirs), else as root.

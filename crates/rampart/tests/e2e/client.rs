@@ -89,15 +89,28 @@ impl Session {
         port: u16,
         user: &str,
         password: &str,
+        size: (u32, u32),
+        limit: Duration,
+    ) -> Session {
+        Self::start_with(port, user, password, size, limit, &[])
+    }
+
+    /// [`Session::start`] with more xfreerdp options (e.g. `/gfx:avc420`).
+    pub fn start_with(
+        port: u16,
+        user: &str,
+        password: &str,
         (width, height): (u32, u32),
         limit: Duration,
+        extra: &[&str],
     ) -> Session {
         require_tool("xdotool", "xdotool");
         let x = Xvfb::start(width + 64, height + 64);
         let mut cmd = xfreerdp(&x);
         cmd.args(base_args(port, user, password, "nla"))
             .arg(format!("/size:{width}x{height}"))
-            .arg("-grab-keyboard");
+            .arg("-grab-keyboard")
+            .args(extra);
         let log = x.dir().join("xfreerdp.log");
         let mut proc = Guarded::spawn("xfreerdp", &mut cmd, &log);
         let pid = proc.pid().to_string();

@@ -32,6 +32,7 @@ mod server;
 
 mod desktop;
 mod flood;
+mod gfx;
 mod guard;
 mod access;
 mod login;
