@@ -61,6 +61,9 @@ pub(crate) struct PlanConfig {
     pub(crate) small_update_tiles: usize,
     /// A frame unacknowledged this long no longer counts as in flight.
     pub(crate) ack_timeout: Duration,
+    /// While the client has suspended acknowledgements, a frame counts as in flight for
+    /// this long (a time budget instead of the acknowledgement).
+    pub(crate) suspended_lifetime: Duration,
 }
 
 impl Default for PlanConfig {
@@ -72,6 +75,7 @@ impl Default for PlanConfig {
             refine_batch: 64,
             small_update_tiles: 4,
             ack_timeout: Duration::from_secs(2),
+            suspended_lifetime: Duration::from_millis(70),
         }
     }
 }
@@ -189,11 +193,12 @@ impl Plan {
     }
 
     pub(crate) fn next(&mut self, now: Instant) -> Step {
-        let timeout = self.config.ack_timeout;
+        let timeout = if self.acks_suspended {
+            self.config.suspended_lifetime
+        } else {
+            self.config.ack_timeout
+        };
         self.in_flight.retain(|(_, sent)| now.saturating_duration_since(*sent) < timeout);
-        if self.acks_suspended {
-            self.in_flight.clear();
-        }
         let busy = self.in_flight.len() >= self.config.max_in_flight;
         let oldest_ack_due = self
             .in_flight
@@ -252,9 +257,7 @@ impl Plan {
     fn begin(&mut self, now: Instant) -> u32 {
         let id = self.next_frame_id;
         self.next_frame_id = self.next_frame_id.wrapping_add(1);
-        if !self.acks_suspended {
-            self.in_flight.push_back((id, now));
-        }
+        self.in_flight.push_back((id, now));
         id
     }
 
@@ -542,7 +545,13 @@ mod tests {
             plan.damage(rect(0, 0, 640, 480), now);
             assert!(matches!(plan.next(now), Step::H264 { .. }));
         }
-        assert_eq!(plan.in_flight(), 0);
+        // Still bounded: faster damage waits for the time budget.
+        plan.damage(rect(0, 0, 640, 480), now + ms(1));
+        assert!(matches!(plan.next(now + ms(1)), Step::Wait(Some(_))));
+        assert!(plan.in_flight() <= 2);
+        // Acknowledgements resumed: back to counting them.
+        plan.ack(0, 0);
+        assert!(!plan.acks_suspended);
     }
 
     #[test]
