@@ -34,6 +34,11 @@ impl Default for Rate {
     }
 }
 
+/// Whether OpenH264 takes a picture of this size (it stops at 3840x2160, either way round).
+pub(crate) fn fits(width: u16, height: u16) -> bool {
+    width.max(height) <= 3840 && width.min(height) <= 2160
+}
+
 pub(crate) struct H264 {
     encoder: Encoder,
 }
@@ -144,6 +149,12 @@ mod tests {
             let mean = err as f64 / (w * h) as f64;
             assert!(mean < 2.0, "mean luma error {mean}");
         }
+    }
+
+    #[test]
+    fn size_limit() {
+        assert!(fits(3840, 2160) && fits(2160, 3840) && fits(1920, 1080));
+        assert!(!fits(4096, 2160) && !fits(2400, 2400));
     }
 
     #[test]

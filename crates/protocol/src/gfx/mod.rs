@@ -80,6 +80,10 @@ impl GfxLink {
         };
         if self.wants_full_frame.swap(false, Ordering::SeqCst) {
             let (width, height) = capture.size();
+            if !h264::fits(width, height) {
+                info!(width, height, "screen too large for H.264: staying on RemoteFX");
+                return self.stopped(frames);
+            }
             let full = match capture.full_frame() {
                 Ok(frame) => frame,
                 Err(err) => {
@@ -149,6 +153,7 @@ impl GfxLink {
     }
 
     fn ack(&self, frame_id: u32, queue_depth: u32) {
+        tracing::trace!(frame_id, queue_depth, "frame acknowledged");
         let input = self.input.lock().ok().and_then(|i| i.clone());
         if let Some(input) = input {
             match input.try_send(Input::Ack { frame_id, queue_depth }) {

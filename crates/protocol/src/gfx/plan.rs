@@ -9,7 +9,7 @@
 //!   lossy tiles are re-sent losslessly ("refinement"), a bounded batch per frame, until the
 //!   client's picture equals the server's;
 //! - at most [`PlanConfig::max_in_flight`] frames wait for the client's acknowledgement
-//!   (MS-RDPEGFX 2.2.2.12 RDPGFX_FRAME_ACKNOWLEDGE_PDU), so a slow client is never buried:
+//!   (MS-RDPEGFX 2.2.2.13 RDPGFX_FRAME_ACKNOWLEDGE_PDU), so a slow client is never buried:
 //!   damage keeps merging into the dirty tiles while it catches up.
 //!
 //! No clock, no I/O: time is a parameter.
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 pub(crate) const TILE: u16 = 64;
 
 /// A client that stops acknowledging frames sends this queue depth
-/// (MS-RDPEGFX 2.2.2.12, SUSPEND_FRAME_ACKNOWLEDGEMENT).
+/// (MS-RDPEGFX 2.2.2.13, SUSPEND_FRAME_ACKNOWLEDGEMENT).
 pub(crate) const SUSPEND_FRAME_ACKNOWLEDGEMENT: u32 = 0xFFFF_FFFF;
 
 /// A rectangle in surface pixels; right and bottom edges exclusive.

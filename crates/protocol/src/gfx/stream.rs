@@ -209,7 +209,9 @@ pub(crate) fn run(inputs: Receiver<Input>, output: Output, settings: Settings) {
             continue;
         };
         wait = loop {
-            match s.plan.next(Instant::now()) {
+            let step = s.plan.next(Instant::now());
+            tracing::trace!(?step, "plan");
+            match step {
                 Step::Wait(after) => break after,
                 Step::H264 { frame_id, rects } => {
                     match send_h264(&output, s, &mut encoder, frame_id, &rects) {
