@@ -214,7 +214,10 @@ pub(crate) fn run(inputs: Receiver<Input>, output: Output, settings: Settings) {
             match step {
                 Step::Wait(after) => break after,
                 Step::H264 { frame_id, rects } => {
-                    match send_h264(&output, s, &mut encoder, frame_id, &rects) {
+                    let started = Instant::now();
+                    let sent = send_h264(&output, s, &mut encoder, frame_id, &rects);
+                    stats.busy(started.elapsed());
+                    match sent {
                         // Skipped by rate control; the plan retries the damage.
                         Ok(0) => {}
                         Ok(bytes) => {
@@ -234,7 +237,7 @@ pub(crate) fn run(inputs: Receiver<Input>, output: Output, settings: Settings) {
                     frame_id,
                     rects,
                     refinement,
-                } => match send_lossless(&output, s, frame_id, &rects) {
+                } => match timed(&mut stats, || send_lossless(&output, s, frame_id, &rects)) {
                     Ok(bytes) => {
                         if refinement && !s.told_refined {
                             s.told_refined = true;
@@ -396,9 +399,18 @@ fn bounding(rects: &[Rect]) -> ExclusiveRectangle {
     }))
 }
 
-/// Counters logged every few seconds at debug level (frames and bytes by kind).
+fn timed<T>(stats: &mut Stats, f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let out = f();
+    stats.busy(started.elapsed());
+    out
+}
+
+/// Counters logged every few seconds at debug level (frames and bytes by kind, time spent
+/// encoding).
 #[derive(Default)]
 struct Stats {
+    busy: Duration,
     h264_frames: u64,
     h264_bytes: u64,
     lossless_frames: u64,
@@ -407,6 +419,10 @@ struct Stats {
 }
 
 impl Stats {
+    fn busy(&mut self, spent: Duration) {
+        self.busy += spent;
+    }
+
     fn h264(&mut self, bytes: usize) {
         self.h264_frames += 1;
         self.h264_bytes += u64::try_from(bytes).unwrap_or(u64::MAX);
@@ -427,6 +443,7 @@ impl Stats {
             h264_bytes = self.h264_bytes,
             lossless_frames = self.lossless_frames,
             lossless_bytes = self.lossless_bytes,
+            busy_ms = self.busy.as_millis(),
             "graphics pipeline, last 5 s"
         );
         *self = Self {
