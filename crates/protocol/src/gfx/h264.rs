@@ -70,7 +70,9 @@ impl H264 {
             .adaptive_quantization(false)
             .background_detection(false)
             .complexity(Complexity::Low)
-            .qp(QpRange::new(12, 42))
+            // Up to the coarsest quantiser: under load, quality drops before frames do
+            // (and the lossless refinement repairs it once the screen is still).
+            .qp(QpRange::new(12, 51))
             .intra_frame_period(IntraFramePeriod::from_num_frames(0))
             .num_threads(1)
             .vui(VuiConfig::bt709_full());
