@@ -29,6 +29,9 @@ use super::h264::{Rate, H264};
 use super::picture::Picture;
 use super::plan::{Plan, PlanConfig, Rect, Step};
 
+/// Inputs taken per turn before the plan is asked again.
+const MAX_INPUTS_PER_TURN: usize = 64;
+
 /// What the encoder thread is told.
 pub(crate) enum Input {
     /// The screen is (now) this size; a whole-screen frame follows.
@@ -190,15 +193,16 @@ pub(crate) fn run(inputs: Receiver<Input>, output: Output, settings: Settings) {
             None => inputs.recv().map_err(|_| RecvTimeoutError::Disconnected),
             Some(after) => inputs.recv_timeout(after),
         };
-        let mut batch = Vec::new();
-        match first {
-            Ok(input) => batch.push(input),
-            Err(RecvTimeoutError::Timeout) => {}
+        let first = match first {
+            Ok(input) => Some(input),
+            Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => break,
-        }
-        batch.extend(inputs.try_iter());
+        };
         let now = Instant::now();
-        for input in batch {
+        // Everything queued now (bounded: the capture thread may keep adding), applied as
+        // it comes so that no frame is held longer than needed.
+        let queued = inputs.try_iter().take(MAX_INPUTS_PER_TURN);
+        for input in first.into_iter().chain(queued) {
             if let Err(err) = take(input, &mut surface, &output, &mut encoder, &settings, now) {
                 warn!(%err, "graphics pipeline stopped");
                 return;
