@@ -70,7 +70,8 @@ impl Default for PlanConfig {
     fn default() -> Self {
         Self {
             max_in_flight: 2,
-            min_frame_interval: Duration::from_millis(33),
+            // ~33 fps at most: damage ticking at 60 Hz still yields 30 frames a second.
+            min_frame_interval: Duration::from_millis(30),
             refine_after: Duration::from_millis(300),
             refine_batch: 64,
             small_update_tiles: 4,
@@ -459,7 +460,7 @@ mod tests {
             }
             now += ms(10);
         }
-        assert!((25..=31).contains(&h264), "{h264} H.264 frames in one second");
+        assert!((25..=34).contains(&h264), "{h264} H.264 frames in one second");
         assert!(!plan.is_exact());
         // The last damage still goes out as H.264 (at most one frame), then, after the quiet
         // time, only refinement.
