@@ -471,7 +471,7 @@ fn capture_loop(capture: &mut Capture, tx: &mpsc::Sender<DisplayUpdate>, gfx: &G
             Ok(Some(event)) => event,
             Ok(None) => {
                 // An idle screen still switches to the graphics pipeline once it is ready.
-                gfx.route(capture, Vec::new());
+                gfx.route(capture, Vec::new(), tx.capacity() == tx.max_capacity());
                 continue;
             }
             Err(err) => {
@@ -480,7 +480,11 @@ fn capture_loop(capture: &mut Capture, tx: &mpsc::Sender<DisplayUpdate>, gfx: &G
             }
         };
         let updates: Vec<DisplayUpdate> = match event {
-            CaptureEvent::Frames(frames) => gfx.route(capture, frames).into_iter().filter_map(bitmap).collect(),
+            CaptureEvent::Frames(frames) => gfx
+                .route(capture, frames, tx.capacity() == tx.max_capacity())
+                .into_iter()
+                .filter_map(bitmap)
+                .collect(),
             CaptureEvent::Cursor(cursor) => vec![DisplayUpdate::RGBAPointer(RGBAPointer {
                 cache_index: 0,
                 width: cursor.width,

@@ -48,6 +48,9 @@ pub(crate) struct GfxLink {
     input: Mutex<Option<SyncSender<Input>>>,
     /// The encoder thread has not seen the whole screen yet.
     wants_full_frame: AtomicBool,
+    /// The client's codecs were reset for the graphics pipeline (ResetGraphics sent).
+    /// From then on FreeRDP cannot decode RemoteFX on the classic path any more.
+    reset_sent: AtomicBool,
 }
 
 impl std::fmt::Debug for GfxLink {
@@ -74,10 +77,23 @@ impl GfxLink {
     /// Hands `frames` to the graphics pipeline when it is active (then returns nothing to send
     /// on the ordinary path); otherwise returns them unchanged. On the switch it first sends
     /// the whole screen, read from `capture`.
-    pub(crate) fn route(&self, capture: &mut Capture, frames: Vec<Frame>) -> Vec<Frame> {
+    ///
+    /// The switch waits until `classic_idle` (nothing queued on the ordinary path): the
+    /// ResetGraphics that creates the surface also resets the client's RemoteFX decoder
+    /// (FreeRDP `gdi_ResetGraphics` → `freerdp_client_codecs_reset`), so a RemoteFX update
+    /// arriving after it fails and FreeRDP drops the connection.
+    pub(crate) fn route(&self, capture: &mut Capture, frames: Vec<Frame>, classic_idle: bool) -> Vec<Frame> {
+        if self.reset_sent.load(Ordering::SeqCst) && !self.is_active() {
+            // The pipeline stopped after the client's codecs were reset: the classic path
+            // cannot take over any more.
+            return Vec::new();
+        }
         let Some(input) = self.input.lock().ok().and_then(|i| i.clone()) else {
             return frames;
         };
+        if self.wants_full_frame.load(Ordering::SeqCst) && !classic_idle {
+            return frames;
+        }
         if self.wants_full_frame.swap(false, Ordering::SeqCst) {
             let (width, height) = capture.size();
             if !h264::fits(width, height) {
@@ -136,7 +152,7 @@ impl GfxLink {
             return;
         };
         let (tx, rx) = sync_channel(INPUT_QUEUE);
-        let output = stream::Output::new(handle, events);
+        let output = stream::Output::new(handle, events, Arc::clone(self));
         let spawned = std::thread::Builder::new()
             .name("h264".into())
             .spawn(move || stream::run(rx, output, stream::Settings::default()));
@@ -164,6 +180,10 @@ impl GfxLink {
                 }
             }
         }
+    }
+
+    fn set_reset_sent(&self) {
+        self.reset_sent.store(true, Ordering::SeqCst);
     }
 
     fn closed(&self) {

@@ -11,6 +11,7 @@
 //! Each frame is bracketed by StartFrame/EndFrame, which the client acknowledges.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ironrdp_core::{Encode, EncodeResult, WriteCursor};
@@ -26,6 +27,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tracing::{debug, info, warn};
 
 use super::h264::{Rate, H264};
+use super::GfxLink;
 use super::picture::Picture;
 use super::plan::{Plan, PlanConfig, Rect, Step};
 
@@ -51,8 +53,13 @@ pub(crate) struct Settings {
 pub(crate) struct Output {
     handle: GfxServerHandle,
     events: UnboundedSender<ServerEvent>,
+    link: Arc<GfxLink>,
     started: Instant,
 }
+
+/// Time for the last update already taken by the classic path (RemoteFX) to be encoded and
+/// written before the first ResetGraphics resets the client's RemoteFX decoder.
+const CLASSIC_DRAIN: Duration = Duration::from_millis(500);
 
 #[derive(Debug, thiserror::Error)]
 enum SendError {
@@ -69,16 +76,22 @@ enum SendError {
 }
 
 impl Output {
-    pub(crate) fn new(handle: GfxServerHandle, events: UnboundedSender<ServerEvent>) -> Self {
+    pub(crate) fn new(handle: GfxServerHandle, events: UnboundedSender<ServerEvent>, link: Arc<GfxLink>) -> Self {
         Self {
             handle,
             events,
+            link,
             started: Instant::now(),
         }
     }
 
     /// (Re)creates the one surface at `width` x `height`, mapped at the output's origin.
     fn surface(&self, width: u16, height: u16, old: Option<u16>) -> Result<u16, SendError> {
+        if old.is_none() {
+            // The classic path was idle when frames switched over, but its last update may
+            // still be on its way out.
+            std::thread::sleep(CLASSIC_DRAIN);
+        }
         let mut server = self.handle.lock().map_err(|_| SendError::Poisoned)?;
         if old.is_some() {
             // ResetGraphics at the new size; deletes the old surface.
@@ -93,6 +106,7 @@ impl Output {
         let messages = server.drain_output();
         let channel = server.channel_id().ok_or(SendError::NoChannel)?;
         drop(server);
+        self.link.set_reset_sent();
         self.write(channel, messages)?;
         Ok(id)
     }
