@@ -50,6 +50,8 @@ pub struct WorkerInit {
     pub default_height: u16,
     /// (uid, gid) the worker drops to before it reads a byte from the peer.
     pub run_as: Option<(u32, u32)>,
+    /// Offer the graphics pipeline with H.264 (`[display] h264`).
+    pub h264: bool,
 }
 
 impl std::fmt::Debug for WorkerInit {

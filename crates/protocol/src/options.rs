@@ -24,6 +24,8 @@ pub struct ServeOptions {
     /// The host key that seals credential material in the store (created if missing).
     pub host_key: PathBuf,
     pub auth: AuthOptions,
+    /// Offer the graphics pipeline with H.264 (AVC420) to clients that support it.
+    pub h264: bool,
 }
 
 /// Whether the second factor is required after NLA.

@@ -586,6 +586,7 @@ impl Supervisor {
             default_width,
             default_height,
             run_as: self.run_as,
+            h264: self.opts.h264,
         };
         // The init line fits the socket buffer; write it synchronously before the task starts.
         let line = ipc::encode(&ToWorker::Init(init))?;

@@ -135,7 +135,7 @@ async fn run(tcp: std::net::TcpStream, init: &WorkerInit, channel: SharedChannel
         .with_input_handler(input)
         .with_display_handler(display)
         .with_honor_client_desktop_size(true)
-        .with_gfx_factory(Some(link.gfx().factory()))
+        .with_gfx_factory(init.h264.then(|| link.gfx().factory()))
         .build();
     server.set_credential_store(Some(Arc::clone(&hook) as Arc<dyn CredentialStore>));
 

@@ -31,6 +31,14 @@ pub struct Config {
     pub guard: GuardSettings,
     pub access: AccessConfig,
     pub auth: AuthSettings,
+    pub display: DisplayConfig,
+}
+
+/// `[display]`: how the desktop is encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayConfig {
+    /// H.264 over the graphics pipeline for clients that offer it (docs/h264.md).
+    pub h264: bool,
 }
 
 /// `[auth]`: the second factor and the password lifecycle.
@@ -155,6 +163,9 @@ impl Default for Config {
                 // Watching is the common helpdesk case; control must be asked for.
                 view_only: true,
             },
+            // The best codec both sides support; off for hosts that must not use H.264
+            // (patent licensing: docs/h264.md).
+            display: DisplayConfig { h264: true },
             guard: GuardSettings {
                 // The defaults and their reasons live with the policy
                 // (`rampart_policy::GuardConfig::default`): 5 failures in 10 min ban for
@@ -306,6 +317,14 @@ struct RawConfig {
     access: RawAccess,
     #[serde(default)]
     auth: RawAuth,
+    #[serde(default)]
+    display: RawDisplay,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDisplay {
+    h264: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -578,6 +597,9 @@ impl RawConfig {
         let guard = self.guard.into_settings(doc, d.guard)?;
         let access = self.access.into_config(doc)?;
         let auth = self.auth.into_settings(doc, d.auth)?;
+        let display = DisplayConfig {
+            h264: self.display.h264.unwrap_or(d.display.h264),
+        };
 
         Ok(Config {
             server,
@@ -591,6 +613,7 @@ impl RawConfig {
             guard,
             access,
             auth,
+            display,
         })
     }
 }
@@ -1046,6 +1069,16 @@ view_only = false
         assert_eq!(cfg.session.xvfb, PathBuf::from("/usr/bin/Xvfb"));
         assert_eq!(cfg.shadow.display.as_deref(), Some(":0"));
         assert!(!cfg.shadow.view_only);
+    }
+
+    #[test]
+    fn h264_is_on_unless_turned_off() {
+        assert!(parse("").unwrap().display.h264);
+        assert!(!parse("[display]\nh264 = false\n").unwrap().display.h264);
+        assert_eq!(
+            err("[display]\nh264 = \"no\"\n"),
+            "/etc/rampart/rampart.toml:2: bad value for \"h264\" in [display]: invalid type: string \"no\", expected a boolean"
+        );
     }
 
     #[test]

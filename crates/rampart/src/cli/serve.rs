@@ -72,6 +72,7 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
         },
         host_key: config::host_key_path(cfg, &state_dir_for_key),
         auth: cfg.auth.policy.clone(),
+        h264: cfg.display.h264,
     }
 }
 

@@ -118,3 +118,42 @@ fn avc420_session_ends_pixel_exact() {
     drop(session);
     server.stop_and_check();
 }
+
+#[test]
+fn h264_off_serves_the_same_client_remotefx() {
+    let _turn = exclusive();
+    let mut server = Server::new(&Config {
+        default_command: "xsetroot -solid '#3366cc'; exec sleep 600".to_owned(),
+        extra_toml: "[display]\nh264 = false\n".to_owned(),
+        ..Config::default()
+    });
+    server.add_user("alice", PASSWORD);
+    server.start();
+    let mut session = Session::start_with(
+        server.port,
+        "alice",
+        PASSWORD,
+        SIZE,
+        Duration::from_secs(30),
+        &["/gfx:avc420"],
+    );
+    let blue = crate::screen::rgb("#3366cc");
+    let (img, shown) = session.wait_for_screen(Duration::from_secs(20), |img| {
+        img.fraction_near((0, 0, 1024, 768), blue, 12) > 0.95
+    });
+    if !shown {
+        let path = img.as_ref().map(|i| i.save("gfx_off"));
+        panic!(
+            "with [display] h264 = false the desktop never showed; screenshot {path:?}\nserver output:\n{}",
+            server.log_tail()
+        );
+    }
+    let log = server.log_text();
+    assert!(
+        !log.contains("graphics pipeline"),
+        "the graphics pipeline was offered although [display] h264 = false:\n{}",
+        server.log_tail()
+    );
+    drop(session);
+    server.stop_and_check();
+}
