@@ -26,7 +26,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     xserver-xorg-core xserver-xorg-video-dummy xvfb xterm openbox x11-xserver-utils xauth xfonts-base \
-    libpam-modules libpam-runtime build-essential pkg-config ca-certificates libpam0g-dev >/dev/null
+    libpam-modules libpam-runtime build-essential pkg-config ca-certificates libpam0g-dev nasm >/dev/null
 
 # 2. Build as the invoking user when there is one (their rustup toolchain and their
 #    files stay theirs), else as root.

@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use crate::clipboard::channel::ClipboardLink;
+use crate::gfx::GfxLink;
 use crate::ipc::{SecondFactorPlan, ToSupervisor, ToWorker, TypedCode, WorkerInit};
 use crate::prompt::{render, CodeEntry, EntryEvent, PromptFrame, PromptView, NOT_ENROLLED};
 use crate::worker::{AuthenticatedUser, SharedChannel};
@@ -45,6 +46,8 @@ pub(crate) struct DesktopLink {
     prompt_passed: std::sync::atomic::AtomicBool,
     /// What the client asked of the picture, for the capture thread to act on.
     view: Mutex<ViewRequests>,
+    /// The graphics pipeline (H.264), which takes over the frames once the client is ready.
+    gfx: Arc<GfxLink>,
 }
 
 struct LinkState {
@@ -83,6 +86,7 @@ impl DesktopLink {
             close_reason: Mutex::new(None),
             prompt_passed: std::sync::atomic::AtomicBool::new(false),
             view: Mutex::new(ViewRequests::default()),
+            gfx: GfxLink::new(),
             state: Mutex::new(LinkState {
                 size: DesktopSize {
                     width: init.default_width,
@@ -93,6 +97,10 @@ impl DesktopLink {
                 capture: None,
             }),
         }
+    }
+
+    pub(crate) fn gfx(&self) -> &Arc<GfxLink> {
+        &self.gfx
     }
 
     fn size(&self) -> DesktopSize {
@@ -481,6 +489,7 @@ fn stream_desktop(link: &DesktopLink, mut capture: Capture, told: Option<Desktop
     if told.is_some_and(|told| told != size) {
         // The client learns the size through a deactivation-reactivation, which asks for a
         // new update stream: this one has done its job.
+        link.gfx.resized(width, height);
         let _ = tx.blocking_send(DisplayUpdate::Resize(size));
         return;
     }
@@ -629,6 +638,11 @@ fn capture_loop(link: &DesktopLink, capture: &mut Capture, tx: &mpsc::Sender<Dis
             std::thread::sleep(VIEW_POLL);
             continue;
         }
+        if repaint && link.gfx.is_active() {
+            // After the graphics pipeline took over, nothing may go the classic way.
+            link.gfx.repaint();
+            continue;
+        }
         if repaint {
             let update = capture.full_frame().ok().and_then(|frame| match bitmap(frame) {
                 Some(DisplayUpdate::Bitmap(b)) => Some(DisplayUpdate::Repaint(b)),
@@ -643,14 +657,23 @@ fn capture_loop(link: &DesktopLink, capture: &mut Capture, tx: &mpsc::Sender<Dis
         }
         let event = match capture.next_event(VIEW_POLL) {
             Ok(Some(event)) => event,
-            Ok(None) => continue,
+            Ok(None) => {
+                // An idle screen still switches to the graphics pipeline once it is ready.
+                link.gfx.route(capture, Vec::new(), tx.capacity() == tx.max_capacity());
+                continue;
+            }
             Err(err) => {
                 warn!(%err, "capture stopped");
                 return;
             }
         };
         let updates: Vec<DisplayUpdate> = match event {
-            CaptureEvent::Frames(frames) => frames.into_iter().filter_map(bitmap).collect(),
+            CaptureEvent::Frames(frames) => link
+                .gfx
+                .route(capture, frames, tx.capacity() == tx.max_capacity())
+                .into_iter()
+                .filter_map(bitmap)
+                .collect(),
             CaptureEvent::Cursor(cursor) => vec![DisplayUpdate::RGBAPointer(RGBAPointer {
                 cache_index: 0,
                 width: cursor.width,
@@ -663,6 +686,7 @@ fn capture_loop(link: &DesktopLink, capture: &mut Capture, tx: &mpsc::Sender<Dis
                 // Someone else resized the screen (another client of the same session):
                 // this client follows through a reactivation, with a new update stream.
                 link.set_size((width, height));
+                link.gfx.resized(width, height);
                 let _ = tx.blocking_send(DisplayUpdate::Resize(DesktopSize { width, height }));
                 return;
             }
@@ -685,6 +709,7 @@ fn live_resize(link: &DesktopLink, capture: &mut Capture, size: DesktopSize, tx:
         Ok(()) => {
             info!(width = size.width, height = size.height, "session resized with the client window");
             link.set_size(capture.size());
+            link.gfx.resized(size.width, size.height);
             let _ = tx.blocking_send(DisplayUpdate::Resize(size));
             true
         }

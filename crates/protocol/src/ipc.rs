@@ -69,6 +69,9 @@ pub struct WorkerInit {
     /// comes with the session grant.
     #[serde(default)]
     pub clipboard: bool,
+    /// Offer the graphics pipeline with H.264 (`[display] h264`).
+    #[serde(default)]
+    pub h264: bool,
 }
 
 impl std::fmt::Debug for WorkerInit {
@@ -535,6 +538,7 @@ mod tests {
             default_height: 1,
             run_as: None,
             clipboard: false,
+            h264: false,
         };
         let line = String::from_utf8(encode(&ToWorker::Init(init)).unwrap()).unwrap();
         assert!(!line.contains("PRIVATE KEY") && !line.contains("key_pem"), "{line}");

@@ -4,7 +4,8 @@
 //! sessions; `worker` runs unprivileged, one process per connection, and is the only code
 //! that parses the peer's bytes; `ipc` is the narrow channel between them; `budget` bounds
 //! what a peer may send before authenticating; `display` adapts the X11 desktop to
-//! IronRDP's traits; `clipboard` carries text between the client and the session under the
+//! IronRDP's traits; `gfx` sends it over the graphics pipeline as H.264 where the client
+//! offers it; `clipboard` carries text between the client and the session under the
 //! granted policy; `tls` owns the certificate and rustls configuration, `tls_signing` the
 //! handshake signature the worker asks the supervisor's key for; `systemd_notify` tells
 //! systemd when the server is ready and when it stops.
@@ -13,6 +14,7 @@ mod budget;
 pub mod clipboard;
 mod display;
 mod forward;
+mod gfx;
 pub mod ipc;
 mod logon;
 mod options;

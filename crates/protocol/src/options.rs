@@ -30,6 +30,8 @@ pub struct ServeOptions {
     pub allow_root: bool,
     /// Which way text may cross the clipboard (per server and per user), and the size cap.
     pub clipboard: crate::clipboard::ClipboardOptions,
+    /// Offer the graphics pipeline with H.264 (AVC420) to clients that support it.
+    pub h264: bool,
 }
 
 /// Retention and forwarding of the audit trail (`[audit]`).

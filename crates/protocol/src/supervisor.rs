@@ -716,6 +716,7 @@ impl Supervisor {
             default_height,
             run_as: self.run_as,
             clipboard: self.opts.clipboard.ever_on(),
+            h264: self.opts.h264,
         };
         // The init line fits the socket buffer; write it synchronously before the task starts.
         let line = ipc::encode(&ToWorker::Init(init))?;

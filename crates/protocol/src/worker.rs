@@ -170,6 +170,7 @@ async fn run(tcp: std::net::TcpStream, init: &WorkerInit, channel: SharedChannel
             init.clipboard
                 .then(|| Box::new(ClipboardFactory::new(clipboard)) as Box<dyn ironrdp_server::CliprdrServerFactory>),
         )
+        .with_gfx_factory(init.h264.then(|| link.gfx().factory()))
         .build();
     server.set_credential_store(Some(Arc::clone(&hook) as Arc<dyn CredentialStore>));
 

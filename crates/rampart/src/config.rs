@@ -32,6 +32,14 @@ pub struct Config {
     pub access: AccessConfig,
     pub auth: AuthSettings,
     pub audit: AuditConfig,
+    pub display: DisplayConfig,
+}
+
+/// `[display]`: how the desktop is encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayConfig {
+    /// H.264 over the graphics pipeline for clients that offer it (docs/h264.md).
+    pub h264: bool,
 }
 
 /// `[audit]`: retention and forwarding of the audit trail. The protocol layer's own type, so
@@ -189,6 +197,9 @@ impl Default for Config {
                 // Only the display's owner: another user's screen is theirs to share.
                 users: Vec::new(),
             },
+            // The best codec both sides support; off for hosts that must not use H.264
+            // (patent licensing: docs/h264.md).
+            display: DisplayConfig { h264: true },
             guard: GuardSettings {
                 // The defaults and their reasons live with the policy
                 // (`rampart_policy::GuardConfig::default`): 5 failures in 10 min ban for
@@ -344,6 +355,8 @@ struct RawConfig {
     auth: RawAuth,
     #[serde(default)]
     audit: RawAudit,
+    #[serde(default)]
+    display: RawDisplay,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -383,6 +396,12 @@ impl RawAudit {
             .then_some(rampart_protocol::AuditForward { socket, format });
         Ok(AuditConfig { keep_days, forward })
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDisplay {
+    h264: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -687,6 +706,9 @@ impl RawConfig {
         let access = self.access.into_config(doc)?;
         let auth = self.auth.into_settings(doc, d.auth)?;
         let audit = self.audit.into_config(doc, d.audit)?;
+        let display = DisplayConfig {
+            h264: self.display.h264.unwrap_or(d.display.h264),
+        };
 
         Ok(Config {
             server,
@@ -701,6 +723,7 @@ impl RawConfig {
             access,
             auth,
             audit,
+            display,
         })
     }
 }
@@ -1305,6 +1328,16 @@ view_only = false
         );
         assert!(err("[audit]\nsyslog_socket = \"dev/log\"\n").starts_with("/etc/rampart/rampart.toml:2: bad value for \"syslog_socket\" in [audit]"));
         assert_eq!(err("[audit]\nkeep = 3\n"), "/etc/rampart/rampart.toml:2: unknown key \"keep\" in [audit]");
+    }
+
+    #[test]
+    fn h264_is_on_unless_turned_off() {
+        assert!(parse("").unwrap().display.h264);
+        assert!(!parse("[display]\nh264 = false\n").unwrap().display.h264);
+        assert_eq!(
+            err("[display]\nh264 = \"no\"\n"),
+            "/etc/rampart/rampart.toml:2: bad value for \"h264\" in [display]: invalid type: string \"no\", expected a boolean"
+        );
     }
 
     #[test]

@@ -80,6 +80,7 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
         audit: cfg.audit.clone(),
         allow_root: cfg.session.allow_root,
         clipboard: cfg.session.clipboard.clone(),
+        h264: cfg.display.h264,
     }
 }
 

@@ -35,6 +35,7 @@ mod server;
 mod clipboard;
 mod desktop;
 mod flood;
+mod gfx;
 mod guard;
 mod access;
 mod login;
