@@ -159,6 +159,24 @@ impl Clipboard {
     /// [`ClipboardEvent::SessionCopied`].
     pub fn connect(target: &X11Target, max_bytes: usize) -> Result<Self, DesktopError> {
         let (conn, screen_num) = connection::connect(target)?;
+        Self::on_connection(conn, screen_num, max_bytes)
+    }
+
+    /// [`Clipboard::connect`] over an already open connection to the target's X server.
+    pub fn connect_stream(
+        stream: std::os::unix::net::UnixStream,
+        target: &X11Target,
+        max_bytes: usize,
+    ) -> Result<Self, DesktopError> {
+        let (conn, screen_num) = connection::connect_stream(stream, target)?;
+        Self::on_connection(conn, screen_num, max_bytes)
+    }
+
+    fn on_connection(
+        conn: x11rb::rust_connection::RustConnection,
+        screen_num: usize,
+        max_bytes: usize,
+    ) -> Result<Self, DesktopError> {
         if conn
             .extension_information(xfixes::X11_EXTENSION_NAME)
             .map_err(x11)?

@@ -3,10 +3,10 @@
 //!
 //! 1. its own session (`setsid`): no terminal of the supervisor's to reach (TIOCSTI), no
 //!    signal meant for the supervisor's process group;
-//! 2. new mount, IPC, network and UTS namespaces, mounts made private, and a `chroot` to
-//!    an empty root-owned directory: no file, no socket path and no network to reach (the
-//!    TCP socket and the channel to the supervisor were opened before);
-//! 3. resource limits: no core dumps, no files written, bounded descriptors, threads and
+//! 2. a `chroot` to an empty root-owned directory: no file and no socket path to reach
+//!    (the TCP socket and the channel to the supervisor were opened before; no directory
+//!    descriptor is held that could lead out, and after step 4 nothing can chroot again);
+//! 3. resource limits: no core dumps, bounded file size (memfds), descriptors, threads and
 //!    address space;
 //! 4. its own uid and gid (one per connection, from a range no account uses), no
 //!    supplementary groups, `no_new_privs`, not dumpable, killed when the supervisor dies;
@@ -64,6 +64,8 @@ pub const MAX_FILES: u64 = 64;
 /// Threads (tasks of its uid): the runtime, IronRDP's blocking pool, the encoder's pool,
 /// the capture or prompt thread.
 pub const MAX_TASKS: u64 = 48;
+/// Largest file: a 4096x4096 screen's MIT-SHM segment.
+pub const MAX_FILE_SIZE: u64 = 4096 * 4096 * 4;
 /// Address space: frames of up to 4096x4096 (64 MiB each) in flight, the encoder's copy,
 /// glibc's per-thread arenas (reserved, not used).
 pub const MAX_ADDRESS_SPACE: u64 = 4 << 30;
@@ -75,19 +77,9 @@ pub fn confine(c: &Confinement) -> Result<(), ConfineError> {
     use rustix::thread;
 
     rustix::process::setsid().map_err(step("setsid"))?;
-    // The namespaces are new and empty of our making; no file-descriptor table is
-    // unshared (UnshareFlags::FILES is what makes `unshare` unsafe), so the descriptors
-    // this process holds stay valid.
-    #[allow(deprecated)]
-    thread::unshare(
-        thread::UnshareFlags::NEWNS | thread::UnshareFlags::NEWIPC | thread::UnshareFlags::NEWNET | thread::UnshareFlags::NEWUTS,
-    )
-    .map_err(step("unshare namespaces"))?;
-    rustix::mount::mount_change(
-        "/",
-        rustix::mount::MountPropagationFlags::PRIVATE | rustix::mount::MountPropagationFlags::REC,
-    )
-    .map_err(step("private mounts"))?;
+    // No new namespaces: the empty root and the system-call filter (no socket, connect,
+    // shm or message-queue calls) already leave nothing to reach, and namespaces would cost
+    // the service CAP_SYS_ADMIN.
     rustix::process::chroot(&c.root).map_err(step("chroot"))?;
     rustix::process::chdir("/").map_err(step("chdir /"))?;
 
@@ -101,7 +93,9 @@ pub fn confine(c: &Confinement) -> Result<(), ConfineError> {
         )
     };
     limit(Resource::Core, 0).map_err(step("RLIMIT_CORE"))?;
-    limit(Resource::Fsize, 0).map_err(step("RLIMIT_FSIZE"))?;
+    // Files are only ever the MIT-SHM memfds of the screen (nothing can be created in the
+    // empty root): as large as the largest screen, no larger.
+    limit(Resource::Fsize, MAX_FILE_SIZE).map_err(step("RLIMIT_FSIZE"))?;
     limit(Resource::Nofile, MAX_FILES).map_err(step("RLIMIT_NOFILE"))?;
     limit(Resource::Nproc, MAX_TASKS).map_err(step("RLIMIT_NPROC"))?;
     limit(Resource::As, MAX_ADDRESS_SPACE).map_err(step("RLIMIT_AS"))?;
@@ -216,10 +210,11 @@ pub mod filter {
         ("prlimit64", libc::SYS_prlimit64),
         ("sysinfo", libc::SYS_sysinfo),
         ("membarrier", libc::SYS_membarrier),
-        // glibc falls back to `clone`, whose flags can be checked (a struct behind a
-        // pointer cannot).
-        ("clone3", libc::SYS_clone3),
     ];
+
+    /// System calls that fail with `ENOSYS`: glibc then falls back to `clone`, whose flags
+    /// can be checked (those of `clone3` are in a struct behind a pointer).
+    pub const UNSUPPORTED: &[(&str, i64)] = &[("clone3", libc::SYS_clone3)];
 
     /// System calls allowed only with some arguments (checked below).
     pub const CONDITIONAL: &[&str] = &[
@@ -252,13 +247,13 @@ pub mod filter {
         }
     }
 
-    /// The worker's filters for process `pid`. Seccomp runs every installed filter and takes
-    /// the most restrictive verdict, so: the allowlist (everything else kills the
-    /// process) lets the [`REFUSED`] calls through, and the second filter turns exactly
-    /// those into `EACCES`.
-    pub fn programs(pid: u32) -> Result<[BpfProgram; 2], String> {
+    /// The worker's filters for process `pid`: [allowlist, refusals, unsupported]. Seccomp
+    /// runs every installed filter and takes the most restrictive verdict, so the allowlist
+    /// (everything else kills the process) lets the [`REFUSED`] and [`UNSUPPORTED`] calls
+    /// through, and the other two turn exactly those into `EACCES` and `ENOSYS`.
+    pub fn programs(pid: u32) -> Result<[BpfProgram; 3], String> {
         let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-        for (_, nr) in ALLOWED.iter().chain(REFUSED) {
+        for (_, nr) in ALLOWED.iter().chain(REFUSED).chain(UNSUPPORTED) {
             rules.insert(*nr, Vec::new());
         }
         let as_u64 = |v: i32| u64::from(v.unsigned_abs());
@@ -287,20 +282,27 @@ pub mod filter {
         rules.insert(libc::SYS_tgkill, one_of(0, &[u64::from(pid)])?);
         let allowlist = SeccompFilter::new(rules, SeccompAction::KillProcess, SeccompAction::Allow, arch()?)
             .map_err(|e| e.to_string())?;
-        let refused: BTreeMap<i64, Vec<SeccompRule>> = REFUSED.iter().map(|(_, nr)| (*nr, Vec::new())).collect();
-        let eacces = u32::try_from(libc::EACCES).map_err(|e| e.to_string())?;
-        let refusals = SeccompFilter::new(refused, SeccompAction::Allow, SeccompAction::Errno(eacces), arch()?)
-            .map_err(|e| e.to_string())?;
+        let failing = |calls: &[(&str, i64)], errno: i32| -> Result<SeccompFilter, String> {
+            let rules: BTreeMap<i64, Vec<SeccompRule>> = calls.iter().map(|(_, nr)| (*nr, Vec::new())).collect();
+            let errno = u32::try_from(errno).map_err(|e| e.to_string())?;
+            SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Errno(errno), arch()?).map_err(|e| e.to_string())
+        };
         let compile = |f: SeccompFilter| -> Result<BpfProgram, String> { f.try_into().map_err(|e: seccompiler::BackendError| e.to_string()) };
-        Ok([compile(allowlist)?, compile(refusals)?])
+        Ok([
+            compile(allowlist)?,
+            compile(failing(REFUSED, libc::EACCES)?)?,
+            compile(failing(UNSUPPORTED, libc::ENOSYS)?)?,
+        ])
     }
 
     /// Installs the filters on the calling thread; called before any other thread exists,
     /// so every thread the process will have inherits them.
     pub fn install() -> Result<(), String> {
-        for program in programs(std::process::id())? {
-            seccompiler::apply_filter(&program).map_err(|e| e.to_string())?;
-        }
-        Ok(())
+        let [allowlist, refusals, unsupported] = programs(std::process::id())?;
+        // Each install sets no_new_privs with prctl first, which the allowlist does not
+        // allow: the permissive filters go in first, the allowlist last.
+        seccompiler::apply_filter(&refusals).map_err(|e| e.to_string())?;
+        seccompiler::apply_filter(&unsupported).map_err(|e| e.to_string())?;
+        seccompiler::apply_filter(&allowlist).map_err(|e| e.to_string())
     }
 }

@@ -187,7 +187,7 @@ impl DesktopLink {
             }
         }
         // Only now, after every factor and the grant: the clipboard reaches the session.
-        self.clipboard.start(&grant.target, clipboard, Arc::clone(&self.channel));
+        self.clipboard.start(|| self.dial(), &grant.target, clipboard, Arc::clone(&self.channel));
         Ok(grant)
     }
 

@@ -63,8 +63,9 @@ pub struct WorkerInit {
     pub max_preauth_bytes: u64,
     pub default_width: u16,
     pub default_height: u16,
-    /// (uid, gid) the worker drops to before it reads a byte from the peer.
-    pub run_as: Option<(u32, u32)>,
+    /// What the worker gives up before it reads a byte from the peer (`None` only with
+    /// `insecure_no_privsep`).
+    pub confinement: Option<crate::confine::Confinement>,
     /// Offer the clipboard channel at all (some user may use it); which way text may move
     /// comes with the session grant.
     #[serde(default)]
@@ -536,7 +537,7 @@ mod tests {
             max_preauth_bytes: 1,
             default_width: 1,
             default_height: 1,
-            run_as: None,
+            confinement: None,
             clipboard: false,
             h264: false,
         };

@@ -12,9 +12,11 @@
 
 mod budget;
 pub mod clipboard;
+pub mod confine;
 mod display;
 mod forward;
 mod gfx;
+mod jail;
 pub mod ipc;
 mod logon;
 mod options;
@@ -30,5 +32,6 @@ pub use options::{
 };
 pub use clipboard::{ClipboardOptions, ClipboardPolicy};
 pub use rampart_desktop::XServer;
+pub use jail::ids_in_range;
 pub use supervisor::serve;
 pub use worker::{log_target_allowed, worker_main, FORBIDDEN_LOG_TARGETS};

@@ -17,8 +17,13 @@ pub struct ServeOptions {
     pub tls_private_key: Option<PathBuf>,
     pub limits: Limits,
     pub desktop: DesktopMode,
-    /// Unprivileged account that per-connection workers run as when the supervisor is root.
-    pub worker_user: String,
+    /// Each connection's worker runs as `worker_uid_base + n` (its own uid and gid).
+    pub worker_uid_base: u32,
+    /// Serve without confining workers: refused unless this is set when not root.
+    pub insecure_no_privsep: bool,
+    /// Root-owned runtime directory: session files below `sessions/`, the workers' empty
+    /// root `jail/`.
+    pub runtime_dir: PathBuf,
     pub guard: GuardOptions,
     pub access: AccessOptions,
     /// The host key that seals credential material in the store (created if missing).
@@ -252,8 +257,6 @@ pub struct SessionOptions {
     pub default_height: u16,
     /// The X server sessions run (Xorg with the dummy driver unless configured).
     pub x_server: rampart_desktop::XServer,
-    /// Session files live in `runtime_dir/sessions` (see `[session] runtime_dir`).
-    pub runtime_dir: PathBuf,
 }
 
 impl Default for SessionOptions {
@@ -264,7 +267,6 @@ impl Default for SessionOptions {
             default_width: 1024,
             default_height: 768,
             x_server: rampart_desktop::XServer::default(),
-            runtime_dir: PathBuf::from("/run/rampart"),
         }
     }
 }

@@ -45,6 +45,7 @@ const MAX_DIM: u16 = 4096;
 
 /// Start the server and serve until SIGINT/SIGTERM.
 pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
+    keep_secrets_in_memory()?;
     create_private_dir(&opts.state_dir)?;
     let store = Store::open(&opts.state_dir.join("rampart.db"), &opts.host_key)
         .with_context(|| format!("cannot open the store in {}", opts.state_dir.display()))?;
@@ -63,7 +64,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     // The key stays in this process; workers ask for the one signature a handshake needs.
     let handshake_key = HandshakeKey::new(&identity.private_key()?).context("the tls private key cannot sign")?;
 
-    let run_as = worker_identity(&opts.worker_user)?;
+    let jail = worker_jail(&opts)?;
     if opts.guard.dangerous_allow_any_source {
         warn!("dangerous_allow_any_source is set: every address on the internet may try to log in");
         eprintln!("rampart: WARNING: dangerous_allow_any_source is set; the source allowlist is off");
@@ -104,7 +105,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let sessions = match &opts.desktop {
         DesktopMode::Session(s) => {
             let manager = SessionManager::new(SessionConfig {
-                runtime_dir: s.runtime_dir.join("sessions"),
+                runtime_dir: opts.runtime_dir.join("sessions"),
                 server: s.x_server.clone(),
                 default_command: s.default_command.clone(),
                 use_xsession: s.use_xsession,
@@ -114,7 +115,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
                 leader: LeaderCommand::default(),
                 pam_service: rampart_desktop::login::PAM_SERVICE.to_owned(),
             });
-            check_private_displays(&manager, &opts.worker_user)?;
+            check_private_displays(&manager)?;
             warn_without_pam_service();
             Some(Mutex::new(manager))
         }
@@ -164,7 +165,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             sessions,
             admission: Mutex::new(Admission::new(limits.admission())),
             next_connection: AtomicU64::new(1),
-            run_as,
+            jail,
             shadow,
             guard: Mutex::new(guard),
             grants: Mutex::new(grants),
@@ -195,17 +196,38 @@ fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// This process holds the TLS key, the host key and opened NT hashes: no core dump may
+/// write them out and no other process of the same uid may read its memory. Not
+/// dumpable (reset at `execve`, so sessions and workers are not affected by it) and a
+/// soft core limit of 0 (the hard limit stays, so a session may raise its own).
+fn keep_secrets_in_memory() -> anyhow::Result<()> {
+    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+        .context("cannot make the supervisor not dumpable")?;
+    let core = rustix::process::getrlimit(rustix::process::Resource::Core);
+    rustix::process::setrlimit(
+        rustix::process::Resource::Core,
+        rustix::process::Rlimit {
+            current: Some(0),
+            maximum: core.maximum,
+        },
+    )
+    .context("cannot turn core dumps off")?;
+    Ok(())
+}
+
 /// Refuses to serve unless a display started the way sessions are started admits only
 /// clients with its cookie (an X server that cannot read its cookie admits everyone).
 /// The probe runs as the unprivileged worker account, never root, so a runtime directory
 /// that only root can enter fails here rather than at the first login.
-fn check_private_displays(manager: &SessionManager, probe_user: &str) -> anyhow::Result<()> {
+fn check_private_displays(manager: &SessionManager) -> anyhow::Result<()> {
     if !rustix::process::geteuid().is_root() {
         // Sessions as another user need root; without it no session starts at all.
         return Ok(());
     }
+    // Any account but root will do: `nobody` is on every Debian system.
+    let probe_user = "nobody";
     let account = UnixAccount::lookup(probe_user)
-        .with_context(|| format!("worker_user {probe_user:?} is not a unix account on this host"))?;
+        .with_context(|| format!("the display check runs as {probe_user:?}, which is not a unix account on this host"))?;
     manager
         .self_test(&account)
         .context("session displays would not be private to their owners; refusing to serve")?;
@@ -226,17 +248,27 @@ fn warn_without_pam_service() {
     }
 }
 
-/// The uid/gid workers drop to: `worker_user` when we are root, none otherwise.
-fn worker_identity(user: &str) -> anyhow::Result<Option<(u32, u32)>> {
+/// Where workers are confined (their uids and empty root), or `None` when the server is
+/// not root and `insecure_no_privsep` says to serve anyway.
+fn worker_jail(opts: &ServeOptions) -> anyhow::Result<Option<crate::jail::Jail>> {
     if !rustix::process::geteuid().is_root() {
+        if !opts.insecure_no_privsep {
+            anyhow::bail!(
+                "not running as root: workers cannot be confined (own uid, namespaces, chroot, \
+                 seccomp), so a bug in the code that parses a stranger's bytes would run with \
+                 this server's rights; run as root, or set [server] insecure_no_privsep = true \
+                 to serve anyway (for development only)"
+            );
+        }
+        warn!("insecure_no_privsep: workers run unconfined, as this server's user");
+        eprintln!("rampart: WARNING: insecure_no_privsep is set; workers are not confined");
         return Ok(None);
     }
-    let account = UnixAccount::lookup(user)
-        .with_context(|| format!("worker_user {user:?} is not a unix account on this host"))?;
-    if account.uid == 0 {
-        anyhow::bail!("worker_user {user:?} is root; workers must run unprivileged");
-    }
-    Ok(Some((account.uid, account.gid)))
+    let slots = opts.limits.max_connections_total.max(1);
+    let jail = crate::jail::Jail::prepare(&opts.runtime_dir, opts.worker_uid_base, slots)
+        .context("cannot prepare the workers' confinement")?;
+    info!(base = opts.worker_uid_base, slots, "workers run confined, each as its own uid");
+    Ok(Some(jail))
 }
 
 pub(crate) fn now_millis() -> UnixMillis {
@@ -257,7 +289,8 @@ struct Supervisor {
     sessions: Option<Mutex<SessionManager>>,
     admission: Mutex<Admission>,
     next_connection: AtomicU64,
-    run_as: Option<(u32, u32)>,
+    /// Worker confinement (`None` only with `insecure_no_privsep`).
+    jail: Option<crate::jail::Jail>,
     shadow: Option<Shadow>,
     guard: Mutex<Guard>,
     /// Just-in-time access grants (`rampart access open`), synced from the store.
@@ -551,7 +584,7 @@ impl Supervisor {
             }
         };
         match self.spawn_worker(stream, peer, connection) {
-            Ok((child, channel)) => {
+            Ok((child, channel, lease)) => {
                 let recorded = self
                     .audit(
                         Event::new(now_millis(), EventKind::ConnectionAccepted, Outcome::Success)
@@ -586,6 +619,8 @@ impl Supervisor {
                         clipboard_use: ClipboardTally::default(),
                     };
                     conn.drive(child, channel).await;
+                    // The worker has exited (drive waits for it): its uid is free again.
+                    drop(lease);
                     if let Ok(mut live) = self.live.lock() {
                         live.remove(&connection);
                     }
@@ -684,7 +719,12 @@ impl Supervisor {
         stream: TcpStream,
         peer: SocketAddr,
         connection: u64,
-    ) -> anyhow::Result<(tokio::process::Child, tokio::net::UnixStream)> {
+    ) -> anyhow::Result<(tokio::process::Child, tokio::net::UnixStream, Option<crate::jail::UidLease>)> {
+        // The worker's own uid: taken before anything starts, given back once it has exited.
+        let lease = match &self.jail {
+            Some(jail) => Some(jail.lease().context("no worker uid free")?),
+            None => None,
+        };
         let socket: OwnedFd = stream.into_std().context("detach socket")?.into();
         // The socket must be blocking for the child's own runtime to set up as it likes.
         let (ours, theirs) = std::os::unix::net::UnixStream::pair().context("ipc socket pair")?;
@@ -692,14 +732,18 @@ impl Supervisor {
         cmd.arg("worker")
             .stdin(Stdio::from(socket))
             .stdout(Stdio::from(OwnedFd::from(theirs)))
-            .stderr(Stdio::inherit())
+            // Never the supervisor's own stderr (a terminal, maybe): a pipe we read.
+            .stderr(Stdio::piped())
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
             .kill_on_drop(true);
         if let Ok(filter) = std::env::var("RUST_LOG") {
             cmd.env("RUST_LOG", filter);
         }
-        let child = cmd.spawn().context("spawn worker process")?;
+        let mut child = cmd.spawn().context("spawn worker process")?;
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(relay_worker_log(stderr, connection));
+        }
         ours.set_nonblocking(true)?;
         let channel = tokio::net::UnixStream::from_std(ours)?;
         let (default_width, default_height) = match &self.opts.desktop {
@@ -714,7 +758,10 @@ impl Supervisor {
             max_preauth_bytes: self.opts.limits.max_preauth_bytes,
             default_width,
             default_height,
-            run_as: self.run_as,
+            confinement: match (&self.jail, &lease) {
+                (Some(jail), Some(lease)) => Some(jail.confinement(lease)),
+                _ => None,
+            },
             clipboard: self.opts.clipboard.ever_on(),
             h264: self.opts.h264,
         };
@@ -725,7 +772,7 @@ impl Supervisor {
         std::io::Write::write_all(&mut &std_channel, &line).context("send init to worker")?;
         std_channel.set_nonblocking(true)?;
         let channel = tokio::net::UnixStream::from_std(std_channel)?;
-        Ok((child, channel))
+        Ok((child, channel, lease))
     }
 }
 
@@ -1481,6 +1528,40 @@ fn refusal_reason(err: &anyhow::Error) -> String {
     match err.downcast_ref::<DesktopError>() {
         Some(DesktopError::LoginRefused(refusal)) => refusal.to_string(),
         _ => format!("{err:#}"),
+    }
+}
+
+/// Longest line of a worker's log relayed, and the most relayed per worker: a worker's
+/// output is a stranger's doing too, and must not flood the supervisor's log.
+const WORKER_LOG_LINE: usize = 4096;
+const WORKER_LOG_BUDGET: usize = 1 << 20;
+
+/// Copies a worker's stderr to the supervisor's, line by line, bounded; past the budget
+/// it keeps reading (a worker blocked on a full pipe would hang) but prints nothing.
+async fn relay_worker_log(stderr: tokio::process::ChildStderr, connection: u64) {
+    use tokio::io::AsyncReadExt;
+    let mut reader = BufReader::new(stderr);
+    let mut line = Vec::new();
+    let mut relayed = 0usize;
+    loop {
+        line.clear();
+        match (&mut reader).take(WORKER_LOG_LINE as u64).read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                relayed = relayed.saturating_add(n);
+                if relayed > WORKER_LOG_BUDGET {
+                    continue;
+                }
+                let text = String::from_utf8_lossy(&line);
+                let text = text.trim_end();
+                if !text.is_empty() {
+                    eprintln!("worker {connection}: {text}");
+                }
+                if relayed + n > WORKER_LOG_BUDGET {
+                    eprintln!("worker {connection}: (more output dropped)");
+                }
+            }
+        }
     }
 }
 

@@ -67,9 +67,11 @@ pub fn worker_main() -> anyhow::Result<()> {
         other => anyhow::bail!("worker: expected init, got {other:?}"),
     };
 
-    // Still single-threaded here, so the per-thread set*id calls cover the whole process.
-    if let Some((uid, gid)) = init.run_as {
-        drop_privileges(uid, gid)?;
+    // Still single-threaded and before the first peer byte: the per-thread set*id calls
+    // and the seccomp filter cover every thread the process will have.
+    match &init.confinement {
+        Some(confinement) => crate::confine::confine(confinement).context("worker: confinement")?,
+        None => warn!("worker runs unconfined (insecure_no_privsep)"),
     }
 
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -83,22 +85,6 @@ pub fn worker_main() -> anyhow::Result<()> {
     debug!(connection = init.connection, %reason, "connection over");
     if let Ok(mut ch) = channel.lock() {
         let _ = ch.send(&ToSupervisor::Closed { reason, fault });
-    }
-    Ok(())
-}
-
-/// Become `uid`/`gid` for good: no supplementary groups, no way back, no new privileges.
-fn drop_privileges(uid: u32, gid: u32) -> anyhow::Result<()> {
-    use rustix::process::{Gid, Uid};
-    use rustix::thread;
-    thread::set_no_new_privs(true).context("worker: no_new_privs")?;
-    thread::set_thread_groups(&[]).context("worker: clear supplementary groups")?;
-    let gid = Gid::from_raw(gid);
-    let uid = Uid::from_raw(uid);
-    thread::set_thread_res_gid(gid, gid, gid).context("worker: setresgid")?;
-    thread::set_thread_res_uid(uid, uid, uid).context("worker: setresuid")?;
-    if rustix::process::geteuid() != uid || thread::set_thread_res_uid(Uid::ROOT, Uid::ROOT, Uid::ROOT).is_ok() {
-        anyhow::bail!("worker: privileges were not dropped");
     }
     Ok(())
 }

@@ -100,8 +100,10 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Holds `rampart.db`, the generated TLS identity and session runtime files.
     pub state_dir: PathBuf,
-    /// Unprivileged account the per-connection workers run as when started as root.
-    pub worker_user: String,
+    /// Workers run as `worker_uid_base + n`, one uid per live connection.
+    pub worker_uid_base: u32,
+    /// Serve without confining workers (only possible, and then needed, when not root).
+    pub insecure_no_privsep: bool,
     /// The host key sealing secrets in the store; `None`: `host.key` in the state directory.
     pub host_key: Option<PathBuf>,
 }
@@ -167,8 +169,12 @@ impl Default for Config {
                 // address, decides who may connect.
                 listen: SocketAddr::from(([0, 0, 0, 0], 3389)),
                 state_dir: PathBuf::from("/var/lib/rampart"),
-                // The code that parses untrusted bytes must hold no privilege.
-                worker_user: "nobody".to_owned(),
+                // One uid per connection, far above the accounts of any distribution
+                // (Debian's system and user ranges end at 60000 and 65533; systemd's dynamic
+                // users are below 65536; container sub-ids usually start at 100000 and
+                // stay below 2^31 only by convention, hence the check at start-up).
+                worker_uid_base: 2_000_000_000,
+                insecure_no_privsep: false,
                 // Beside the store unless the admin keeps it elsewhere (e.g. /etc/rampart,
                 // out of the state directory's backups): see docs/security.md.
                 host_key: None,
@@ -427,7 +433,10 @@ struct RawAuthUser {
 struct RawServer {
     listen: Option<Spanned<String>>,
     state_dir: Option<Spanned<String>>,
+    /// Replaced by `worker_uid_base`: named in a clear error rather than "unknown key".
     worker_user: Option<Spanned<String>>,
+    worker_uid_base: Option<Spanned<u32>>,
+    insecure_no_privsep: Option<bool>,
     host_key: Option<Spanned<String>>,
 }
 
@@ -534,14 +543,25 @@ impl RawConfig {
             state_dir: typed(doc, "server", "state_dir", s.state_dir, d.server.state_dir, |v| {
                 absolute_path(&v)
             })?,
-            worker_user: typed(
-                doc,
-                "server",
-                "worker_user",
-                s.worker_user,
-                d.server.worker_user,
-                parse_unix_name,
-            )?,
+            worker_uid_base: match s.worker_user {
+                Some(old) => {
+                    return Err(doc.invalid(
+                        "server",
+                        "worker_user",
+                        old.span(),
+                        "workers no longer share one account: each connection runs as its own uid \
+                         from [server] worker_uid_base (default 2000000000); remove worker_user",
+                    ))
+                }
+                None => typed(doc, "server", "worker_uid_base", s.worker_uid_base, d.server.worker_uid_base, |v| {
+                    if !(65_536..=u32::MAX - 65_536).contains(&v) {
+                        Err("must be between 65536 and 4294901759: above every account and group, with room for one uid per connection".to_owned())
+                    } else {
+                        Ok(v)
+                    }
+                })?,
+            },
+            insecure_no_privsep: s.insecure_no_privsep.unwrap_or(d.server.insecure_no_privsep),
             host_key: typed(doc, "server", "host_key", s.host_key, None, optional_path)?,
         };
 
@@ -1098,19 +1118,6 @@ fn optional_path(v: String) -> Result<Option<PathBuf>, String> {
     }
 }
 
-/// A Unix account name as `useradd` accepts it.
-fn parse_unix_name(v: String) -> Result<String, String> {
-    let ok = !v.is_empty()
-        && v.len() <= 32
-        && !v.starts_with('-')
-        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok {
-        Ok(v)
-    } else {
-        Err(format!("{v:?} is not a valid unix user name"))
-    }
-}
-
 fn at_least_one(v: u32) -> Result<u32, String> {
     if v >= 1 {
         Ok(v)
@@ -1182,7 +1189,8 @@ mod tests {
         let d = Config::default();
         assert_eq!(d.server.listen, "0.0.0.0:3389".parse().unwrap());
         assert_eq!(d.server.state_dir, PathBuf::from("/var/lib/rampart"));
-        assert_eq!(d.server.worker_user, "nobody");
+        assert_eq!(d.server.worker_uid_base, 2_000_000_000);
+        assert!(!d.server.insecure_no_privsep);
         assert_eq!(d.tls, TlsConfig::default());
         assert_eq!(d.limits.handshake_timeout, Duration::from_secs(10));
         assert_eq!(d.limits.max_pending_per_ip, 5);
@@ -1238,7 +1246,7 @@ mod tests {
 [server]
 listen = "[::1]:13389"
 state_dir = "/srv/rampart"
-worker_user = "rampart"
+worker_uid_base = 3000000000
 [tls]
 certificate = "/etc/rampart/cert.pem"
 private_key = "/etc/rampart/key.pem"
@@ -1263,7 +1271,7 @@ view_only = false
         .unwrap();
         assert_eq!(cfg.server.listen, "[::1]:13389".parse().unwrap());
         assert_eq!(cfg.server.state_dir, PathBuf::from("/srv/rampart"));
-        assert_eq!(cfg.server.worker_user, "rampart");
+        assert_eq!(cfg.server.worker_uid_base, 3_000_000_000);
         assert_eq!(cfg.tls.certificate, Some(PathBuf::from("/etc/rampart/cert.pem")));
         assert_eq!(cfg.tls.private_key, Some(PathBuf::from("/etc/rampart/key.pem")));
         assert_eq!(cfg.limits.handshake_timeout, Duration::from_secs(20));

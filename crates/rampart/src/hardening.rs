@@ -112,8 +112,9 @@ pub struct HostFacts {
     pub database: PathFacts,
     pub host_key: PathFacts,
     pub tls: TlsFacts,
-    /// The uid of `[server] worker_user`, or why it could not be found.
-    pub worker_uid: Result<u32, String>,
+    /// Accounts and groups whose ids fall in the workers' uid range, or why the account
+    /// files could not be read.
+    pub worker_ids_taken: Result<Vec<String>, String>,
 }
 
 /// A setting of a session feature: configured by the admin, or fixed by what is built.
@@ -142,7 +143,7 @@ pub struct SessionPolicy {
 }
 
 impl SessionPolicy {
-    pub fn from_config(_cfg: &Config) -> Self {
+    pub fn from_config(cfg: &Config) -> Self {
         Self {
             // [session] idle limit: no key yet.
             idle_limit: Setting::Fixed(None, "sessions are not ended for being idle"),
@@ -151,8 +152,8 @@ impl SessionPolicy {
                 None,
                 "a disconnected desktop is kept, for resuming, until its programs exit",
             ),
-            // [session] clipboard policy: no key yet.
-            clipboard_shared: Setting::Fixed(false, "no clipboard channel is offered (clipboard is not built yet)"),
+            // [session] clipboard (and per-user overrides): shared if any user may use it.
+            clipboard_shared: Setting::Configured(cfg.session.clipboard.ever_on()),
             // Never offered: there is no rdpdr channel in Rampart.
             device_redirection: Setting::Fixed(
                 false,
@@ -197,7 +198,7 @@ pub fn judge(cfg: &Config, session: &SessionPolicy, host: &HostFacts, now: i64) 
         disconnected_limit(&session.disconnected_limit),
         clipboard(&session.clipboard_shared),
         device_redirection(&session.device_redirection),
-        worker_user(cfg, &host.worker_uid),
+        worker_uids(cfg, &host.worker_ids_taken),
         certificate_validity(&host.tls, now),
         certificate_key(&host.tls),
         private_file(
@@ -564,28 +565,39 @@ fn device_redirection(setting: &Setting<bool>) -> Finding {
     )
 }
 
-fn worker_user(cfg: &Config, uid: &Result<u32, String>) -> Finding {
-    const TITLE: &str = "Network-facing code runs without root";
-    let name = &cfg.server.worker_user;
-    match uid {
-        Ok(0) => finding(
-            "worker-user",
+fn worker_uids(cfg: &Config, taken: &Result<Vec<String>, String>) -> Finding {
+    const ID: &str = "worker-confinement";
+    const TITLE: &str = "Network-facing code runs confined, without root, each connection apart";
+    let base = cfg.server.worker_uid_base;
+    let end = u64::from(base) + u64::from(cfg.limits.max_connections_total);
+    if cfg.server.insecure_no_privsep {
+        return finding(
+            ID,
             TITLE,
             Status::Fail,
-            format!("[server] worker_user = \"{name}\" is root (serve refuses to start)"),
-        ),
-        Ok(uid) => finding(
-            "worker-user",
+            "[server] insecure_no_privsep = true: when not started as root, workers run unconfined as the server's user".to_owned(),
+        );
+    }
+    match taken {
+        Ok(taken) if taken.is_empty() => finding(
+            ID,
             TITLE,
             Status::Pass,
-            format!("each connection is parsed by a worker running as \"{name}\" (uid {uid}), no_new_privs, no supplementary groups"),
+            format!(
+                "each connection's worker runs as its own uid ({base}..{end}, used by no account or group), \
+                 no_new_privs, not dumpable, chrooted to an empty directory in its own namespaces, under a seccomp allowlist"
+            ),
         ),
-        Err(why) => finding(
-            "worker-user",
+        Ok(taken) => finding(
+            ID,
             TITLE,
             Status::Fail,
-            format!("[server] worker_user = \"{name}\": {why} (serve refuses to start)"),
+            format!(
+                "[server] worker_uid_base = {base}: ids {base}..{end} are used by {} (serve refuses to start)",
+                taken.join(", ")
+            ),
         ),
+        Err(why) => finding(ID, TITLE, Status::Fail, format!("cannot read the account files: {why}")),
     }
 }
 
@@ -883,7 +895,7 @@ POmcAiEAhI8abK+1CCL7Gmmn3pHs5U27z+/nIA4OECyw/Uz4Ot0=
                 certificate: Observed::Present(rsa_cert(2048)),
                 key: at("/var/lib/rampart/tls/key.pem", file(0o600, false)),
             },
-            worker_uid: Ok(65534),
+            worker_ids_taken: Ok(Vec::new()),
         }
     }
 
@@ -924,7 +936,7 @@ POmcAiEAhI8abK+1CCL7Gmmn3pHs5U27z+/nIA4OECyw/Uz4Ot0=
             "disconnected-limit",
             "clipboard",
             "device-redirection",
-            "worker-user",
+            "worker-confinement",
             "certificate-validity",
             "certificate-key",
             "state-dir-mode",
@@ -936,9 +948,11 @@ POmcAiEAhI8abK+1CCL7Gmmn3pHs5U27z+/nIA4OECyw/Uz4Ot0=
         }
         assert_eq!(ids.len(), 21);
         // Fixed by what is built: pass with the reason.
-        for id in ["nla", "tls-only", "password-prompt", "clipboard", "device-redirection"] {
+        for id in ["nla", "tls-only", "password-prompt", "device-redirection", "worker-confinement"] {
             assert_eq!(item(&findings, id).status, Status::Pass, "{id}");
         }
+        // The default shares the clipboard (what people expect): a warning, not a failure.
+        assert_eq!(item(&findings, "clipboard").status, Status::Warn);
     }
 
     #[test]
@@ -1070,17 +1084,19 @@ POmcAiEAhI8abK+1CCL7Gmmn3pHs5U27z+/nIA4OECyw/Uz4Ot0=
 
         let today = SessionPolicy::from_config(&Config::default());
         assert!(matches!(today.idle_limit, Setting::Fixed(None, _)));
-        assert!(matches!(today.clipboard_shared, Setting::Fixed(false, _)));
+        assert!(matches!(today.clipboard_shared, Setting::Configured(true)));
     }
 
     #[test]
-    fn worker_user_must_not_be_root() {
-        let cfg = Config::default();
-        assert_eq!(worker_user(&cfg, &Ok(65534)).status, Status::Pass);
-        assert_eq!(worker_user(&cfg, &Ok(0)).status, Status::Fail);
-        let f = worker_user(&cfg, &Err("no such account".into()));
+    fn workers_must_be_confined_in_a_free_uid_range() {
+        let mut cfg = Config::default();
+        assert_eq!(worker_uids(&cfg, &Ok(Vec::new())).status, Status::Pass);
+        let f = worker_uids(&cfg, &Ok(vec!["user odd (2000000005)".into()]));
         assert_eq!(f.status, Status::Fail);
-        assert!(f.reason.contains("no such account"));
+        assert!(f.reason.contains("user odd"));
+        assert_eq!(worker_uids(&cfg, &Err("no /etc/passwd".into())).status, Status::Fail);
+        cfg.server.insecure_no_privsep = true;
+        assert_eq!(worker_uids(&cfg, &Ok(Vec::new())).status, Status::Fail);
     }
 
     #[test]

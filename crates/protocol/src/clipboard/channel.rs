@@ -108,7 +108,13 @@ impl ClipboardLink {
 
     /// Starts the bridge to the granted session's display (once; a no-op when the policy
     /// is off). Called by the desktop link right after the supervisor's grant.
-    pub(crate) fn start(self: &Arc<Self>, target: &X11Target, grant: ClipboardGrant, reports: SharedChannel) {
+    pub(crate) fn start(
+        self: &Arc<Self>,
+        dial: impl FnOnce() -> anyhow::Result<std::os::unix::net::UnixStream>,
+        target: &X11Target,
+        grant: ClipboardGrant,
+        reports: SharedChannel,
+    ) {
         if grant.policy == super::ClipboardPolicy::Off {
             info!("clipboard off for this session");
             return;
@@ -121,7 +127,8 @@ impl ClipboardLink {
         }
         let max_bytes = usize::try_from(grant.max_bytes).unwrap_or(usize::MAX);
         self.max_bytes.store(max_bytes, Ordering::SeqCst);
-        let clipboard = match Clipboard::connect(target, max_bytes) {
+        let connected = dial().and_then(|stream| Ok(Clipboard::connect_stream(stream, target, max_bytes)?));
+        let clipboard = match connected {
             Ok(clipboard) => clipboard,
             Err(err) => {
                 warn!(%err, "clipboard unavailable for this session");

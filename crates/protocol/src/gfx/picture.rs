@@ -55,6 +55,11 @@ fn align16(v: u16) -> usize {
     usize::from(v).div_ceil(16) * 16
 }
 
+/// Rows the BGRX copy holds: the height rounded up to even.
+fn padded_rows(height: u16) -> usize {
+    usize::from(height).next_multiple_of(2)
+}
+
 impl Picture {
     /// A black picture.
     pub(crate) fn new(width: u16, height: u16) -> Self {
@@ -62,7 +67,9 @@ impl Picture {
         Self {
             width,
             height,
-            bgrx: vec![0; usize::from(width) * usize::from(height) * 4],
+            // One more row when the height is odd: 4:2:0 converts rows in pairs, and the
+            // last pair needs a second row (a copy of the last one).
+            bgrx: vec![0; usize::from(width) * padded_rows(height) * 4],
             y: vec![0; cw * ch],
             u: vec![128; (cw / 2) * (ch / 2)],
             v: vec![128; (cw / 2) * (ch / 2)],
@@ -143,14 +150,20 @@ impl Picture {
     }
 
     fn convert_rows(&mut self, start: usize, end: usize) -> Result<(), PictureError> {
-        // 4:2:0 pairs rows: start on an even row, end on an even row or the last one.
+        // 4:2:0 pairs rows: start and end on even rows; an odd height's last pair takes
+        // the padding row, a copy of the last row.
+        let rows = padded_rows(self.height);
         let start = start & !1;
-        let end = (end + (end & 1)).min(usize::from(self.height));
+        let end = (end + (end & 1)).min(rows);
         if end <= start {
             return Ok(());
         }
         let cw = self.coded_width;
         let stride = self.stride();
+        if end == rows && rows > usize::from(self.height) {
+            let last = usize::from(self.height).saturating_sub(1) * stride;
+            self.bgrx.copy_within(last..last + stride, last + stride);
+        }
         let to_u32 = |v: usize| u32::try_from(v).map_err(|e| PictureError::Yuv(e.to_string()));
         let bgrx = self
             .bgrx
@@ -272,6 +285,23 @@ mod tests {
         let bgrx = p.pixels(rect);
         let expected: Vec<u8> = bgrx.chunks_exact(4).flat_map(|px| [px[2], px[1], px[0]]).collect();
         assert_eq!(rgb, expected);
+    }
+
+    #[test]
+    fn odd_sizes_convert_whole_and_partly() {
+        // The yuv crate converts rows in pairs; an odd height once panicked it on the last
+        // pair (a client at 1001x703 stopped the encoder thread).
+        for (w, h) in [(1001u16, 703u16), (17, 1), (33, 15), (1920, 1080)] {
+            let mut p = Picture::new(w, h);
+            p.apply(&frame(0, 0, w, h, busy)).unwrap();
+            p.i420().unwrap_or_else(|e| panic!("{w}x{h}: {e}"));
+            // Damage on the last row only, and on the first.
+            p.apply(&frame(0, h - 1, w, 1, |x, _| [x as u8, 1, 2, 0])).unwrap();
+            p.i420().unwrap_or_else(|e| panic!("{w}x{h} last row: {e}"));
+            p.apply(&frame(0, 0, w, 1, |x, _| [x as u8, 3, 4, 0])).unwrap();
+            let ([y, _, _], [y_stride, _, _]) = p.i420().unwrap();
+            assert!(y.len() >= y_stride * usize::from(h));
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 
-use super::{unix_accounts, CommonArgs};
+use super::CommonArgs;
 use crate::config::{self, Config, DEFAULT_CONFIG_PATH};
 use crate::hardening::{self, FileFacts, Finding, HostFacts, Observed, PathFacts, SessionPolicy, Status, TlsFacts};
 
@@ -81,11 +81,19 @@ fn gather(cfg: &Config, state_dir: &Path) -> HostFacts {
         Err(err) if err.kind() == ErrorKind::NotFound => Observed::Missing,
         Err(err) => Observed::Unreadable(err.to_string()),
     };
-    let worker_uid = match unix_accounts::lookup(&cfg.server.worker_user) {
-        Ok(Some(account)) => Ok(account.uid),
-        Ok(None) => Err("no such unix account".to_owned()),
-        Err(err) => Err(format!("{err:#}")),
-    };
+    let base = cfg.server.worker_uid_base;
+    let count = cfg.limits.max_connections_total;
+    let worker_ids_taken = ["/etc/passwd", "/etc/group"]
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+            Ok(rampart_protocol::ids_in_range(&text, base, count)
+                .into_iter()
+                .map(|(name, id)| format!("{name} ({id}) in {path}"))
+                .collect::<Vec<_>>())
+        })
+        .collect::<Result<Vec<_>, String>>()
+        .map(|lists| lists.concat());
     HostFacts {
         state_dir: path_facts(state_dir.to_path_buf()),
         database: path_facts(state_dir.join("rampart.db")),
@@ -96,7 +104,7 @@ fn gather(cfg: &Config, state_dir: &Path) -> HostFacts {
             certificate,
             key: path_facts(key_path),
         },
-        worker_uid,
+        worker_ids_taken,
     }
 }
 

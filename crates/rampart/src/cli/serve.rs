@@ -54,7 +54,6 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
             default_width: cfg.session.default_width,
             default_height: cfg.session.default_height,
             x_server: cfg.session.x_server.clone(),
-            runtime_dir: cfg.session.runtime_dir.clone(),
         }),
     };
     let state_dir_for_key = state_dir.clone();
@@ -65,7 +64,9 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
         tls_private_key: cfg.tls.private_key.clone(),
         limits: cfg.limits,
         desktop,
-        worker_user: cfg.server.worker_user.clone(),
+        worker_uid_base: cfg.server.worker_uid_base,
+        insecure_no_privsep: cfg.server.insecure_no_privsep,
+        runtime_dir: cfg.session.runtime_dir.clone(),
         guard: GuardOptions {
             policy: cfg.guard.policy.clone(),
             dangerous_allow_any_source: cfg.guard.dangerous_allow_any_source,
@@ -105,7 +106,7 @@ mod tests {
         assert_eq!(opts.listen, "0.0.0.0:3389".parse().unwrap());
         assert_eq!(opts.state_dir, PathBuf::from("/var/lib/rampart"));
         assert_eq!(opts.limits, rampart_protocol::Limits::default());
-        assert_eq!(opts.worker_user, "nobody");
+        assert_eq!(opts.worker_uid_base, 2_000_000_000);
         assert!(opts.tls_certificate.is_none() && opts.tls_private_key.is_none());
         assert!(matches!(opts.desktop, DesktopMode::Session(_)));
     }

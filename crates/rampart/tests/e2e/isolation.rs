@@ -120,3 +120,109 @@ fn serve_refuses_a_runtime_dir_its_users_cannot_reach() {
         "serve's refusal does not say why or where:\n{out}"
     );
 }
+
+/// The worker processes (`rampart worker`) the server started.
+fn workers_of(server: &Server) -> Vec<u32> {
+    crate::proctree::tree(server.pid())
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| c.split(|b| *b == 0).any(|arg| arg == b"worker"))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// One field of /proc/PID/status.
+fn status_field(pid: u32, field: &str) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn session_id(pid: u32) -> String {
+    // Field 6 of /proc/PID/stat, after the command name in parentheses.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(3).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Two live connections have two workers, each confined before it read a byte: its own
+/// uid (not root, not an account), no groups, no_new_privs, seccomp, not dumpable, its own
+/// session, an empty root, low limits; neither can signal the other.
+#[test]
+fn each_worker_is_confined_apart() {
+    let _turn = exclusive();
+    require_tool("setpriv", "util-linux");
+    let mut server = Server::new(&Config {
+        default_command: format!("xsetroot -solid '{DESKTOP}'; exec sleep 600"),
+        ..Config::default()
+    });
+    server.add_user("alice", PASSWORD);
+    server.add_user("bob", PASSWORD);
+    server.start();
+    let alice = crate::client::Session::start(server.port, "alice", PASSWORD, (800, 600), Duration::from_secs(30));
+    let bob = crate::client::Session::start(server.port, "bob", PASSWORD, (800, 600), Duration::from_secs(30));
+    let workers = poll(Duration::from_secs(15), Duration::from_millis(200), || {
+        let w = workers_of(&server);
+        (w.len() == 2).then_some(w)
+    })
+    .unwrap_or_else(|| panic!("not two workers: {:?}", workers_of(&server)));
+    let supervisor_sid = session_id(server.pid());
+    let mut uids = Vec::new();
+    for &pid in &workers {
+        let uid: Vec<u32> = status_field(pid, "Uid").split_whitespace().filter_map(|v| v.parse().ok()).collect();
+        assert!(uid.len() == 4 && uid.iter().all(|u| *u == uid[0]), "worker {pid} uids {uid:?}");
+        assert!(uid[0] >= 2_000_000_000, "worker {pid} runs as uid {}, not from the worker range", uid[0]);
+        let gid: Vec<u32> = status_field(pid, "Gid").split_whitespace().filter_map(|v| v.parse().ok()).collect();
+        assert_eq!(gid, vec![uid[0]; 4], "worker {pid} gids");
+        assert_eq!(status_field(pid, "Groups"), "", "worker {pid} has supplementary groups");
+        assert_eq!(status_field(pid, "Seccomp"), "2", "worker {pid} has no seccomp filter");
+        assert_eq!(status_field(pid, "NoNewPrivs"), "1", "worker {pid} may gain privileges");
+        // Not dumpable: the kernel hands its /proc files to root.
+        let environ = std::fs::metadata(format!("/proc/{pid}/environ")).unwrap();
+        assert_eq!(std::os::unix::fs::MetadataExt::uid(&environ), 0, "worker {pid} is dumpable");
+        assert_ne!(session_id(pid), supervisor_sid, "worker {pid} shares the supervisor's session");
+        assert_eq!(session_id(pid), pid.to_string(), "worker {pid} does not lead its own session");
+        let root = std::fs::read_link(format!("/proc/{pid}/root")).unwrap();
+        assert!(root.ends_with("jail"), "worker {pid} is not chrooted: root {}", root.display());
+        assert_eq!(std::fs::read_dir(&root).unwrap().count(), 0, "the workers' root is not empty");
+        let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+        let limit = |name: &str| {
+            limits
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l[name.len()..].split_whitespace().next().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        assert_eq!(limit("Max core file size"), "0", "{limits}");
+        assert_eq!(limit("Max open files"), "64", "{limits}");
+        assert_eq!(limit("Max processes"), "48", "{limits}");
+        uids.push(uid[0]);
+    }
+    assert_ne!(uids[0], uids[1], "two connections share one worker uid");
+    // A compromised worker is code running as its uid: it cannot signal the other worker,
+    // though it can signal itself (the control that shows the probe works).
+    let as_worker = |uid: u32, target: u32| {
+        let (status, out, err) = run_bounded(
+            "setpriv",
+            Command::new("setpriv")
+                .args([&format!("--reuid={uid}"), &format!("--regid={uid}"), "--clear-groups", "kill", "-0"])
+                .arg(target.to_string()),
+            Duration::from_secs(10),
+        );
+        (status.map(|s| s.success()).unwrap_or(false), format!("{out}{err}"))
+    };
+    let (ok, out) = as_worker(uids[0], workers[1]);
+    assert!(!ok && out.contains("not permitted"), "worker uid {} signalled the other worker: {out}", uids[0]);
+    let (ok, out) = as_worker(uids[0], workers[0]);
+    assert!(ok, "the control failed: uid {} cannot signal its own worker: {out}", uids[0]);
+    drop(alice);
+    drop(bob);
+    server.stop_and_check();
+}

@@ -23,7 +23,7 @@ fn next_notice(socket: &UnixDatagram) -> String {
 fn serve_notifies_ready_with_its_address_and_stopping_on_sigterm() {
     let _turn = crate::exclusive();
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("rampart.toml"), "[server]\nworker_user = \"nobody\"\n").expect("config");
+    std::fs::write(dir.path().join("rampart.toml"), "[server]\n").expect("config");
     // An abstract socket, as systemd uses: "@name".
     let name = format!("rampart-e2e-notify-{}", std::process::id());
     let socket = UnixDatagram::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes()).expect("name"))

@@ -54,7 +54,7 @@ impl Config {
     /// a session can be found (and must be gone) when the server stops.
     fn to_toml(&self, mark: &str) -> String {
         format!(
-            "[server]\nworker_user = \"nobody\"\n\n\
+            "[server]\n\n\
              [limits]\nhandshake_timeout_secs = {}\nmax_pending_per_ip = {}\nmax_preauth_bytes = {}\n\n\
              [session]\ndefault_command = {}\nuse_xsession = false\n{}\n{}{}",
             self.handshake_timeout_secs,

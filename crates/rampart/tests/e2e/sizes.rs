@@ -32,23 +32,29 @@ const SIZES: [(u32, u32); 7] = [
 enum CodecPath {
     /// No codec offered (FreeRDP's modem profile): compressed plain bitmaps.
     Bitmap,
-    /// RemoteFX over surface commands.
+    /// RemoteFX over surface commands (the graphics pipeline refused).
     RemoteFx,
+    /// The graphics pipeline with H.264 (AVC420), refined losslessly once still.
+    Graphics,
 }
 
 impl CodecPath {
     fn client_args(self) -> &'static [&'static str] {
         match self {
             CodecPath::Bitmap => &["/network:modem"],
-            CodecPath::RemoteFx => &["/rfx"],
+            CodecPath::RemoteFx => &["/rfx", "-gfx"],
+            CodecPath::Graphics => &["/gfx:avc420"],
         }
     }
 
-    /// The name the server logs when it picks this path ("update encoder ready").
-    fn logged(self) -> &'static str {
+    /// Whether a server log line says this path was set up: the classic encoder's
+    /// "update encoder ready" with its codec, or the graphics pipeline's choice of AVC420.
+    fn logged_in(self, line: &str) -> bool {
         match self {
-            CodecPath::Bitmap => "\"bitmap\"",
-            CodecPath::RemoteFx => "\"remotefx\"",
+            CodecPath::Bitmap => line.contains("update encoder ready") && line.contains("\"bitmap\""),
+            CodecPath::RemoteFx => line.contains("update encoder ready") && line.contains("\"remotefx\""),
+            // The pipeline was chosen, and the desktop went out as H.264.
+            CodecPath::Graphics => line.contains("first H.264 frame sent"),
         }
     }
 }
@@ -91,7 +97,7 @@ fn encoders(server: &Server, path: CodecPath) -> usize {
     server
         .log_text()
         .lines()
-        .filter(|l| l.contains("update encoder ready") && l.contains(path.logged()))
+        .filter(|l| path.logged_in(l))
         .count()
 }
 
@@ -144,13 +150,16 @@ fn log_in_and_type(
         "{what}: the client window is not the size asked for"
     );
     assert!(prompt_shown(&prompt), "{what}: prompt check");
+    submit_as(&session, server, user, code);
+    expect_screen(&mut session, server, 30, &format!("{what}: desktop"), desktop_shown);
+    let taken = poll(Duration::from_secs(10), Duration::from_millis(200), || {
+        (encoders(server, path) > before).then_some(())
+    });
     assert!(
-        encoders(server, path) > before,
+        taken.is_some(),
         "{what}: the server did not take the {path:?} path; server output:\n{}",
         server.log_tail()
     );
-    submit_as(&session, server, user, code);
-    expect_screen(&mut session, server, 30, &format!("{what}: desktop"), desktop_shown);
     let display = display_of(server, user);
     let typed = shared.join(format!("typed-{display}"));
     let before = std::fs::read_to_string(&typed).unwrap_or_default();
@@ -185,9 +194,14 @@ fn every_size_and_codec_path_shows_prompt_and_desktop_and_takes_keys() {
     // One user per (size, first path): every first connection makes a new session.
     let mut plan: Vec<Case> = Vec::new();
     for (i, &size) in SIZES.iter().enumerate() {
-        for (j, (first, then)) in [(CodecPath::Bitmap, CodecPath::RemoteFx), (CodecPath::RemoteFx, CodecPath::Bitmap)]
-            .into_iter()
-            .enumerate()
+        // Each path once on a first connection and once on a resume.
+        for (j, (first, then)) in [
+            (CodecPath::Bitmap, CodecPath::RemoteFx),
+            (CodecPath::RemoteFx, CodecPath::Graphics),
+            (CodecPath::Graphics, CodecPath::Bitmap),
+        ]
+        .into_iter()
+        .enumerate()
         {
             let user = format!("size{i}path{j}");
             let enrollment = server.add_user_with_mfa(&user, PASSWORD);
