@@ -1548,8 +1548,13 @@ async fn relay_worker_log(stderr: tokio::process::ChildStderr, connection: u64) 
                 if relayed > WORKER_LOG_BUDGET {
                     continue;
                 }
-                let text = String::from_utf8_lossy(&line);
-                let text = text.trim_end();
+                // The worker's text is a claim too: no escape sequences reach the operator's
+                // terminal or journal (the worker's own log colours come out as `?[2m`).
+                let text: String = String::from_utf8_lossy(&line)
+                    .trim_end()
+                    .chars()
+                    .map(|c| if c.is_control() && c != '\t' { '?' } else { c })
+                    .collect();
                 if !text.is_empty() {
                     eprintln!("worker {connection}: {text}");
                 }
