@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod cli;
-mod config;
+
+use rampart::config;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
