@@ -33,11 +33,6 @@ impl<'a> Peer<'a> {
             written: 0,
         }
     }
-
-    /// Bytes the server has read so far.
-    pub(crate) fn consumed(&self) -> usize {
-        self.pos
-    }
 }
 
 impl AsyncRead for Peer<'_> {
