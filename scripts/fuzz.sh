@@ -79,10 +79,15 @@ else
     target_dir=fuzz/target/plain
 fi
 
+# The fuzz workspace uses exactly the main workspace's dependency versions: its lock file
+# is the main one, to which cargo adds only libFuzzer (so a dependency added to a Rampart
+# crate never leaves a second lock file to update by hand).
+cp Cargo.lock fuzz/Cargo.lock
+
 build_start=$SECONDS
 echo "fuzz: building ${#targets[@]} target(s) (asan=$asan) in $target_dir"
 RUSTC_BOOTSTRAP=1 RUSTFLAGS="${flags[*]}" CARGO_TARGET_DIR="$target_dir" \
-    cargo build --manifest-path fuzz/Cargo.toml --locked --release --target "$triple" \
+    cargo build --manifest-path fuzz/Cargo.toml --release --target "$triple" \
     --config 'profile.release.debug="line-tables-only"' \
     $(printf -- '--bin %s ' "${targets[@]}")
 echo "fuzz: build took $((SECONDS - build_start)) s"
