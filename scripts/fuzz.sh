@@ -17,6 +17,9 @@
 # A crash, timeout or out-of-memory input lands in fuzz/artifacts/T/; keep it as
 # fuzz/regressions/T/<name> so `cargo test` replays it from then on.
 set -euo pipefail
+
+# One block, read whole before it runs: editing this file during a long run is harmless.
+{
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 seconds=20
@@ -94,8 +97,10 @@ echo "fuzz: build took $((SECONDS - build_start)) s"
 [[ $build_only -eq 1 ]] && exit 0
 
 bin_dir="$target_dir/$triple/release"
-logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
+# Each target's libFuzzer log stays here after the run (not committed).
+logs=fuzz/logs
+rm -rf "$logs"
+mkdir -p "$logs"
 
 run_one() {
     local t="$1"
@@ -113,6 +118,7 @@ run_one() {
     if [[ $status -ne 0 ]]; then
         echo "fuzz: $t FAILED (exit $status); its log:" >&2
         grep -v '^#' "$logs/$t.log" | tail -40 >&2
+        echo "fuzz: full log in $logs/$t.log" >&2
     fi
 }
 export -f run_one
@@ -140,3 +146,5 @@ if [[ $failed -gt 0 ]]; then
     echo "      as fuzz/regressions/<target>/<name> so cargo test replays it" >&2
     exit 1
 fi
+exit 0
+}
