@@ -462,12 +462,21 @@ impl<'de> Decode<'de> for ClientCoreOptionalData {
 
         optional_data.desktop_physical_width = Some(try_or_return!(src.try_read_u32(), optional_data));
         // physical height must be present, if the physical width is present
-        optional_data.desktop_physical_height = Some(src.read_u32());
+        // Rampart patch: a client that sends the width but not the height is refused;
+        // `read_u32` panicked on the missing bytes (found by fuzzing, vendor/PATCHES.md).
+        optional_data.desktop_physical_height = Some(
+            src.try_read_u32()
+                .map_err(|_| invalid_field_err!("desktopPhysicalHeight", "missing after desktopPhysicalWidth"))?,
+        );
 
         optional_data.desktop_orientation = Some(try_or_return!(src.try_read_u16(), optional_data));
         optional_data.desktop_scale_factor = Some(try_or_return!(src.try_read_u32(), optional_data));
         // device scale factor must be present, if the desktop scale factor is present
-        optional_data.device_scale_factor = Some(src.read_u32());
+        // Rampart patch: refused when missing instead of a `read_u32` panic (as above).
+        optional_data.device_scale_factor = Some(
+            src.try_read_u32()
+                .map_err(|_| invalid_field_err!("deviceScaleFactor", "missing after desktopScaleFactor"))?,
+        );
 
         Ok(optional_data)
     }
