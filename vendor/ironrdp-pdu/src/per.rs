@@ -157,7 +157,11 @@ pub(crate) fn write_number_of_sets(dst: &mut WriteCursor<'_>, number_of_sets: u8
 }
 
 pub(crate) fn read_padding(src: &mut ReadCursor<'_>, padding_length: usize) {
-    src.advance(padding_length);
+    // Rampart patch: never step past the end. Advancing an empty cursor made its length
+    // underflow (a panic with overflow checks; a wrapped length that let later reads index
+    // past the end without them). Found by fuzzing the MCS Connect Initial; the next read
+    // now reports the missing bytes.
+    src.advance(padding_length.min(src.len()));
 }
 
 pub(crate) fn write_padding(dst: &mut WriteCursor<'_>, padding_length: usize) {
