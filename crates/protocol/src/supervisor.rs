@@ -1575,7 +1575,9 @@ async fn accept_on(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream
     }
 }
 
-async fn read_line(reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> std::io::Result<Option<Vec<u8>>> {
+/// One line from a worker, at most `ipc::MAX_LINE` bytes; `None` at EOF. Generic over the
+/// reader so the fuzz target drives this very function.
+pub(crate) async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<Option<Vec<u8>>> {
     let mut line = Vec::new();
     loop {
         let buf = reader.fill_buf().await?;

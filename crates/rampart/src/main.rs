@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod cli;
-mod config;
 mod hardening;
+
+use rampart::config;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
