@@ -41,6 +41,7 @@ mod access;
 mod login;
 mod mfa;
 mod notify;
+mod operations;
 mod package;
 mod scan;
 mod sizes;
