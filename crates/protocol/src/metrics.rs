@@ -92,6 +92,8 @@ pub(crate) struct Metrics {
     bytes: Counter,
     frames: Counter,
     encode: Counter<f64, AtomicU64>,
+    /// Where the endpoint listens, once bound (for `rampart status`).
+    bound: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 /// The gauges, as read when a scrape comes in.
@@ -266,7 +268,18 @@ impl Metrics {
             bytes,
             frames,
             encode,
+            bound: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The endpoint is bound to `addr`.
+    pub fn set_address(&self, addr: std::net::SocketAddr) {
+        let _ = self.bound.set(addr);
+    }
+
+    /// Where the endpoint listens, if it does.
+    pub fn address(&self) -> Option<std::net::SocketAddr> {
+        self.bound.get().copied()
     }
 
     /// An audit event on its way to the store: the counters that follow the trail.

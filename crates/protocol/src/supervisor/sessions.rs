@@ -66,6 +66,7 @@ impl Supervisor {
             let listener = metrics::bind(addr).await?;
             let local = listener.local_addr()?;
             info!(%local, "metrics endpoint");
+            self.metrics.set_address(local);
             eprintln!("rampart: metrics on http://{local}/metrics");
             let this = Arc::clone(self);
             let gauges: Arc<dyn Fn() -> Gauges + Send + Sync> = Arc::new(move || this.gauges());
@@ -307,7 +308,7 @@ impl Supervisor {
             bans,
             idle_disconnect_secs: limits.idle.map(|d| d.as_secs()),
             disconnected_end_secs: limits.disconnected.map(|d| d.as_secs()),
-            metrics: self.opts.metrics.listen.map(|a| format!("http://{a}/metrics")),
+            metrics: self.metrics.address().map(|a| format!("http://{a}/metrics")),
         }
     }
 
