@@ -188,6 +188,8 @@ impl DesktopLink {
         }
         // Only now, after every factor and the grant: the clipboard reaches the session.
         self.clipboard.start(|| self.dial(), &grant.target, clipboard, Arc::clone(&self.channel));
+        // Input seen and what goes out, every few seconds (idle limit, metrics).
+        crate::activity::start_reporter(Arc::clone(&self.channel));
         Ok(grant)
     }
 
@@ -759,6 +761,10 @@ impl RdpServerInputHandler for WorkerInput {
         let Err(event) = self.link.key_to_prompt(event) else {
             return;
         };
+        // A client sends lock-key synchronisation by itself (on focus): not the user's input.
+        if !matches!(event, KeyboardEvent::Synchronize(_)) {
+            crate::activity::COUNTERS.input();
+        }
         self.link.with_input(|input| match event {
             KeyboardEvent::Pressed { code, extended } => input.key_scancode(code, extended, true),
             KeyboardEvent::Released { code, extended } => input.key_scancode(code, extended, false),
@@ -776,6 +782,7 @@ impl RdpServerInputHandler for WorkerInput {
     }
 
     fn mouse(&mut self, event: MouseEvent) {
+        crate::activity::COUNTERS.input();
         self.link.with_input(|input| match event {
             MouseEvent::Move { x, y } => input.mouse_move(x, y),
             MouseEvent::LeftPressed => input.mouse_button(MouseButton::Left, true),

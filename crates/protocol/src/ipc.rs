@@ -281,6 +281,17 @@ pub enum ToSupervisor {
         bytes: u64,
         outcome: TransferOutcome,
     },
+    /// Every few seconds while a desktop is shown (`crate::activity`): whether the client
+    /// sent keyboard or mouse input since the last report, and what went out since then
+    /// (bytes on the socket, screen updates, microseconds spent encoding them). For the
+    /// idle limit and the metrics; the supervisor takes it only inside a granted session,
+    /// at most one per half interval, with bounded values.
+    Activity {
+        input: bool,
+        bytes: u64,
+        frames: u64,
+        encode_micros: u64,
+    },
     /// The connection is over; `reason` is short and lowercase.
     Closed { reason: String, fault: CloseFault },
 }

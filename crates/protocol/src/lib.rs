@@ -8,12 +8,17 @@
 //! offers it; `clipboard` carries text between the client and the session under the
 //! granted policy; `tls` owns the certificate and rustls configuration, `tls_signing` the
 //! handshake signature the worker asks the supervisor's key for; `systemd_notify` tells
-//! systemd when the server is ready and when it stops; `fuzzing` holds the entry
-//! points of the fuzz targets in `fuzz/`.
+//! systemd when the server is ready and when it stops. `roster` is the supervisor's table of
+//! live connections and desktops, `control` the root-only socket `rampart status` and
+//! `rampart session` talk to, `metrics` the Prometheus endpoint, and `activity` what a
+//! worker reports about its desktop every few seconds (input seen, bytes, frames).
+//! `fuzzing` holds the entry points of the fuzz targets in `fuzz/`.
 
+mod activity;
 mod budget;
 pub mod clipboard;
 pub mod confine;
+pub mod control;
 mod display;
 mod forward;
 mod gfx;
@@ -21,8 +26,10 @@ mod jail;
 pub mod fuzzing;
 pub mod ipc;
 mod logon;
+mod metrics;
 mod options;
 mod prompt;
+mod roster;
 mod supervisor;
 pub mod systemd_notify;
 pub mod tls;
@@ -30,7 +37,8 @@ pub mod tls_signing;
 mod worker;
 
 pub use options::{
-    AccessOptions, AuditForward, AuditOptions, AuthOptions, DesktopMode, ForwardFormat, GuardOptions, Limits, MfaMode, ServeOptions, SessionOptions,
+    AccessOptions, AuditForward, AuditOptions, AuthOptions, DesktopMode, ForwardFormat, GuardOptions, Limits, MetricsOptions, MfaMode, ServeOptions, SessionOptions,
+    default_session_limits, DEFAULT_DISCONNECTED_END, DEFAULT_IDLE_DISCONNECT, DEFAULT_METRICS_PORT,
 };
 pub use clipboard::{ClipboardOptions, ClipboardPolicy};
 pub use rampart_desktop::XServer;
