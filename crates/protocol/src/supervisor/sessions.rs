@@ -13,11 +13,11 @@ use rampart_policy::{AccessState, HeldDesktop, LimitAction};
 use tracing::{info, warn};
 
 use super::{now_millis, Connection, Step, Supervisor};
-use crate::control::{
+use crate::supervisor::control::{
     self, BanView, ConnectionView, EndTarget, EndedView, ListenerView, Requester, SessionView, Status,
 };
-use crate::metrics::{self, ConnectionProgress, Gauges};
-use crate::roster::{ReportTiming, Stage};
+use crate::supervisor::metrics::{self, ConnectionProgress, Gauges};
+use crate::supervisor::roster::{ReportTiming, Stage};
 
 /// How often the session limits are checked.
 const LIMITS_TICK: Duration = Duration::from_secs(1);

@@ -97,7 +97,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for BudgetedStream<S> {
         let written = Pin::new(&mut self.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = &written {
             // For the activity reports' byte count (bytes sent to the client).
-            crate::activity::COUNTERS.sent(*n);
+            crate::worker::activity::COUNTERS.sent(*n);
         }
         written
     }

@@ -33,15 +33,22 @@ use crate::ipc::{
     self, CloseFault, CodeVerdict, HexBytes, NtlmClaim, NtlmVerdict, SessionGrant, SessionKeyHex, ShadowTarget,
     ToSupervisor, ToWorker, TypedCode, WorkerInit,
 };
-use crate::logon::{self, LogonDecision, LogonFacts};
+use logon::{LogonDecision, LogonFacts};
 use rampart_policy::{Decided, Monitor, Request, Stage, Violation};
 use crate::options::{DesktopMode, ServeOptions};
-use crate::prompt::NOT_ENROLLED;
+use crate::worker::prompt::NOT_ENROLLED;
 use crate::tls::{IdentitySource, TlsIdentity};
 use crate::tls_signing::HandshakeKey;
 use rampart_auth::ntlm::IssuedChallenge;
 
+pub mod control;
+pub(crate) mod forward;
+pub(crate) mod jail;
+pub(crate) mod logon;
+pub(crate) mod metrics;
+pub(crate) mod roster;
 mod sessions;
+pub mod systemd_notify;
 /// Session sizes honoured from a client (memory per session grows with the area).
 const MIN_DIM: u16 = 200;
 const MAX_DIM: u16 = 4096;
@@ -101,7 +108,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     };
     let forward = match &opts.audit.forward {
         Some(target) => Some(Arc::new(
-            crate::forward::Forwarder::new(target.clone()).context("cannot create the audit forwarding socket")?,
+            forward::Forwarder::new(target.clone()).context("cannot create the audit forwarding socket")?,
         )),
         None => None,
     };
@@ -174,8 +181,8 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             grants: Mutex::new(grants),
             refusals: Mutex::new(std::collections::HashMap::new()),
             live: Mutex::new(std::collections::HashMap::new()),
-            roster: crate::roster::Roster::new(now_millis()),
-            metrics: Arc::new(crate::metrics::Metrics::new()),
+            roster: roster::Roster::new(now_millis()),
+            metrics: Arc::new(metrics::Metrics::new()),
             fail2ban,
             forward,
             opts,
@@ -255,7 +262,7 @@ fn warn_without_pam_service() {
 
 /// Where workers are confined (their uids and empty root), or `None` when the server is
 /// not root and `insecure_no_privsep` says to serve anyway.
-fn worker_jail(opts: &ServeOptions) -> anyhow::Result<Option<crate::jail::Jail>> {
+fn worker_jail(opts: &ServeOptions) -> anyhow::Result<Option<jail::Jail>> {
     if !rustix::process::geteuid().is_root() {
         if !opts.insecure_no_privsep {
             anyhow::bail!(
@@ -270,7 +277,7 @@ fn worker_jail(opts: &ServeOptions) -> anyhow::Result<Option<crate::jail::Jail>>
         return Ok(None);
     }
     let slots = opts.limits.max_connections_total.max(1);
-    let jail = crate::jail::Jail::prepare(&opts.runtime_dir, opts.worker_uid_base, slots)
+    let jail = jail::Jail::prepare(&opts.runtime_dir, opts.worker_uid_base, slots)
         .context("cannot prepare the workers' confinement")?;
     info!(base = opts.worker_uid_base, slots, "workers run confined, each as its own uid");
     Ok(Some(jail))
@@ -295,7 +302,7 @@ struct Supervisor {
     admission: Mutex<Admission>,
     next_connection: AtomicU64,
     /// Worker confinement (`None` only with `insecure_no_privsep`).
-    jail: Option<crate::jail::Jail>,
+    jail: Option<jail::Jail>,
     shadow: Option<Shadow>,
     guard: Mutex<Guard>,
     /// Just-in-time access grants (`rampart access open`), synced from the store.
@@ -303,14 +310,14 @@ struct Supervisor {
     /// Authenticated connections by id: (lowercased user, the connection's kick signal).
     live: Mutex<std::collections::HashMap<u64, (String, Arc<tokio::sync::Notify>)>>,
     /// Live connections and desktops, for `rampart status` and the session limits.
-    roster: crate::roster::Roster,
-    metrics: Arc<crate::metrics::Metrics>,
+    roster: roster::Roster,
+    metrics: Arc<metrics::Metrics>,
     /// Last audited refusal per source, so a flood from one banned address costs one
     /// audit write per interval instead of one per connection.
     refusals: Mutex<std::collections::HashMap<std::net::IpAddr, (UnixMillis, u32)>>,
     fail2ban: Option<Mutex<std::fs::File>>,
     /// `[audit] syslog`: where stored events are also sent.
-    forward: Option<Arc<crate::forward::Forwarder>>,
+    forward: Option<Arc<forward::Forwarder>>,
 }
 
 /// An audit event could not be written (the store said why, in the log).
@@ -404,7 +411,7 @@ impl Supervisor {
                     info!(%local, "listening");
                     eprintln!("rampart: listening on {local}");
                 }
-                crate::systemd_notify::ready(listener.as_ref().and_then(|l| l.local_addr().ok()));
+                systemd_notify::ready(listener.as_ref().and_then(|l| l.local_addr().ok()));
                 announced = true;
             }
             tokio::select! {
@@ -428,7 +435,7 @@ impl Supervisor {
             }
         }
         info!("shutting down");
-        crate::systemd_notify::stopping();
+        systemd_notify::stopping();
         reaper.abort();
         operations.stop();
         self.flush_refusals().await;
@@ -574,7 +581,7 @@ impl Supervisor {
         let outside_window = matches!(verdict, Verdict::Allow) && !self.access_state(now).admits(peer.ip());
         let refusal_text = match &verdict {
             Verdict::Refuse(refusal) => Some(refusal.to_string()),
-            Verdict::Allow if outside_window => Some(crate::metrics::OUTSIDE_WINDOW.to_owned()),
+            Verdict::Allow if outside_window => Some(metrics::OUTSIDE_WINDOW.to_owned()),
             Verdict::Allow => None,
         };
         if let Some(refusal) = refusal_text {
@@ -731,7 +738,7 @@ impl Supervisor {
         stream: TcpStream,
         peer: SocketAddr,
         connection: u64,
-    ) -> anyhow::Result<(tokio::process::Child, tokio::net::UnixStream, Option<crate::jail::UidLease>)> {
+    ) -> anyhow::Result<(tokio::process::Child, tokio::net::UnixStream, Option<jail::UidLease>)> {
         // The worker's own uid: taken before anything starts, given back once it has exited.
         let lease = match &self.jail {
             Some(jail) => Some(jail.lease().context("no worker uid free")?),

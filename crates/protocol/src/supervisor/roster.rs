@@ -161,7 +161,7 @@ impl Roster {
             return ReportTiming::Early;
         };
         let at = Instant::now();
-        let half = crate::activity::REPORT_INTERVAL / 2;
+        let half = crate::worker::activity::REPORT_INTERVAL / 2;
         if e.last_report.is_some_and(|last| at.duration_since(last) < half) {
             e.early_reports = e.early_reports.saturating_add(1);
             return if e.early_reports > MAX_EARLY_REPORTS {

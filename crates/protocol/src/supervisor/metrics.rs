@@ -51,7 +51,7 @@ pub const REFUSAL_REASONS: &[&str] = &[
 /// How far a connection got: the fixed label values (see [`ConnectionProgress::outcome`]).
 pub const OUTCOMES: &[&str] = &["desktop", "authenticated", "second_factor_unmet", "nla_failed", "unauthenticated"];
 
-/// Bounds on one worker report (every [`crate::activity::REPORT_INTERVAL`]): far above
+/// Bounds on one worker report (every [`crate::worker::activity::REPORT_INTERVAL`]): far above
 /// what one connection sends in that time, so only a lying worker is clamped.
 pub const MAX_REPORT_BYTES: u64 = 8 << 30;
 pub const MAX_REPORT_FRAMES: u64 = 10_000;

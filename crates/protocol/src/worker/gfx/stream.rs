@@ -242,7 +242,7 @@ pub(crate) fn run(inputs: Receiver<Input>, output: Output, settings: Settings) {
                         // Skipped by rate control; the plan retries the damage.
                         Ok(0) => {}
                         Ok(bytes) => {
-                            crate::activity::COUNTERS.encoded(started.elapsed());
+                            crate::worker::activity::COUNTERS.encoded(started.elapsed());
                             if !s.told_h264 {
                                 s.told_h264 = true;
                                 info!(bytes, rects = rects.len(), "first H.264 frame sent");
@@ -261,7 +261,7 @@ pub(crate) fn run(inputs: Receiver<Input>, output: Output, settings: Settings) {
                     refinement,
                 } => match timed(&mut stats, || send_lossless(&output, s, frame_id, &rects)) {
                     Ok((bytes, spent)) => {
-                        crate::activity::COUNTERS.encoded(spent);
+                        crate::worker::activity::COUNTERS.encoded(spent);
                         if refinement && !s.told_refined {
                             s.told_refined = true;
                             info!(bytes, rects = rects.len(), "lossless refinement of H.264 areas started");
