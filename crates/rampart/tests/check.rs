@@ -100,6 +100,7 @@ fn check_passes_on_the_default_config() {
     let host = Host::new(&example);
     let out = host.rampart(&["check"], None);
     let (stdout, stderr) = text(&out);
+    eprintln!("rampart check on the default config:\n{stdout}");
     assert!(out.status.success(), "check failed on the defaults:\n{stdout}\n{stderr}");
     assert!(stdout.contains("22 checks: ") && stdout.contains(", 0 failed"), "{stdout}");
     for id in ["nla", "tls-only", "mfa", "lockout-threshold", "lockout-duration", "allowlist", "state-dir-mode", "database-mode", "host-key-mode"] {

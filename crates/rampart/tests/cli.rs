@@ -1279,6 +1279,7 @@ fn export_report_and_tail() {
     let out = env.run(&["audit", "report", "--since", "24h"], None);
     assert_ok(&out);
     let report = stdout(&out);
+    eprintln!("rampart audit report --since 24h:\n{report}");
     for part in [
         "(7 events)",
         "logons 0, failed logons 3, refused connections 0, admin changes 1",

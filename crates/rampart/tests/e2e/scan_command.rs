@@ -31,6 +31,8 @@ impl Scan {
             .args(extra);
         let (status, out, err) = run_bounded("rampart scan", &mut cmd, Duration::from_secs(90));
         let raw = format!("stdout:\n{out}\nstderr:\n{}", tail(&err, 20));
+        // The report in the test log: what an administrator would read (--nocapture).
+        eprintln!("rampart scan 127.0.0.1:{port} {extra:?} -> {status:?}\n{out}");
         let report = serde_json::from_str(&out)
             .unwrap_or_else(|e| panic!("rampart scan printed no json report ({e}); {raw}"));
         Scan {
