@@ -33,5 +33,5 @@ pub use guard::{
     MAX_USER_KEY_CHARS,
 };
 pub use ip_net::{canonical, default_allowlist, IpNet, IpNetError};
-pub use monitor::{Decided, Monitor, Request, Stage, Violation, MAX_DISPLAY_OPENS, MAX_REPORTS};
+pub use monitor::{Decided, Monitor, Request, Stage, Violation, DISPLAY_OPEN_WINDOW_MS, MAX_DISPLAY_OPENS};
 pub use rampart_audit::UnixMillis;

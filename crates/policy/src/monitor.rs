@@ -88,11 +88,11 @@ impl std::fmt::Display for Violation {
     }
 }
 
-/// At most this many display connections per session grant (capture, input, and a new
-/// capture per reactivation after a resize).
-pub const MAX_DISPLAY_OPENS: u8 = 16;
-/// At most this many counter reports per connection.
-pub const MAX_REPORTS: u8 = 64;
+/// At most this many display connections within [`DISPLAY_OPEN_WINDOW_MS`]: capture,
+/// input and clipboard at the start, then a new capture per reactivation (each resize of
+/// the client window). A worker asking faster is not a client resizing its window.
+pub const MAX_DISPLAY_OPENS: usize = 16;
+pub const DISPLAY_OPEN_WINDOW_MS: i64 = 60_000;
 
 /// One connection's monitor.
 #[derive(Clone, Debug)]
@@ -102,8 +102,8 @@ pub struct Monitor {
     challenges: u8,
     verifications: u8,
     sessions: u8,
-    displays: u8,
-    reports: u8,
+    /// When the display opens within the window happened (at most [`MAX_DISPLAY_OPENS`]).
+    display_opens: std::collections::VecDeque<UnixMillis>,
 }
 
 impl Default for Monitor {
@@ -120,8 +120,7 @@ impl Monitor {
             challenges: 0,
             verifications: 0,
             sessions: 0,
-            displays: 0,
-            reports: 0,
+            display_opens: std::collections::VecDeque::new(),
         }
     }
 
@@ -183,13 +182,31 @@ impl Monitor {
             stage: stage_name(stage),
         };
         match (request, &self.stage) {
-            (Request::SignHandshake, Stage::Handshake) => bump(&mut self.signed, 1, request),
+            // TLS comes before CredSSP: no signature once NTLM has begun.
+            (Request::SignHandshake, Stage::Handshake) if self.challenges == 0 => bump(&mut self.signed, 1, request),
             (Request::NtlmChallenge, Stage::Handshake) => bump(&mut self.challenges, 1, request),
             (Request::NtlmVerify, Stage::Handshake) if self.challenges == 1 => bump(&mut self.verifications, 1, request),
             (Request::VerifyCode, Stage::SecondFactor { attempts_left, .. }) if *attempts_left > 0 => Ok(()),
             (Request::OpenSession, Stage::Authenticated { .. }) => bump(&mut self.sessions, 1, request),
-            (Request::OpenDisplay, Stage::Session { .. }) => bump(&mut self.displays, MAX_DISPLAY_OPENS, request),
-            (Request::Report, Stage::Session { .. }) => bump(&mut self.reports, MAX_REPORTS, request),
+            (Request::OpenDisplay, Stage::Session { .. }) => {
+                while self
+                    .display_opens
+                    .front()
+                    .is_some_and(|t| now.0.saturating_sub(t.0) >= DISPLAY_OPEN_WINDOW_MS)
+                {
+                    self.display_opens.pop_front();
+                }
+                if self.display_opens.len() >= MAX_DISPLAY_OPENS {
+                    return Err(Violation::TooOften {
+                        request,
+                        limit: u8::try_from(MAX_DISPLAY_OPENS).unwrap_or(u8::MAX),
+                    });
+                }
+                self.display_opens.push_back(now);
+                Ok(())
+            }
+            // Counters only, checked against the grant by the supervisor.
+            (Request::Report, Stage::Session { .. }) => Ok(()),
             (_, stage) => Err(out_of_place(stage)),
         }
     }
@@ -297,7 +314,9 @@ mod tests {
         for _ in 0..MAX_DISPLAY_OPENS {
             m.allow(Request::OpenDisplay, at(3000)).unwrap();
         }
-        m.allow(Request::Report, at(4000)).unwrap();
+        for _ in 0..1000 {
+            m.allow(Request::Report, at(4000)).unwrap();
+        }
         m.allow(Request::Closed, at(5000)).unwrap();
     }
 
@@ -338,6 +357,10 @@ mod tests {
     fn the_key_signs_once_and_only_before_authentication() {
         let mut m = Monitor::new();
         m.allow(Request::SignHandshake, T0).unwrap();
+        assert!(m.clone().allow(Request::SignHandshake, T0).is_err());
+        // A resumed TLS handshake needs no signature; but none after NTLM began.
+        let mut m = Monitor::new();
+        m.allow(Request::NtlmChallenge, T0).unwrap();
         assert!(m.clone().allow(Request::SignHandshake, T0).is_err());
         let mut m = Monitor::new();
         authenticated(&mut m, false);
@@ -397,7 +420,15 @@ mod tests {
         for _ in 0..MAX_DISPLAY_OPENS {
             m.allow(Request::OpenDisplay, T0).unwrap();
         }
-        assert!(matches!(m.allow(Request::OpenDisplay, T0), Err(Violation::TooOften { .. })));
+        // A window resized now and then opens a display each time, for as long as it likes.
+        let mut later = m.clone();
+        for minute in 1..10 {
+            for _ in 0..MAX_DISPLAY_OPENS {
+                later.allow(Request::OpenDisplay, at(minute * DISPLAY_OPEN_WINDOW_MS)).unwrap();
+            }
+        }
+        // But not faster than the window allows.
+        assert!(matches!(m.allow(Request::OpenDisplay, at(1)), Err(Violation::TooOften { .. })));
     }
 
     #[test]

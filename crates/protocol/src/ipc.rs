@@ -24,6 +24,9 @@ pub const MAX_LINE: usize = 64 * 1024;
 /// P-521 share is 201 bytes, a TLS 1.3 CertificateVerify input 146).
 pub const MAX_SIGN_INPUT: usize = 512;
 
+/// Longest close reason a worker may report (it goes into the audit trail as is).
+pub const MAX_REASON_LEN: usize = 200;
+
 /// Longest code the worker may submit (recovery codes are 10 characters plus a dash).
 pub const MAX_CODE_LEN: usize = 32;
 

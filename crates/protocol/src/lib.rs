@@ -8,7 +8,8 @@
 //! offers it; `clipboard` carries text between the client and the session under the
 //! granted policy; `tls` owns the certificate and rustls configuration, `tls_signing` the
 //! handshake signature the worker asks the supervisor's key for; `systemd_notify` tells
-//! systemd when the server is ready and when it stops.
+//! systemd when the server is ready and when it stops; `fuzzing` holds the entry
+//! points of the fuzz targets in `fuzz/`.
 
 mod budget;
 pub mod clipboard;
@@ -17,6 +18,7 @@ mod display;
 mod forward;
 mod gfx;
 mod jail;
+pub mod fuzzing;
 pub mod ipc;
 mod logon;
 mod options;

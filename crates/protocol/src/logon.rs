@@ -2,6 +2,7 @@
 //! verify the client's NTLMv2 proof. Pure: the facts (store record, guard back-off, access
 //! window, the proof checked with `rampart_auth::ntlm`) come in, a decision with its audit
 //! reason goes out. The worker only learns "granted, with this session key" or "refused".
+//! Which request a worker may make when is the monitor's business (`rampart_policy::Monitor`).
 
 use std::time::Duration;
 
@@ -11,44 +12,6 @@ use rampart_store::UserRecord;
 
 use crate::ipc::SecondFactorPlan;
 use crate::options::AuthOptions;
-
-/// How far a connection's authentication got: what the supervisor has already done for its
-/// worker. Only the supervisor sets it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct AuthProgress {
-    /// The TLS handshake signature was made.
-    pub signed: bool,
-    /// An NTLM challenge was issued.
-    pub challenged: bool,
-    /// The NTLM proof was verified (whatever the outcome).
-    pub verified: bool,
-}
-
-/// The secret-touching requests a worker may make, each at most once per connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AuthRequest {
-    SignHandshake,
-    NtlmChallenge,
-    NtlmVerify,
-}
-
-/// Why `request` is out of turn at `progress` (the worker is then killed), or `None` if it
-/// may be answered. The order is TLS's, then NTLM's: one signature before any NTLM, one
-/// challenge, one verification of a proof made for that challenge.
-pub(crate) fn out_of_turn(progress: AuthProgress, request: AuthRequest) -> Option<&'static str> {
-    match request {
-        AuthRequest::SignHandshake if progress.signed => Some("asked for a second handshake signature"),
-        AuthRequest::SignHandshake if progress.challenged || progress.verified => {
-            Some("asked for a handshake signature after the handshake")
-        }
-        AuthRequest::NtlmChallenge if progress.challenged || progress.verified => {
-            Some("asked for a second ntlm challenge")
-        }
-        AuthRequest::NtlmVerify if !progress.challenged => Some("asked to verify ntlm without a challenge"),
-        AuthRequest::NtlmVerify if progress.verified => Some("asked to verify a second ntlm exchange"),
-        _ => None,
-    }
-}
 
 /// What the supervisor found out about one logon.
 pub(crate) struct LogonFacts<'a> {
@@ -272,29 +235,6 @@ mod tests {
             ..facts(Some(&unenrolled), Ok(key()))
         };
         assert!(matches!(decide(facts, &auth, now), LogonDecision::Granted { .. }));
-    }
-
-    #[test]
-    fn each_secret_request_once_and_in_order() {
-        use AuthRequest::*;
-        let start = AuthProgress::default();
-        assert_eq!(out_of_turn(start, SignHandshake), None);
-        assert_eq!(out_of_turn(start, NtlmChallenge), None, "a resumed handshake needs no signature");
-        assert!(out_of_turn(start, NtlmVerify).is_some(), "no proof without a challenge");
-        let signed = AuthProgress { signed: true, ..start };
-        assert!(out_of_turn(signed, SignHandshake).is_some());
-        assert_eq!(out_of_turn(signed, NtlmChallenge), None);
-        let challenged = AuthProgress { challenged: true, ..signed };
-        assert!(out_of_turn(challenged, SignHandshake).is_some());
-        assert!(out_of_turn(challenged, NtlmChallenge).is_some());
-        assert_eq!(out_of_turn(challenged, NtlmVerify), None);
-        let verified = AuthProgress { verified: true, ..challenged };
-        for request in [SignHandshake, NtlmChallenge, NtlmVerify] {
-            assert!(out_of_turn(verified, request).is_some(), "{request:?} after verification");
-        }
-        // Without a signature, after a challenge: still no signature.
-        let unsigned = AuthProgress { challenged: true, ..start };
-        assert!(out_of_turn(unsigned, SignHandshake).is_some());
     }
 
     #[test]

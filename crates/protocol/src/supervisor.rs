@@ -33,7 +33,8 @@ use crate::ipc::{
     self, CloseFault, CodeVerdict, HexBytes, NtlmClaim, NtlmVerdict, SessionGrant, SessionKeyHex, ShadowTarget,
     ToSupervisor, ToWorker, TypedCode, WorkerInit,
 };
-use crate::logon::{self, AuthProgress, AuthRequest, LogonDecision, LogonFacts};
+use crate::logon::{self, LogonDecision, LogonFacts};
+use rampart_policy::{Decided, Monitor, Request, Stage, Violation};
 use crate::options::{DesktopMode, ServeOptions};
 use crate::prompt::NOT_ENROLLED;
 use crate::tls::{IdentitySource, TlsIdentity};
@@ -158,7 +159,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {}", opts.listen))?;
         let limits = opts.limits;
         let supervisor = Arc::new(Supervisor {
-            exe: std::env::current_exe().context("cannot find own executable")?,
+            exe: worker_program()?,
             identity,
             handshake_key,
             store: Mutex::new(store),
@@ -606,15 +607,12 @@ impl Supervisor {
                         connection,
                         peer,
                         ticket: Some(ticket),
-                        signed: false,
+                        monitor: Monitor::new(),
                         challenge: None,
-                        verified: false,
                         user: None,
-                        mfa: MfaGate::Waiting,
+                        enrolled: false,
                         kick: Arc::new(tokio::sync::Notify::new()),
-                        had_session: false,
                         granted_display: None,
-                        display_opens: 0,
                         clipboard: ClipboardGrant::default(),
                         clipboard_use: ClipboardTally::default(),
                     };
@@ -776,48 +774,40 @@ impl Supervisor {
     }
 }
 
+/// The program each connection's worker runs: this very binary (`rampart worker`). Debug
+/// builds only, for the e2e suite's lying worker (`tests/e2e/lying_worker.py`), take
+/// `RAMPART_TEST_WORKER_PROGRAM` instead; release builds have no such switch.
+fn worker_program() -> anyhow::Result<PathBuf> {
+    #[cfg(debug_assertions)]
+    if let Some(program) = std::env::var_os("RAMPART_TEST_WORKER_PROGRAM") {
+        warn!(program = ?program, "debug build: workers are RAMPART_TEST_WORKER_PROGRAM, not rampart");
+        return Ok(PathBuf::from(program));
+    }
+    std::env::current_exe().context("cannot find own executable")
+}
+
 /// The supervisor's record of one connection.
 struct Connection {
     sup: Arc<Supervisor>,
     connection: u64,
     peer: SocketAddr,
     ticket: Option<Ticket>,
-    /// The TLS handshake signature was made (once per connection, before NTLM).
-    signed: bool,
+    /// Which request the worker may make now, and how often: the monitor's rules
+    /// (`rampart_policy::Monitor`). Only this supervisor's decisions move it on.
+    monitor: Monitor,
     /// The NTLM challenge handed out (once per connection).
     challenge: Option<IssuedChallenge>,
-    /// The one NTLM verification of this connection happened.
-    verified: bool,
     /// (canonical name, unix user), set only when this supervisor verified the user's proof.
     user: Option<(String, String)>,
-    /// The second-factor state once NLA has passed.
-    mfa: MfaGate,
+    /// The user has a TOTP secret (when a second factor is due).
+    enrolled: bool,
     /// Notified when the store says the authenticated user was locked or deleted.
     kick: Arc<tokio::sync::Notify>,
-    had_session: bool,
     /// The display granted to this connection (`:N`), once there is one.
     granted_display: Option<String>,
-    /// Connections to it handed to the worker so far.
-    display_opens: u8,
     /// The clipboard the session was granted, and what the worker reported moving.
     clipboard: ClipboardGrant,
     clipboard_use: ClipboardTally,
-}
-
-/// Where a connection stands with its second factor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MfaGate {
-    /// NLA has not passed yet.
-    Waiting,
-    /// The prompt is up: this many wrong codes left, closed at the deadline.
-    Prompt {
-        attempts_left: u8,
-        deadline: tokio::time::Instant,
-    },
-    /// The user has no secret but must have one: nothing typed can pass.
-    NotEnrolled { deadline: tokio::time::Instant },
-    /// Passed, or not required: a session may be opened.
-    Open,
 }
 
 /// Stands in for "no deadline" in the connection loop.
@@ -851,12 +841,13 @@ impl Connection {
         let handshake_deadline = tokio::time::Instant::now() + self.sup.opts.limits.handshake_timeout;
         let mut closed_reported = false;
         loop {
-            let deadline = match self.mfa {
-                _ if self.user.is_none() => Some((handshake_deadline, EventKind::HandshakeAborted, "handshake deadline")),
-                MfaGate::Prompt { deadline, .. } | MfaGate::NotEnrolled { deadline } => {
-                    Some((deadline, EventKind::MfaFailed, "two-step prompt timed out"))
+            let deadline = match self.monitor.stage() {
+                Stage::Handshake => Some((handshake_deadline, EventKind::HandshakeAborted, "handshake deadline")),
+                Stage::SecondFactor { deadline, .. } => {
+                    let left = Duration::from_millis(u64::try_from(deadline.0.saturating_sub(now_millis().0)).unwrap_or(0));
+                    Some((tokio::time::Instant::now() + left, EventKind::MfaFailed, "two-step prompt timed out"))
                 }
-                MfaGate::Waiting | MfaGate::Open => None,
+                Stage::Authenticated { .. } | Stage::Session { .. } | Stage::Finished => None,
             };
             // No deadline once every factor passed: a year stands in for "never".
             let (until, kind, why) =
@@ -890,12 +881,20 @@ impl Connection {
                 Ok(Some(line)) => match serde_json::from_slice::<ToSupervisor>(&line) {
                     Ok(msg) => msg,
                     Err(err) => {
-                        warn!(%err, "worker sent a malformed message; killing it");
+                        // Not a message a worker of ours sends: audited like any other breach.
                         let _ = child.start_kill();
+                        self.kill_worker(&format!("malformed message ({err})")).await;
+                        closed_reported = true;
                         break;
                     }
                 },
                 Ok(None) => break,
+                Err(err) if err.kind() == std::io::ErrorKind::InvalidData => {
+                    let _ = child.start_kill();
+                    self.kill_worker(&err.to_string()).await;
+                    closed_reported = true;
+                    break;
+                }
                 Err(err) => {
                     warn!(%err, "worker channel failed; killing it");
                     let _ = child.start_kill();
@@ -931,19 +930,33 @@ impl Connection {
             // The connection is over either way; a failed write is logged by `audit`.
             let _ = self.sup.audit(ev).await;
         }
-        if self.had_session {
+        if self.granted_display.is_some() {
             let ev = self.event(EventKind::SessionDisconnected, Outcome::Info);
             let _ = self.sup.audit(ev).await;
         }
     }
 
     async fn handle(&mut self, msg: ToSupervisor, write: &mut tokio::net::unix::OwnedWriteHalf) -> Step {
+        // Every request passes the monitor first: out of place or too often ends the worker.
+        let request = match &msg {
+            ToSupervisor::SignHandshake { .. } => Request::SignHandshake,
+            ToSupervisor::NtlmChallenge => Request::NtlmChallenge,
+            ToSupervisor::NtlmVerify(_) => Request::NtlmVerify,
+            ToSupervisor::VerifyCode { .. } => Request::VerifyCode,
+            ToSupervisor::OpenSession { .. } => Request::OpenSession,
+            ToSupervisor::OpenDisplay => Request::OpenDisplay,
+            ToSupervisor::ClipboardTransfer { .. } => Request::Report,
+            ToSupervisor::Closed { .. } => Request::Closed,
+        };
+        if let Err(violation) = self.monitor.allow(request, now_millis()) {
+            if violation == Violation::PromptExpired {
+                let ev = self.event(EventKind::MfaFailed, Outcome::Failure).with_reason("two-step prompt timed out");
+                let _ = self.sup.audit(ev).await;
+            }
+            return self.kill_worker(&violation.to_string()).await;
+        }
         match msg {
             ToSupervisor::SignHandshake { scheme, message } => {
-                if let Some(why) = logon::out_of_turn(self.auth_progress(), AuthRequest::SignHandshake) {
-                    return self.kill_worker(why).await;
-                }
-                self.signed = true;
                 if message.0.len() > ipc::MAX_SIGN_INPUT {
                     return self.kill_worker("asked to sign an over-long message").await;
                 }
@@ -963,9 +976,6 @@ impl Connection {
                 }
             }
             ToSupervisor::NtlmChallenge => {
-                if let Some(why) = logon::out_of_turn(self.auth_progress(), AuthRequest::NtlmChallenge) {
-                    return self.kill_worker(why).await;
-                }
                 // Made here, once: a worker cannot pick an old challenge to replay a
                 // recorded exchange.
                 let issued = IssuedChallenge::random(now_millis().0);
@@ -1000,7 +1010,7 @@ impl Connection {
             } => {
                 // A claim like any other: only inside a granted session, only the way the
                 // grant allows. Anything else means the worker is not ours any more.
-                if !self.had_session || !self.clipboard.policy.allows(direction) {
+                if !self.clipboard.policy.allows(direction) {
                     warn!(peer = %self.peer, direction = direction.code(), policy = %self.clipboard.policy, "worker reported a clipboard transfer its session was not granted; killing it");
                     let ev = self.event(EventKind::ConnectionClosed, Outcome::Failure).with_reason(format!(
                         "worker reported a {} clipboard transfer outside its grant ({})",
@@ -1015,6 +1025,13 @@ impl Connection {
                 Step::Continue
             }
             ToSupervisor::Closed { reason, fault } => {
+                // The reason goes into the audit trail: short, printable, or the worker is lying.
+                if reason.chars().count() > ipc::MAX_REASON_LEN {
+                    return self.kill_worker("reported an over-long close reason").await;
+                }
+                if reason.chars().any(char::is_control) {
+                    return self.kill_worker("reported a close reason with control characters").await;
+                }
                 let (kind, outcome) = match fault {
                     CloseFault::None => (EventKind::ConnectionClosed, Outcome::Info),
                     CloseFault::Negotiation => (EventKind::NegotiationRefused, Outcome::Failure),
@@ -1026,14 +1043,6 @@ impl Connection {
                 let _ = self.sup.audit(ev).await;
                 Step::Stop
             }
-        }
-    }
-
-    fn auth_progress(&self) -> AuthProgress {
-        AuthProgress {
-            signed: self.signed,
-            challenged: self.challenge.is_some(),
-            verified: self.verified,
         }
     }
 
@@ -1054,13 +1063,9 @@ impl Connection {
     /// may not log in now), decide, audit, and answer the worker with the session key or
     /// nothing.
     async fn verify_ntlm(&mut self, claim: NtlmClaim, write: &mut tokio::net::unix::OwnedWriteHalf) -> Step {
-        if let Some(why) = logon::out_of_turn(self.auth_progress(), AuthRequest::NtlmVerify) {
-            return self.kill_worker(why).await;
-        }
         let Some(issued) = self.challenge else {
             return self.kill_worker("asked to verify ntlm without a challenge").await;
         };
-        self.verified = true;
         if let Err(err) = claim.fields().check_bounds() {
             return self.kill_worker(&err.to_string()).await;
         }
@@ -1113,27 +1118,26 @@ impl Connection {
                     ev = ev.with_reason("password verified; second factor pending");
                 }
                 if self.sup.audit(ev).await.is_err() {
+                    self.monitor.decided(Decided::AuthenticationFailed);
                     return Step::Stop;
                 }
+                self.monitor.decided(Decided::Authenticated {
+                    user: user.clone(),
+                    second_factor_deadline: second_factor.as_ref().map(|plan| {
+                        let ms = (u64::from(plan.timeout_secs) * 1000).saturating_add(
+                            u64::try_from(PROMPT_DEADLINE_SLACK.as_millis()).unwrap_or(u64::MAX),
+                        );
+                        UnixMillis(now_millis().0.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX)))
+                    }),
+                    code_attempts: second_factor.as_ref().map_or(0, |plan| plan.attempts),
+                });
                 self.user = Some((user.clone(), unix_user));
                 if let Ok(mut live) = self.sup.live.lock() {
                     live.insert(self.connection, (user.to_lowercase(), Arc::clone(&self.kick)));
                 }
                 info!(peer = %self.peer, user = %user, "nla succeeded");
                 match &second_factor {
-                    Some(plan) => {
-                        let deadline = tokio::time::Instant::now()
-                            + Duration::from_secs(u64::from(plan.timeout_secs))
-                            + PROMPT_DEADLINE_SLACK;
-                        self.mfa = if plan.enrolled {
-                            MfaGate::Prompt {
-                                attempts_left: plan.attempts,
-                                deadline,
-                            }
-                        } else {
-                            MfaGate::NotEnrolled { deadline }
-                        };
-                    }
+                    Some(plan) => self.enrolled = plan.enrolled,
                     None => self.fully_authenticated(&user),
                 }
                 let verdict = NtlmVerdict {
@@ -1148,6 +1152,7 @@ impl Connection {
                 reason,
                 counts_as_failure,
             } => {
+                self.monitor.decided(Decided::AuthenticationFailed);
                 warn!(peer = %self.peer, user = %user, %reason, "nla failed");
                 let ev = self
                     .event(EventKind::AuthFailed, Outcome::Failure)
@@ -1174,7 +1179,6 @@ impl Connection {
 
     /// Every factor passed: the connection no longer counts as pending.
     fn fully_authenticated(&mut self, user: &str) {
-        self.mfa = MfaGate::Open;
         if let (Some(ticket), Ok(mut a)) = (self.ticket.as_mut(), self.sup.admission.lock()) {
             a.authenticated(ticket);
         }
@@ -1189,26 +1193,26 @@ impl Connection {
         let Some((user, _)) = self.user.clone() else {
             return self.kill_worker("submitted a code before nla").await;
         };
-        let attempts_left = match self.mfa {
-            MfaGate::Prompt { attempts_left, .. } => attempts_left,
-            MfaGate::NotEnrolled { .. } => {
-                let ev = self
-                    .event(EventKind::MfaFailed, Outcome::Failure)
-                    .with_reason("no second factor enrolled");
-                if self.sup.audit(ev).await.is_err() {
-                    return Step::Stop;
-                }
-                let verdict = CodeVerdict {
-                    accepted: false,
-                    attempts_left: 0,
-                    notice: NOT_ENROLLED.to_owned(),
-                };
-                return self.reply(write, &ToWorker::CodeResult(verdict)).await;
-            }
-            MfaGate::Waiting | MfaGate::Open => {
-                return self.kill_worker("submitted a code with no prompt up").await;
-            }
+        let Stage::SecondFactor { attempts_left, .. } = *self.monitor.stage() else {
+            return self.kill_worker("submitted a code with no prompt up").await;
         };
+        if !self.enrolled {
+            // Nothing typed can pass; the tries still count down (the monitor ends the
+            // worker when they run out) so the prompt is not a free oracle.
+            self.monitor.decided(Decided::CodeRefused { attempts_left });
+            let ev = self
+                .event(EventKind::MfaFailed, Outcome::Failure)
+                .with_reason("no second factor enrolled");
+            if self.sup.audit(ev).await.is_err() {
+                return Step::Stop;
+            }
+            let verdict = CodeVerdict {
+                accepted: false,
+                attempts_left: 0,
+                notice: NOT_ENROLLED.to_owned(),
+            };
+            return self.reply(write, &ToWorker::CodeResult(verdict)).await;
+        }
         if code.0.chars().count() > ipc::MAX_CODE_LEN {
             return self.kill_worker("submitted an over-long code").await;
         }
@@ -1244,6 +1248,7 @@ impl Connection {
                 return Step::Stop;
             }
             info!(peer = %self.peer, user = %user, "second factor passed");
+            self.monitor.decided(Decided::CodeAccepted);
             self.fully_authenticated(&user);
             let verdict = CodeVerdict {
                 accepted: true,
@@ -1256,9 +1261,7 @@ impl Connection {
         let attempts_left = max
             .saturating_sub(u8::try_from(failures).unwrap_or(u8::MAX))
             .min(attempts_left.saturating_sub(1));
-        if let MfaGate::Prompt { deadline, .. } = self.mfa {
-            self.mfa = MfaGate::Prompt { attempts_left, deadline };
-        }
+        self.monitor.decided(Decided::CodeRefused { attempts_left });
         warn!(peer = %self.peer, user = %user, %reason, attempts_left, "second factor failed");
         let ev = self
             .event(EventKind::MfaFailed, Outcome::Failure)
@@ -1335,11 +1338,6 @@ impl Connection {
             warn!(peer = %self.peer, "display asked for before a session was granted; killing the worker");
             return Step::Stop;
         };
-        if self.display_opens >= rampart_policy::MAX_DISPLAY_OPENS {
-            warn!(peer = %self.peer, "too many display connections asked for; killing the worker");
-            return Step::Stop;
-        }
-        self.display_opens += 1;
         let connected = rampart_desktop::connection::socket_path(&granted)
             .ok_or_else(|| std::io::Error::other(format!("not a local display: {granted}")))
             .and_then(std::os::unix::net::UnixStream::connect);
@@ -1432,11 +1430,9 @@ impl Connection {
 
     async fn open_session(&mut self, width: u16, height: u16) -> anyhow::Result<SessionGrant> {
         let (user, unix_user) = self.user.clone().context("no authenticated user on this connection")?;
-        if self.mfa != MfaGate::Open {
-            anyhow::bail!("second factor not passed on this connection");
-        }
-        if self.had_session {
-            anyhow::bail!("session already opened on this connection");
+        // The monitor allowed the request; this is the same rule stated where it matters.
+        if !matches!(self.monitor.stage(), Stage::Authenticated { .. }) {
+            anyhow::bail!("not every factor has passed on this connection");
         }
         if let Some(shadow) = &self.sup.shadow {
             // Only the display's owner and the listed users watch it; the account must be
@@ -1460,14 +1456,14 @@ impl Connection {
             }
             let shadow = &shadow.target;
             // The shared display's cookie reaches a worker only now, after every factor.
-            self.had_session = true;
-            self.granted_display = Some(shadow.display.clone());
             self.clipboard = self.sup.opts.clipboard.grant_for(&user, shadow.view_only);
             let ev = self.event(EventKind::SessionStarted, Outcome::Success).with_reason(format!(
                 "shadowing {} (view only: {}); clipboard {}",
                 shadow.display, shadow.view_only, self.clipboard.policy
             ));
             self.sup.audit(ev).await.context("no session without its audit event")?;
+            self.granted_display = Some(shadow.display.clone());
+            self.monitor.decided(Decided::SessionGranted);
             return Ok(SessionGrant {
                 display: shadow.display.clone(),
                 cookie_hex: shadow.cookie_hex.clone(),
@@ -1494,8 +1490,6 @@ impl Connection {
         })
         .await
         .context("session task")??;
-        self.had_session = true;
-        self.granted_display = Some(format!(":{}", info.display));
         self.clipboard = self.sup.opts.clipboard.grant_for(&user, false);
         let kind = if info.resumed {
             EventKind::SessionResumed
@@ -1509,6 +1503,8 @@ impl Connection {
                 info.display, info.width, info.height, self.clipboard.policy
             ));
         self.sup.audit(ev).await.context("no session without its audit event")?;
+        self.granted_display = Some(format!(":{}", info.display));
+        self.monitor.decided(Decided::SessionGranted);
         Ok(SessionGrant {
             display: format!(":{}", info.display),
             cookie_hex: Some(hex::encode(&info.cookie)),
@@ -1552,8 +1548,13 @@ async fn relay_worker_log(stderr: tokio::process::ChildStderr, connection: u64) 
                 if relayed > WORKER_LOG_BUDGET {
                     continue;
                 }
-                let text = String::from_utf8_lossy(&line);
-                let text = text.trim_end();
+                // The worker's text is a claim too: no escape sequences reach the operator's
+                // terminal or journal (the worker's own log colours come out as `?[2m`).
+                let text: String = String::from_utf8_lossy(&line)
+                    .trim_end()
+                    .chars()
+                    .map(|c| if c.is_control() && c != '\t' { '?' } else { c })
+                    .collect();
                 if !text.is_empty() {
                     eprintln!("worker {connection}: {text}");
                 }
@@ -1574,7 +1575,9 @@ async fn accept_on(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream
     }
 }
 
-async fn read_line(reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> std::io::Result<Option<Vec<u8>>> {
+/// One line from a worker, at most `ipc::MAX_LINE` bytes; `None` at EOF. Generic over the
+/// reader so the fuzz target drives this very function.
+pub(crate) async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<Option<Vec<u8>>> {
     let mut line = Vec::new();
     loop {
         let buf = reader.fill_buf().await?;
@@ -1586,7 +1589,10 @@ async fn read_line(reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> s
             None => (buf, None),
         };
         if line.len() + chunk.len() > ipc::MAX_LINE {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "ipc line too long"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("ipc line longer than {} bytes", ipc::MAX_LINE),
+            ));
         }
         line.extend_from_slice(chunk);
         let consumed = done.unwrap_or(buf.len());

@@ -26,6 +26,7 @@ use crate::budget::{AuthGate, BudgetedStream};
 use crate::clipboard::channel::{ClipboardFactory, ClipboardLink};
 use crate::display::{DesktopLink, WorkerDisplay, WorkerInput};
 use crate::ipc::{
+    self,
     CloseFault, HexBytes, NtlmClaim, SecondFactorPlan, ToSupervisor, ToWorker, WorkerChannel, WorkerInit,
 };
 use crate::tls_signing::RemoteSigner;
@@ -84,9 +85,22 @@ pub fn worker_main() -> anyhow::Result<()> {
     let (reason, fault) = local.block_on(&runtime, serve_connection(tcp, &init, Arc::clone(&channel)));
     debug!(connection = init.connection, %reason, "connection over");
     if let Ok(mut ch) = channel.lock() {
+        let reason = report_reason(&reason);
         let _ = ch.send(&ToSupervisor::Closed { reason, fault });
     }
     Ok(())
+}
+
+/// The close reason as the supervisor takes it: one line of at most `MAX_REASON_LEN`
+/// characters (error chains can be longer; the supervisor ends a worker that sends more).
+fn report_reason(reason: &str) -> String {
+    let one_line: String = reason.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if one_line.chars().count() <= ipc::MAX_REASON_LEN {
+        return one_line;
+    }
+    let mut short: String = one_line.chars().take(ipc::MAX_REASON_LEN - 1).collect();
+    short.push('…');
+    short
 }
 
 fn lock(channel: &SharedChannel) -> anyhow::Result<std::sync::MutexGuard<'_, WorkerChannel>> {
@@ -422,5 +436,15 @@ mod tests {
         ] {
             assert!(log_target_allowed(target), "{target} should stay on");
         }
+    }
+
+    #[test]
+    fn close_reasons_fit_what_the_supervisor_takes() {
+        assert_eq!(report_reason("client disconnected"), "client disconnected");
+        let long = report_reason(&format!("tls: {}\ncaused by: eof", "é".repeat(400)));
+        assert_eq!(long.chars().count(), ipc::MAX_REASON_LEN);
+        assert!(!long.chars().any(char::is_control), "{long:?}");
+        assert!(long.ends_with('…'));
+        assert_eq!(report_reason("a\nb\tc"), "a b c");
     }
 }

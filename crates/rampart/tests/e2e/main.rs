@@ -34,11 +34,13 @@ mod server;
 
 mod clipboard;
 mod desktop;
+mod faults;
 mod flood;
 mod gfx;
 mod guard;
 mod access;
 mod login;
+mod lying_worker;
 mod mfa;
 mod notify;
 mod package;

@@ -306,9 +306,9 @@ fn deb_installs_on_clean_debian_passes_check_and_serves_a_login_under_systemd() 
     })
     .unwrap_or_else(|| panic!("the session never ran; client log:\n{}", tail(&client.log_text(), 20)));
     // The capability bounding set of the unit (SETUID SETGID CHOWN FOWNER DAC_OVERRIDE
-    // KILL DAC_READ_SEARCH), the seccomp filter, setuid programs still usable, /usr
+    // KILL DAC_READ_SEARCH, and SYS_CHROOT for the worker jail), the seccomp filter, setuid programs still usable, /usr
     // read-only and a private /tmp and /var/tmp.
-    assert!(sandbox.contains("CapBnd:\t00000000000000ef"), "{sandbox}");
+    assert!(sandbox.contains("CapBnd:\t00000000000400ef"), "{sandbox}");
     assert!(sandbox.contains("Seccomp:\t2"), "{sandbox}");
     assert!(sandbox.contains("NoNewPrivs:\t0"), "{sandbox}");
     assert!(sandbox.contains("Read-only file system"), "{sandbox}");

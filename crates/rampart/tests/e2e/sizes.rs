@@ -29,7 +29,7 @@ const SIZES: [(u32, u32); 7] = [
 
 /// How the client asks for the picture.
 #[derive(Clone, Copy, Debug)]
-enum CodecPath {
+pub(crate) enum CodecPath {
     /// No codec offered (FreeRDP's modem profile): compressed plain bitmaps.
     Bitmap,
     /// RemoteFX over surface commands (the graphics pipeline refused).
@@ -70,7 +70,7 @@ fn session_command(dir: &Path) -> String {
     )
 }
 
-fn server_for(shared: &Path, extra_toml: &str) -> Server {
+pub(crate) fn server_for(shared: &Path, extra_toml: &str) -> Server {
     require_tool("xsetroot", "x11-xserver-utils");
     require_tool("xterm", "xterm");
     Server::new(&Config {
@@ -82,10 +82,11 @@ fn server_for(shared: &Path, extra_toml: &str) -> Server {
 }
 
 /// The display number of `user`'s session, from the server's audit record.
-fn display_of(server: &Server, user: &str) -> u32 {
-    let ev = server.expect_event(&format!("session started or resumed for {user}"), |e| {
-        (e.is("session_started") || e.is("session_resumed")) && e.user == user
-    });
+pub(crate) fn display_of(server: &Server, user: &str) -> u32 {
+    let is_session = |e: &crate::audit::Event| (e.is("session_started") || e.is("session_resumed")) && e.user == user;
+    server.expect_event(&format!("session started or resumed for {user}"), is_session);
+    // The latest one: a restarted server may have put the user on another display.
+    let ev = server.events().into_iter().rev().find(is_session).expect("the event just seen");
     ev.reason
         .split_whitespace()
         .find_map(|w| w.strip_prefix(':').and_then(|n| n.parse().ok()))
@@ -133,7 +134,7 @@ fn expect_session_size(server: &Server, shared: &Path, display: u32, want: (u32,
 
 /// One login at `size` over `path` with a recovery code: the prompt fills the window, the
 /// code opens the desktop, typed text reaches the session. Returns the session.
-fn log_in_and_type(
+pub(crate) fn log_in_and_type(
     server: &Server,
     shared: &Path,
     user: &str,
@@ -160,7 +161,13 @@ fn log_in_and_type(
         "{what}: the server did not take the {path:?} path; server output:\n{}",
         server.log_tail()
     );
-    let display = display_of(server, user);
+    type_into_session(server, shared, &session, display_of(server, user), what);
+    session
+}
+
+/// Types a line naming `what` into the xterm of the session on `display` and waits
+/// (<= 15 s) for it to arrive in the session's `typed-<display>` file.
+pub(crate) fn type_into_session(server: &Server, shared: &Path, session: &Session, display: u32, what: &str) {
     let typed = shared.join(format!("typed-{display}"));
     let before = std::fs::read_to_string(&typed).unwrap_or_default();
     let line = format!("{what} ok");
@@ -180,7 +187,6 @@ fn log_in_and_type(
             server.log_tail()
         );
     }
-    session
 }
 
 /// One user of the matrix: (name, size, first path, resume path, enrollment).
