@@ -101,18 +101,26 @@ start_xvfb() { # SIZE LOG -> sets XPID XDISP
 
 # ---------------------------------------------------------------- the rampart binary
 # Built from `git archive HEAD` (what is committed, not a half-edited tree) in
-# target/bench-src, into the repository's own target dir: one release build, reused
-# while HEAD does not change. Sets BIN and REV.
+# target/bench-src, into the repository's own target dir. `git archive` stamps every file
+# with the commit's time, so any new commit (a bench script, a doc) would make cargo
+# rebuild the whole workspace: the build is skipped while the committed tree minus
+# bench/ and *.md (a stamp next to the binary) has not changed. Sets BIN and REV.
 bench_build() {
-    local src="$REPO/target/bench-src"
-    rm -rf -- "$src"
+    local src="$REPO/target/bench-src" stamp="$REPO/target/release/.bench-stamp" key
+    BIN="$REPO/target/release/rampart"
+    key="$(git -C "$REPO" ls-tree -r HEAD | grep -v -e $'\tbench/' -e '\.md$' | sha256sum | cut -c1-16)"
+    REV="release build of commit $(git -C "$REPO" rev-parse --short HEAD)"
+    if [[ -x "$BIN" && "$(cat "$stamp" 2>/dev/null)" == "$key" ]]; then
+        note "target/release/rampart is already built from this tree (stamp $key)"
+        return 0
+    fi
+    rm -rf -- "$src" "$stamp"
     mkdir -p "$src"
     git -C "$REPO" archive HEAD | tar -x -C "$src" || die "git archive failed"
     (cd "$src" && CARGO_TARGET_DIR="$REPO/target" CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" \
-        cargo build --release -p rampart) || die "cargo build failed"
+        cargo build --release -p rampart) || { rm -rf -- "$src"; die "cargo build failed"; }
     rm -rf -- "$src"
-    BIN="$REPO/target/release/rampart"
-    REV="release build of commit $(git -C "$REPO" rev-parse --short HEAD)"
+    echo "$key" >"$stamp"
 }
 
 # ---------------------------------------------------------------- servers
