@@ -204,6 +204,19 @@ pub(super) fn mcs(data: &[u8]) -> Result<Reached, Violation> {
     }
 }
 
+/// The server's CredSSP step as the fuzz targets and the seed recorder run it: no
+/// network for Kerberos, the fixed public key.
+pub(crate) async fn server_credssp<S>(
+    framed: &mut ironrdp_tokio::Framed<S>,
+    acceptor: &mut Acceptor,
+) -> ironrdp_connector::ConnectorResult<()>
+where
+    S: ironrdp_tokio::FramedRead + ironrdp_tokio::FramedWrite,
+{
+    ironrdp_acceptor::accept_credssp(framed, acceptor, &mut NoNetwork, "fuzz".to_owned().into(), PUBLIC_KEY.to_vec(), None)
+        .await
+}
+
 /// Runs one CredSSP exchange over `stream` and checks what Rampart relies on: the store
 /// hears of exactly one attempt, and no attempt succeeds without the password.
 fn credssp_exchange(target: &'static str, stream: &[u8]) -> Result<Reached, Violation> {
@@ -212,14 +225,7 @@ fn credssp_exchange(target: &'static str, stream: &[u8]) -> Result<Reached, Viol
     let mut framed = TokioFramed::new(Peer::new(stream));
     let result = block_on(
         target,
-        ironrdp_acceptor::accept_credssp(
-            &mut framed,
-            &mut acceptor,
-            &mut NoNetwork,
-            "fuzz".to_owned().into(),
-            PUBLIC_KEY.to_vec(),
-            None,
-        ),
+        server_credssp(&mut framed, &mut acceptor),
     )?;
     if result.is_ok() {
         return Err(Violation::new(target, "CredSSP succeeded without the password"));

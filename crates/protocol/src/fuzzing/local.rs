@@ -10,7 +10,7 @@ use super::input::desktop_key;
 use super::peer::block_on;
 use super::{Reached, Violation};
 use crate::ipc::{self, IpcError, ToSupervisor, MAX_CODE_LEN, MAX_LINE};
-use crate::prompt::{render, CodeEntry, EntryEvent, PromptView};
+use crate::worker::prompt::{render, CodeEntry, EntryEvent, PromptView};
 
 /// What a line reader made of a stream: the lines, then how it stopped.
 #[derive(Debug, PartialEq, Eq)]

@@ -28,7 +28,7 @@ use ironrdp_pdu::x224::X224;
 use ironrdp_tokio::TokioFramed;
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 
-use super::acceptor::{join_tokens, new_acceptor, FuzzStore, NoNetwork, PASSWORD, PUBLIC_KEY, USER};
+use super::acceptor::{join_tokens, new_acceptor, server_credssp, FuzzStore, NoNetwork, PASSWORD, PUBLIC_KEY, USER};
 use crate::ipc::{self, CloseFault, HexBytes, NtlmClaim, ToSupervisor, TypedCode};
 
 /// One seed file: `fuzz/seeds/<target>/<name>`.
@@ -175,15 +175,8 @@ fn record_login() -> Result<Session, String> {
             };
             acceptor.mark_security_upgrade_as_done();
             let mut framed = TokioFramed::new(stream);
-            ironrdp_acceptor::accept_credssp(
-                &mut framed,
-                &mut acceptor,
-                &mut NoNetwork,
-                "fuzz".to_owned().into(),
-                PUBLIC_KEY.to_vec(),
-                None,
-            )
-            .await
+            server_credssp(&mut framed, &mut acceptor)
+                .await
             .map_err(|e| format!("server credssp: {e}"))?;
             ironrdp_acceptor::accept_finalize(framed, &mut acceptor)
                 .await

@@ -7,7 +7,7 @@ use tokio::io::AsyncReadExt;
 
 use super::peer::{block_on, Peer};
 use super::{Reached, Violation};
-use crate::budget::{AuthGate, BudgetedStream};
+use crate::worker::budget::{AuthGate, BudgetedStream};
 
 /// `framing`: the first byte picks the reader (`read_pdu`, as the session loop reads, or
 /// `read_by_hint` with the X.224, fast-path or either-kind hint, as the acceptor reads),

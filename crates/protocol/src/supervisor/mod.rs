@@ -33,13 +33,22 @@ use crate::ipc::{
     self, CloseFault, CodeVerdict, HexBytes, NtlmClaim, NtlmVerdict, SessionGrant, SessionKeyHex, ShadowTarget,
     ToSupervisor, ToWorker, TypedCode, WorkerInit,
 };
-use crate::logon::{self, LogonDecision, LogonFacts};
+use logon::{LogonDecision, LogonFacts};
 use rampart_policy::{Decided, Monitor, Request, Stage, Violation};
 use crate::options::{DesktopMode, ServeOptions};
-use crate::prompt::NOT_ENROLLED;
+use crate::worker::prompt::NOT_ENROLLED;
 use crate::tls::{IdentitySource, TlsIdentity};
 use crate::tls_signing::HandshakeKey;
 use rampart_auth::ntlm::IssuedChallenge;
+
+pub mod control;
+pub(crate) mod forward;
+pub(crate) mod jail;
+pub(crate) mod logon;
+pub(crate) mod metrics;
+pub(crate) mod roster;
+mod sessions;
+pub mod systemd_notify;
 /// Session sizes honoured from a client (memory per session grows with the area).
 const MIN_DIM: u16 = 200;
 const MAX_DIM: u16 = 4096;
@@ -99,7 +108,7 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     };
     let forward = match &opts.audit.forward {
         Some(target) => Some(Arc::new(
-            crate::forward::Forwarder::new(target.clone()).context("cannot create the audit forwarding socket")?,
+            forward::Forwarder::new(target.clone()).context("cannot create the audit forwarding socket")?,
         )),
         None => None,
     };
@@ -172,6 +181,8 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             grants: Mutex::new(grants),
             refusals: Mutex::new(std::collections::HashMap::new()),
             live: Mutex::new(std::collections::HashMap::new()),
+            roster: roster::Roster::new(now_millis()),
+            metrics: Arc::new(metrics::Metrics::new()),
             fail2ban,
             forward,
             opts,
@@ -251,7 +262,7 @@ fn warn_without_pam_service() {
 
 /// Where workers are confined (their uids and empty root), or `None` when the server is
 /// not root and `insecure_no_privsep` says to serve anyway.
-fn worker_jail(opts: &ServeOptions) -> anyhow::Result<Option<crate::jail::Jail>> {
+fn worker_jail(opts: &ServeOptions) -> anyhow::Result<Option<jail::Jail>> {
     if !rustix::process::geteuid().is_root() {
         if !opts.insecure_no_privsep {
             anyhow::bail!(
@@ -266,7 +277,7 @@ fn worker_jail(opts: &ServeOptions) -> anyhow::Result<Option<crate::jail::Jail>>
         return Ok(None);
     }
     let slots = opts.limits.max_connections_total.max(1);
-    let jail = crate::jail::Jail::prepare(&opts.runtime_dir, opts.worker_uid_base, slots)
+    let jail = jail::Jail::prepare(&opts.runtime_dir, opts.worker_uid_base, slots)
         .context("cannot prepare the workers' confinement")?;
     info!(base = opts.worker_uid_base, slots, "workers run confined, each as its own uid");
     Ok(Some(jail))
@@ -291,19 +302,22 @@ struct Supervisor {
     admission: Mutex<Admission>,
     next_connection: AtomicU64,
     /// Worker confinement (`None` only with `insecure_no_privsep`).
-    jail: Option<crate::jail::Jail>,
+    jail: Option<jail::Jail>,
     shadow: Option<Shadow>,
     guard: Mutex<Guard>,
     /// Just-in-time access grants (`rampart access open`), synced from the store.
     grants: Mutex<Vec<AccessGrant>>,
     /// Authenticated connections by id: (lowercased user, the connection's kick signal).
     live: Mutex<std::collections::HashMap<u64, (String, Arc<tokio::sync::Notify>)>>,
+    /// Live connections and desktops, for `rampart status` and the session limits.
+    roster: roster::Roster,
+    metrics: Arc<metrics::Metrics>,
     /// Last audited refusal per source, so a flood from one banned address costs one
     /// audit write per interval instead of one per connection.
     refusals: Mutex<std::collections::HashMap<std::net::IpAddr, (UnixMillis, u32)>>,
     fail2ban: Option<Mutex<std::fs::File>>,
     /// `[audit] syslog`: where stored events are also sent.
-    forward: Option<Arc<crate::forward::Forwarder>>,
+    forward: Option<Arc<forward::Forwarder>>,
 }
 
 /// An audit event could not be written (the store said why, in the log).
@@ -365,6 +379,7 @@ fn ban_from_record(record: &rampart_store::BanRecord) -> Option<Ban> {
 
 impl Supervisor {
     async fn run(self: Arc<Self>, listener: TcpListener) -> anyhow::Result<()> {
+        let operations = self.start_operations().await?;
         let reaper = tokio::spawn(Arc::clone(&self).reap_sessions());
         let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         let mut backoff = Duration::from_millis(10);
@@ -396,7 +411,7 @@ impl Supervisor {
                     info!(%local, "listening");
                     eprintln!("rampart: listening on {local}");
                 }
-                crate::systemd_notify::ready(listener.as_ref().and_then(|l| l.local_addr().ok()));
+                systemd_notify::ready(listener.as_ref().and_then(|l| l.local_addr().ok()));
                 announced = true;
             }
             tokio::select! {
@@ -420,8 +435,9 @@ impl Supervisor {
             }
         }
         info!("shutting down");
-        crate::systemd_notify::stopping();
+        systemd_notify::stopping();
         reaper.abort();
+        operations.stop();
         self.flush_refusals().await;
         if let Some(sessions) = &self.sessions {
             if let Ok(mut s) = sessions.lock() {
@@ -466,6 +482,7 @@ impl Supervisor {
             .unwrap_or_default();
             for user in ended {
                 info!(%user, "session ended");
+                self.roster.forget(&user);
                 let _ = self
                     .audit(Event::new(now_millis(), EventKind::SessionEnded, Outcome::Info).with_user(user))
                     .await;
@@ -527,6 +544,7 @@ impl Supervisor {
     /// connection the event records, so nothing happens off the record.
     async fn audit(self: &Arc<Self>, event: Event) -> Result<(), AuditNotStored> {
         info!(target: "rampart::audit", "{}", event.to_json_line());
+        self.metrics.observe(&event);
         let forward = self.forward.clone();
         let stored = self
             .with_store(move |store| {
@@ -563,7 +581,7 @@ impl Supervisor {
         let outside_window = matches!(verdict, Verdict::Allow) && !self.access_state(now).admits(peer.ip());
         let refusal_text = match &verdict {
             Verdict::Refuse(refusal) => Some(refusal.to_string()),
-            Verdict::Allow if outside_window => Some("outside the access windows and grants".to_owned()),
+            Verdict::Allow if outside_window => Some(metrics::OUTSIDE_WINDOW.to_owned()),
             Verdict::Allow => None,
         };
         if let Some(refusal) = refusal_text {
@@ -616,7 +634,9 @@ impl Supervisor {
                         clipboard: ClipboardGrant::default(),
                         clipboard_use: ClipboardTally::default(),
                     };
+                    self.roster.add(connection, peer, now, Arc::clone(&conn.kick));
                     conn.drive(child, channel).await;
+                    self.roster.remove(connection, now_millis());
                     // The worker has exited (drive waits for it): its uid is free again.
                     drop(lease);
                     if let Ok(mut live) = self.live.lock() {
@@ -648,6 +668,7 @@ impl Supervisor {
     /// Audit a refusal at accept, at most once per source per interval (with the count of
     /// those not recorded since), so a flood costs one write per interval, not per connection.
     async fn refused(self: &Arc<Self>, peer: SocketAddr, connection: u64, mut reason: String, now: UnixMillis) {
+        self.metrics.refused(&reason);
         let Some(suppressed) = self.refusal_due(peer.ip(), now) else {
             return;
         };
@@ -717,7 +738,7 @@ impl Supervisor {
         stream: TcpStream,
         peer: SocketAddr,
         connection: u64,
-    ) -> anyhow::Result<(tokio::process::Child, tokio::net::UnixStream, Option<crate::jail::UidLease>)> {
+    ) -> anyhow::Result<(tokio::process::Child, tokio::net::UnixStream, Option<jail::UidLease>)> {
         // The worker's own uid: taken before anything starts, given back once it has exited.
         let lease = match &self.jail {
             Some(jail) => Some(jail.lease().context("no worker uid free")?),
@@ -857,10 +878,15 @@ impl Connection {
                 () = kick.notified() => {
                     // Losing a partly read line does not matter: the worker is going.
                     let _ = child.start_kill();
-                    warn!(peer = %self.peer, "account locked or deleted; connection ended");
-                    let ev = self
-                        .event(EventKind::ConnectionClosed, Outcome::Info)
-                        .with_reason("account locked or deleted by an administrator");
+                    // Told to go by a session limit or an administrator, or (no reason) the
+                    // store says the account was locked or deleted.
+                    let why = self
+                        .sup
+                        .roster
+                        .leaving_reason(self.connection)
+                        .unwrap_or_else(|| "account locked or deleted by an administrator".to_owned());
+                    warn!(peer = %self.peer, %why, "connection ended");
+                    let ev = self.event(EventKind::ConnectionClosed, Outcome::Info).with_reason(why);
                     let _ = self.sup.audit(ev).await;
                     closed_reported = true;
                     break;
@@ -931,9 +957,13 @@ impl Connection {
             let _ = self.sup.audit(ev).await;
         }
         if self.granted_display.is_some() {
-            let ev = self.event(EventKind::SessionDisconnected, Outcome::Info);
+            let mut ev = self.event(EventKind::SessionDisconnected, Outcome::Info);
+            if let Some(why) = self.sup.roster.leaving_reason(self.connection) {
+                ev = ev.with_reason(why);
+            }
             let _ = self.sup.audit(ev).await;
         }
+        self.sup.metrics.closed(self.progress());
     }
 
     async fn handle(&mut self, msg: ToSupervisor, write: &mut tokio::net::unix::OwnedWriteHalf) -> Step {
@@ -945,7 +975,7 @@ impl Connection {
             ToSupervisor::VerifyCode { .. } => Request::VerifyCode,
             ToSupervisor::OpenSession { .. } => Request::OpenSession,
             ToSupervisor::OpenDisplay => Request::OpenDisplay,
-            ToSupervisor::ClipboardTransfer { .. } => Request::Report,
+            ToSupervisor::ClipboardTransfer { .. } | ToSupervisor::Activity { .. } => Request::Report,
             ToSupervisor::Closed { .. } => Request::Closed,
         };
         if let Err(violation) = self.monitor.allow(request, now_millis()) {
@@ -1024,6 +1054,12 @@ impl Connection {
                 self.clipboard_use.record(direction, bytes, outcome);
                 Step::Continue
             }
+            ToSupervisor::Activity {
+                input,
+                bytes,
+                frames,
+                encode_micros,
+            } => self.activity(input, bytes, frames, encode_micros).await,
             ToSupervisor::Closed { reason, fault } => {
                 // The reason goes into the audit trail: short, printable, or the worker is lying.
                 if reason.chars().count() > ipc::MAX_REASON_LEN {
@@ -1101,7 +1137,9 @@ impl Connection {
             proof,
         };
         let domain = (!claim.domain.is_empty()).then(|| claim.domain.clone());
-        match logon::decide(facts, auth, now) {
+        let decision = logon::decide(facts, auth, now);
+        self.sup.handshake_decided(self.connection);
+        match decision {
             LogonDecision::Granted {
                 user,
                 unix_user,
@@ -1135,6 +1173,7 @@ impl Connection {
                 if let Ok(mut live) = self.sup.live.lock() {
                     live.insert(self.connection, (user.to_lowercase(), Arc::clone(&self.kick)));
                 }
+                self.sup.roster.authenticated(self.connection, &user);
                 info!(peer = %self.peer, user = %user, "nla succeeded");
                 match &second_factor {
                     Some(plan) => self.enrolled = plan.enrolled,
@@ -1464,6 +1503,7 @@ impl Connection {
             self.sup.audit(ev).await.context("no session without its audit event")?;
             self.granted_display = Some(shadow.display.clone());
             self.monitor.decided(Decided::SessionGranted);
+            self.sup.desktop_granted(self.connection, &shadow.display);
             return Ok(SessionGrant {
                 display: shadow.display.clone(),
                 cookie_hex: shadow.cookie_hex.clone(),
@@ -1505,6 +1545,7 @@ impl Connection {
         self.sup.audit(ev).await.context("no session without its audit event")?;
         self.granted_display = Some(format!(":{}", info.display));
         self.monitor.decided(Decided::SessionGranted);
+        self.sup.desktop_granted(self.connection, &format!(":{}", info.display));
         Ok(SessionGrant {
             display: format!(":{}", info.display),
             cookie_hex: Some(hex::encode(&info.cookie)),

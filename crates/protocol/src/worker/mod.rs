@@ -12,6 +12,14 @@
 //! session key. Nothing here logs CredSSP or NTLM messages, whatever `RUST_LOG` says
 //! ([`FORBIDDEN_LOG_TARGETS`]).
 
+pub(crate) mod activity;
+pub(crate) mod budget;
+pub(crate) mod clipboard;
+pub mod confine;
+pub(crate) mod display;
+pub(crate) mod gfx;
+pub(crate) mod prompt;
+
 use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex};
 
@@ -22,9 +30,9 @@ use ironrdp_acceptor::credssp::{
 use ironrdp_server::RdpServer;
 use tracing::{debug, info, warn};
 
-use crate::budget::{AuthGate, BudgetedStream};
-use crate::clipboard::channel::{ClipboardFactory, ClipboardLink};
-use crate::display::{DesktopLink, WorkerDisplay, WorkerInput};
+use budget::{AuthGate, BudgetedStream};
+use clipboard::{ClipboardFactory, ClipboardLink};
+use display::{DesktopLink, WorkerDisplay, WorkerInput};
 use crate::ipc::{
     self,
     CloseFault, HexBytes, NtlmClaim, SecondFactorPlan, ToSupervisor, ToWorker, WorkerChannel, WorkerInit,
@@ -71,7 +79,7 @@ pub fn worker_main() -> anyhow::Result<()> {
     // Still single-threaded and before the first peer byte: the per-thread set*id calls
     // and the seccomp filter cover every thread the process will have.
     match &init.confinement {
-        Some(confinement) => crate::confine::confine(confinement).context("worker: confinement")?,
+        Some(confinement) => confine::confine(confinement).context("worker: confinement")?,
         None => warn!("worker runs unconfined (insecure_no_privsep)"),
     }
 

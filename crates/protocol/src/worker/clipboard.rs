@@ -30,8 +30,8 @@ use rampart_desktop::{Clipboard, ClipboardEvent, SessionText, X11Target};
 use tokio::sync::mpsc::UnboundedSender;
 use tracing::{debug, info, warn};
 
-use super::text::{from_unicode_text, to_unicode_text};
-use super::{ClipboardGrant, Direction, TransferOutcome};
+use crate::clipboard::text::{from_unicode_text, to_unicode_text};
+use crate::clipboard::{ClipboardGrant, Direction, TransferOutcome};
 use crate::ipc::ToSupervisor;
 use crate::worker::SharedChannel;
 
@@ -115,7 +115,7 @@ impl ClipboardLink {
         grant: ClipboardGrant,
         reports: SharedChannel,
     ) {
-        if grant.policy == super::ClipboardPolicy::Off {
+        if grant.policy == crate::clipboard::ClipboardPolicy::Off {
             info!("clipboard off for this session");
             return;
         }

@@ -4,7 +4,7 @@
 //! `request_initial_size` (or `updates`, for clients that do not offer desktop resize) asks
 //! the supervisor to start or resume the authenticated user's session and then connects
 //! capture and input to that display. When a second factor is due, `updates` first runs
-//! the two-step prompt ([`crate::prompt`]) on the same update stream, with keyboard input
+//! the two-step prompt ([`crate::worker::prompt`]) on the same update stream, with keyboard input
 //! routed to it, and asks for the session only once the supervisor accepts a code.
 
 use std::num::{NonZeroU16, NonZeroUsize};
@@ -22,10 +22,10 @@ use rampart_desktop::{Capture, CaptureEvent, Frame, Input, MouseButton, X11Targe
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use crate::clipboard::channel::ClipboardLink;
-use crate::gfx::GfxLink;
+use crate::worker::clipboard::ClipboardLink;
+use crate::worker::gfx::GfxLink;
 use crate::ipc::{SecondFactorPlan, ToSupervisor, ToWorker, TypedCode, WorkerInit};
-use crate::prompt::{render, CodeEntry, EntryEvent, PromptFrame, PromptView, NOT_ENROLLED};
+use crate::worker::prompt::{render, CodeEntry, EntryEvent, PromptFrame, PromptView, NOT_ENROLLED};
 use crate::worker::{AuthenticatedUser, SharedChannel};
 
 /// Frames queued between the capture thread and the encoder. Small on purpose: when the
@@ -188,6 +188,8 @@ impl DesktopLink {
         }
         // Only now, after every factor and the grant: the clipboard reaches the session.
         self.clipboard.start(|| self.dial(), &grant.target, clipboard, Arc::clone(&self.channel));
+        // Input seen and what goes out, every few seconds (idle limit, metrics).
+        crate::worker::activity::start_reporter(Arc::clone(&self.channel));
         Ok(grant)
     }
 
@@ -759,6 +761,10 @@ impl RdpServerInputHandler for WorkerInput {
         let Err(event) = self.link.key_to_prompt(event) else {
             return;
         };
+        // A client sends lock-key synchronisation by itself (on focus): not the user's input.
+        if !matches!(event, KeyboardEvent::Synchronize(_)) {
+            crate::worker::activity::COUNTERS.input();
+        }
         self.link.with_input(|input| match event {
             KeyboardEvent::Pressed { code, extended } => input.key_scancode(code, extended, true),
             KeyboardEvent::Released { code, extended } => input.key_scancode(code, extended, false),
@@ -776,6 +782,7 @@ impl RdpServerInputHandler for WorkerInput {
     }
 
     fn mouse(&mut self, event: MouseEvent) {
+        crate::worker::activity::COUNTERS.input();
         self.link.with_input(|input| match event {
             MouseEvent::Move { x, y } => input.mouse_move(x, y),
             MouseEvent::LeftPressed => input.mouse_button(MouseButton::Left, true),

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context};
 
-use crate::confine::Confinement;
+use crate::worker::confine::Confinement;
 
 /// Hands out worker uids and makes each worker's [`Confinement`].
 #[derive(Debug)]

@@ -242,6 +242,7 @@ pub(crate) fn run(inputs: Receiver<Input>, output: Output, settings: Settings) {
                         // Skipped by rate control; the plan retries the damage.
                         Ok(0) => {}
                         Ok(bytes) => {
+                            crate::worker::activity::COUNTERS.encoded(started.elapsed());
                             if !s.told_h264 {
                                 s.told_h264 = true;
                                 info!(bytes, rects = rects.len(), "first H.264 frame sent");
@@ -259,7 +260,8 @@ pub(crate) fn run(inputs: Receiver<Input>, output: Output, settings: Settings) {
                     rects,
                     refinement,
                 } => match timed(&mut stats, || send_lossless(&output, s, frame_id, &rects)) {
-                    Ok(bytes) => {
+                    Ok((bytes, spent)) => {
+                        crate::worker::activity::COUNTERS.encoded(spent);
                         if refinement && !s.told_refined {
                             s.told_refined = true;
                             info!(bytes, rects = rects.len(), "lossless refinement of H.264 areas started");
@@ -434,11 +436,13 @@ fn bounding(rects: &[Rect]) -> ExclusiveRectangle {
     }))
 }
 
-fn timed<T>(stats: &mut Stats, f: impl FnOnce() -> T) -> T {
+/// Runs `f`, counting its time as busy; returns its result and the time it took.
+fn timed<T, E>(stats: &mut Stats, f: impl FnOnce() -> Result<T, E>) -> Result<(T, Duration), E> {
     let started = Instant::now();
     let out = f();
-    stats.busy(started.elapsed());
-    out
+    let spent = started.elapsed();
+    stats.busy(spent);
+    out.map(|v| (v, spent))
 }
 
 /// Counters logged every few seconds at debug level (frames and bytes by kind, time spent
