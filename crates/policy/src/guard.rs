@@ -46,6 +46,7 @@ use std::time::Duration;
 use rampart_audit::UnixMillis;
 
 use crate::ip_net::{canonical, default_allowlist, IpNet};
+use crate::source::SourceKey;
 
 /// Longest user name kept as a table key; longer names are cut (they are client input).
 pub const MAX_USER_KEY_CHARS: usize = 64;
@@ -556,11 +557,7 @@ impl Guard {
 
     /// The network failures from `ip` are counted and banned under.
     pub fn source_key(&self, ip: IpAddr) -> IpNet {
-        let ip = canonical(ip);
-        match ip {
-            IpAddr::V6(_) => IpNet::truncating(ip, self.config.ipv6_prefix).unwrap_or_else(|_| IpNet::host(ip)),
-            IpAddr::V4(_) => IpNet::host(ip),
-        }
+        SourceKey::of(ip, self.config.ipv6_prefix).net()
     }
 
     /// Remembers an automatic ban's repeat count on its source.

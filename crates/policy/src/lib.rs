@@ -21,6 +21,7 @@ mod fail2ban;
 mod guard;
 mod ip_net;
 mod monitor;
+mod source;
 
 pub use access::{
     decide, next_review, user_allowed, AccessError, AccessGrant, AccessSchedule, AccessState, AccessWindow, AccessZone,
@@ -33,5 +34,6 @@ pub use guard::{
     MAX_USER_KEY_CHARS,
 };
 pub use ip_net::{canonical, default_allowlist, IpNet, IpNetError};
+pub use source::SourceKey;
 pub use monitor::{Decided, Monitor, Request, Stage, Violation, DISPLAY_OPEN_WINDOW_MS, MAX_DISPLAY_OPENS};
 pub use rampart_audit::UnixMillis;

@@ -164,7 +164,8 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             handshake_key,
             store: Mutex::new(store),
             sessions,
-            admission: Mutex::new(Admission::new(limits.admission())),
+            // Keyed like bans: IPv6 sources per `ipv6_ban_prefix` network.
+            admission: Mutex::new(Admission::new(limits.admission(), opts.guard.policy.ipv6_prefix)),
             next_connection: AtomicU64::new(1),
             jail,
             shadow,
