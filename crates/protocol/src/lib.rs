@@ -10,6 +10,7 @@
 //! handshake signature the worker asks the supervisor's key for; `systemd_notify` tells
 //! systemd when the server is ready and when it stops.
 
+mod admission_slot;
 mod budget;
 pub mod clipboard;
 pub mod confine;

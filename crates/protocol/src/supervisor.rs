@@ -21,13 +21,14 @@ use rampart_audit::{Event, EventKind, Outcome, UnixMillis};
 use rampart_desktop::session::LeaderCommand;
 use rampart_desktop::{DesktopError, SessionConfig, SessionManager, UnixAccount};
 use rampart_policy::{
-    AccessGrant, AccessState, Admission, Ban, Guard, GuardAction, GuardState, IpNet, Ticket, Verdict,
+    AccessGrant, AccessState, Admission, Ban, Guard, GuardAction, GuardState, IpNet, Verdict,
 };
 use rampart_store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{error, info, warn};
 
+use crate::admission_slot::{AdmissionSlot, AdmissionTable};
 use crate::clipboard::{ClipboardGrant, ClipboardTally};
 use crate::ipc::{
     self, CloseFault, CodeVerdict, HexBytes, NtlmClaim, NtlmVerdict, SessionGrant, SessionKeyHex, ShadowTarget,
@@ -165,7 +166,10 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             store: Mutex::new(store),
             sessions,
             // Keyed like bans: IPv6 sources per `ipv6_ban_prefix` network.
-            admission: Mutex::new(Admission::new(limits.admission(), opts.guard.policy.ipv6_prefix)),
+            admission: Arc::new(Mutex::new(Admission::new(
+                limits.admission(),
+                opts.guard.policy.ipv6_prefix,
+            ))),
             next_connection: AtomicU64::new(1),
             jail,
             shadow,
@@ -289,7 +293,8 @@ struct Supervisor {
     handshake_key: HandshakeKey,
     store: Mutex<Store>,
     sessions: Option<Mutex<SessionManager>>,
-    admission: Mutex<Admission>,
+    /// Admission caps; each connection holds an [`AdmissionSlot`] that gives its slots back.
+    admission: AdmissionTable,
     next_connection: AtomicU64,
     /// Worker confinement (`None` only with `insecure_no_privsep`).
     jail: Option<crate::jail::Jail>,
@@ -573,12 +578,10 @@ impl Supervisor {
             self.refused(peer, connection, refusal, now).await;
             return;
         }
-        let decision = match self.admission.lock() {
-            Ok(mut a) => a.admit(peer.ip(), now),
-            Err(_) => return,
-        };
-        let ticket = match decision {
-            Ok(ticket) => ticket,
+        // Released when dropped: on every return below and when the connection task ends,
+        // even by a panic.
+        let slot = match AdmissionSlot::admit(&self.admission, peer.ip(), now) {
+            Ok(slot) => slot,
             Err(refusal) => {
                 drop(stream);
                 self.refused(peer, connection, refusal.to_string(), now).await;
@@ -596,10 +599,7 @@ impl Supervisor {
                     .await;
                 if recorded.is_err() {
                     // Not on record, not served: the worker (killed on drop) goes with it.
-                    drop((child, channel));
-                    if let Ok(mut a) = self.admission.lock() {
-                        a.closed(ticket);
-                    }
+                    drop((child, channel, slot));
                     return;
                 }
                 tokio::spawn(async move {
@@ -607,7 +607,7 @@ impl Supervisor {
                         sup: Arc::clone(&self),
                         connection,
                         peer,
-                        ticket: Some(ticket),
+                        slot,
                         monitor: Monitor::new(),
                         challenge: None,
                         user: None,
@@ -623,17 +623,11 @@ impl Supervisor {
                     if let Ok(mut live) = self.live.lock() {
                         live.remove(&connection);
                     }
-                    if let Some(ticket) = conn.ticket.take() {
-                        if let Ok(mut a) = self.admission.lock() {
-                            a.closed(ticket);
-                        }
-                    }
+                    // `conn` (and with it the admission slot) is dropped here.
                 });
             }
             Err(err) => {
-                if let Ok(mut a) = self.admission.lock() {
-                    a.closed(ticket);
-                }
+                drop(slot);
                 error!(error = %format!("{err:#}"), %peer, "cannot start worker");
                 let _ = self.audit(
                     Event::new(now_millis(), EventKind::ConnectionClosed, Outcome::Failure)
@@ -792,7 +786,8 @@ struct Connection {
     sup: Arc<Supervisor>,
     connection: u64,
     peer: SocketAddr,
-    ticket: Option<Ticket>,
+    /// This connection's admission slots, given back when the connection is dropped.
+    slot: AdmissionSlot,
     /// Which request the worker may make now, and how often: the monitor's rules
     /// (`rampart_policy::Monitor`). Only this supervisor's decisions move it on.
     monitor: Monitor,
@@ -1180,9 +1175,7 @@ impl Connection {
 
     /// Every factor passed: the connection no longer counts as pending.
     fn fully_authenticated(&mut self, user: &str) {
-        if let (Some(ticket), Ok(mut a)) = (self.ticket.as_mut(), self.sup.admission.lock()) {
-            a.authenticated(ticket);
-        }
+        self.slot.authenticated();
         if let Ok(mut guard) = self.sup.guard.lock() {
             guard.record_success(self.peer.ip(), user, now_millis());
         }
