@@ -36,6 +36,12 @@
 //! - **Persistence.** [`Guard::snapshot`] and [`Guard::restore`] carry bans, repeat counts
 //!   and known-good pairs as plain values; failure counts and back-offs are deliberately not
 //!   kept (a restart forgives at most `failures - 1` attempts per source).
+//! - **The store's ban table, merged.** The store (which `rampart ban` edits) is read now
+//!   and then and merged in ([`Guard::sync_bans`]): its bans are added; a ban here that the
+//!   store held and no longer holds was lifted by an administrator and goes; a ban decided
+//!   here whose write the caller has not confirmed yet ([`Guard::ban_written`]) stays, as
+//!   does one confirmed after the store was read ([`Guard::sync_mark`] is taken before the
+//!   read), so a sync never lifts a ban that is merely not written yet.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -122,6 +128,26 @@ impl Ban {
         self.repeat == 0
     }
 }
+
+/// Whether a ban held here is known to be in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stored {
+    /// Decided here; its write to the store is not confirmed. A sync keeps it.
+    Pending,
+    /// In the store as of write number `n` ([`Guard::ban_written`] or a sync that saw it).
+    Since(u64),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct HeldBan {
+    ban: Ban,
+    stored: Stored,
+}
+
+/// Taken by [`Guard::sync_mark`] before the store's bans are read and passed back to
+/// [`Guard::sync_bans`] with them: bans confirmed written after it are newer than the read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncMark(u64);
 
 /// The answer to a new connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,7 +236,9 @@ struct Account {
 #[derive(Debug)]
 pub struct Guard {
     config: GuardConfig,
-    bans: HashMap<IpNet, Ban>,
+    bans: HashMap<IpNet, HeldBan>,
+    /// Confirmed ban writes so far (see [`Stored::Since`]).
+    writes: u64,
     /// How many bans exist per (is IPv6, prefix length): the lengths to try on a lookup.
     ban_prefixes: BTreeMap<(bool, u8), usize>,
     sources: HashMap<IpNet, Source>,
@@ -224,6 +252,7 @@ impl Guard {
         Self {
             config,
             bans: HashMap::new(),
+            writes: 0,
             ban_prefixes: BTreeMap::new(),
             sources: HashMap::new(),
             backoffs: HashMap::new(),
@@ -264,7 +293,7 @@ impl Guard {
                     _ => return None,
                 };
                 let net = IpNet::truncating(addr, prefix).ok()?;
-                self.bans.get(&net).map(|b| b.until).filter(|&until| until > now)
+                self.bans.get(&net).map(|b| b.ban.until).filter(|&until| until > now)
             })
             .max()
     }
@@ -310,7 +339,7 @@ impl Guard {
                 source.repeat = repeat;
                 source.last_ban_until = Some(until);
                 source.failures.clear();
-                self.insert_ban(Ban { net: key, until, repeat });
+                self.insert_ban(Ban { net: key, until, repeat }, Stored::Pending);
                 actions.push(GuardAction::Banned { net: key, until, repeat });
             }
         }
@@ -421,14 +450,35 @@ impl Guard {
     }
 
     /// Bans `net` until `until` (an administrator's ban: `repeat` 0). Replaces any ban on
-    /// exactly `net`, even a longer one.
+    /// exactly `net`, even a longer one. Like an automatic ban it is not yet written: the
+    /// caller writes it and confirms with [`Guard::ban_written`].
     pub fn ban(&mut self, net: IpNet, until: UnixMillis) {
         self.remove_ban(&net);
-        self.insert_ban(Ban {
-            net,
-            until,
-            repeat: 0,
-        });
+        self.insert_ban(
+            Ban {
+                net,
+                until,
+                repeat: 0,
+            },
+            Stored::Pending,
+        );
+    }
+
+    /// The ban on `net` ending at `until` (from a [`GuardAction::Banned`]) is now in the
+    /// store: from the next sync on, its absence there means an administrator lifted it.
+    /// A ban on `net` that has changed since (another `until`) is left as it is.
+    pub fn ban_written(&mut self, net: IpNet, until: UnixMillis) {
+        if let Some(held) = self.bans.get_mut(&net) {
+            if held.ban.until == until && held.stored == Stored::Pending {
+                self.writes = self.writes.saturating_add(1);
+                held.stored = Stored::Since(self.writes);
+            }
+        }
+    }
+
+    /// Take this before reading the store's bans for [`Guard::sync_bans`].
+    pub fn sync_mark(&self) -> SyncMark {
+        SyncMark(self.writes)
     }
 
     /// Lifts the ban on exactly `net` and forgets that source's failures and repeat count.
@@ -440,30 +490,45 @@ impl Guard {
 
     /// Bans in force at `now`, soonest to end first.
     pub fn bans(&self, now: UnixMillis) -> Vec<Ban> {
-        let mut bans: Vec<Ban> = self.bans.values().filter(|b| b.until > now).copied().collect();
+        let mut bans: Vec<Ban> = self.bans.values().map(|h| h.ban).filter(|b| b.until > now).collect();
         bans.sort_by_key(|b| (b.until, b.net));
         bans
     }
 
-    /// Makes the ban table equal to `bans` (the store's table, which the CLI also edits).
-    /// A ban that was in force here and is missing from `bans` was lifted by an
-    /// administrator: it is treated as [`Guard::unban`]. Write this guard's own new bans to
-    /// the store before the next sync, or they are lifted.
-    pub fn sync_bans(&mut self, bans: &[Ban], now: UnixMillis) {
-        let lifted: Vec<IpNet> = self
+    /// Merges `stored`, the store's ban table (which the CLI also edits) as read after
+    /// `mark` was taken ([`Guard::sync_mark`]):
+    /// - a stored ban is taken as it is (an administrator may have shortened or lengthened
+    ///   it), except over a ban decided here that is not yet written or was written after
+    ///   `mark` (the row read is older than it);
+    /// - a ban here that is missing from `stored` goes if it was confirmed in the store
+    ///   before `mark` (an administrator lifted it: treated as [`Guard::unban`] while in
+    ///   force), and stays if its write is not confirmed or was confirmed after `mark`.
+    pub fn sync_bans(&mut self, stored: &[Ban], mark: SyncMark, now: UnixMillis) {
+        // Decided or written here after the store was read: newer than what was read.
+        let newer = |held: &HeldBan| match held.stored {
+            Stored::Pending => true,
+            Stored::Since(n) => n > mark.0,
+        };
+        let gone: Vec<(IpNet, bool)> = self
             .bans
             .values()
-            .filter(|old| old.until > now && !bans.iter().any(|b| b.net == old.net))
-            .map(|b| b.net)
+            .filter(|held| !newer(held))
+            .filter(|held| !stored.iter().any(|b| b.net == held.ban.net))
+            .map(|held| (held.ban.net, held.ban.until > now))
             .collect();
-        for net in lifted {
-            self.sources.remove(&net);
+        for (net, in_force) in gone {
+            self.remove_ban(&net);
+            if in_force {
+                self.sources.remove(&net);
+            }
         }
-        self.bans.clear();
-        self.ban_prefixes.clear();
-        for ban in bans {
+        for ban in stored {
             self.seed_repeat(ban);
-            self.insert_ban(*ban);
+            if self.bans.get(&ban.net).is_some_and(newer) {
+                continue;
+            }
+            self.remove_ban(&ban.net);
+            self.insert_ban(*ban, Stored::Since(mark.0));
         }
     }
 
@@ -471,7 +536,12 @@ impl Guard {
     /// repeat counts past `repeat_memory`, reset back-offs, expired known-good pairs.
     /// Call it now and then (e.g. every minute); correctness does not depend on it.
     pub fn prune(&mut self, now: UnixMillis) {
-        let ended: Vec<IpNet> = self.bans.values().filter(|b| b.until <= now).map(|b| b.net).collect();
+        let ended: Vec<IpNet> = self
+            .bans
+            .values()
+            .filter(|h| h.ban.until <= now)
+            .map(|h| h.ban.net)
+            .collect();
         for net in ended {
             self.remove_ban(&net);
         }
@@ -496,7 +566,7 @@ impl Guard {
 
     /// The state worth keeping across a restart.
     pub fn snapshot(&self) -> GuardState {
-        let mut bans: Vec<Ban> = self.bans.values().copied().collect();
+        let mut bans: Vec<Ban> = self.bans.values().map(|h| h.ban).collect();
         bans.sort_by_key(|b| b.net);
         let mut repeats: Vec<RepeatRecord> = self
             .sources
@@ -529,7 +599,8 @@ impl Guard {
     }
 
     /// A guard with `state` (from [`Guard::snapshot`] or the store) under `config`. An
-    /// automatic ban also restores its source's repeat count, so the next ban doubles.
+    /// automatic ban also restores its source's repeat count, so the next ban doubles. The
+    /// bans count as being in the store (a sync that misses one lifts it).
     pub fn restore(state: GuardState, config: GuardConfig) -> Self {
         let mut guard = Self::new(config);
         for r in &state.repeats {
@@ -541,7 +612,7 @@ impl Guard {
         }
         for ban in &state.bans {
             guard.seed_repeat(ban);
-            guard.insert_ban(*ban);
+            guard.insert_ban(*ban, Stored::Since(0));
         }
         for kg in state.known_good {
             let pair = (user_key(&kg.user), canonical(kg.ip));
@@ -582,26 +653,26 @@ impl Guard {
     }
 
     /// Adds `ban`, keeping the later end if `net` is already banned.
-    fn insert_ban(&mut self, ban: Ban) {
+    fn insert_ban(&mut self, ban: Ban, stored: Stored) {
         if let Some(existing) = self.bans.get_mut(&ban.net) {
-            if ban.until > existing.until {
-                *existing = ban;
+            if ban.until > existing.ban.until {
+                *existing = HeldBan { ban, stored };
             }
             return;
         }
         // Full: drop the bans that end soonest (ended ones first).
-        for net in oldest_keys(&self.bans, self.config.max_entries, |b| b.until) {
+        for net in oldest_keys(&self.bans, self.config.max_entries, |h| h.ban.until) {
             self.remove_ban(&net);
         }
         *self
             .ban_prefixes
             .entry((!ban.net.is_ipv4(), ban.net.prefix()))
             .or_insert(0) += 1;
-        self.bans.insert(ban.net, ban);
+        self.bans.insert(ban.net, HeldBan { ban, stored });
     }
 
     fn remove_ban(&mut self, net: &IpNet) -> Option<Ban> {
-        let ban = self.bans.remove(net)?;
+        let ban = self.bans.remove(net)?.ban;
         let key = (!net.is_ipv4(), net.prefix());
         if let Some(n) = self.ban_prefixes.get_mut(&key) {
             *n = n.saturating_sub(1);

@@ -494,10 +494,12 @@ impl Supervisor {
         .context("store task")?
     }
 
-    /// Make the guard's ban table and the access grants equal to the store's (picks up
+    /// Merge the store's bans into the guard's and take its access grants (picks up
     /// `rampart ban` and `rampart access` changes), and forget what has expired.
     async fn sync_from_store(self: &Arc<Self>) {
         let now = now_millis();
+        // Before the read: bans this server writes after it are not lifted by its result.
+        let Some(mark) = self.guard.lock().ok().map(|g| g.sync_mark()) else { return };
         let read = self
             .with_store(move |store| Ok((store.bans()?, grants_from_store(store, now), store.list_users()?)))
             .await;
@@ -513,7 +515,7 @@ impl Supervisor {
         }
         let bans: Vec<Ban> = records.iter().filter_map(ban_from_record).collect();
         if let Ok(mut guard) = self.guard.lock() {
-            guard.sync_bans(&bans, now);
+            guard.sync_bans(&bans, mark, now);
             guard.prune(now);
         }
         // `rampart user lock` and `user del` end the user's live connections too.
@@ -1309,8 +1311,16 @@ impl Connection {
                             Ok(store.put_ban(&net_text, until, repeat, "repeated authentication failures", now)?)
                         })
                         .await;
-                    if let Err(err) = stored {
-                        error!(%net, error = %format!("{err:#}"), "ban not stored; it holds until restart only");
+                    match stored {
+                        Ok(()) => {
+                            // From now on, its absence from the store means `rampart ban del`.
+                            if let Ok(mut guard) = self.sup.guard.lock() {
+                                guard.ban_written(net, until);
+                            }
+                        }
+                        Err(err) => {
+                            error!(%net, error = %format!("{err:#}"), "ban not stored; it holds until it ends or the server restarts");
+                        }
                     }
                     let ev = self
                         .event(EventKind::SourceBanned, Outcome::Failure)
