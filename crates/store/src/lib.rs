@@ -9,8 +9,10 @@
 //!   (a separate 0600 file, [`host_key`]); recovery codes only as keyed hashes. A database
 //!   sealed with one host key refuses to open with another. `secure_delete` is on, so
 //!   replaced secrets are overwritten, not left in free pages.
-//! - Every audit event is committed in its own transaction with `synchronous=FULL`: when
-//!   [`Store::append_event`] returns, the event is on disk.
+//! - Every audit event is committed with `synchronous=FULL` before its append returns: on
+//!   its own ([`Store::append_event`]) or with a batch of others in one transaction
+//!   ([`Store::append_events_linked`]: all of them on disk, each chained to the one before,
+//!   or none).
 //! - The schema is versioned with `PRAGMA user_version`; migrations only ever append.
 //! - No clock is read here: callers stamp times ([`UnixMillis`]).
 
@@ -604,6 +606,19 @@ impl Store {
     pub fn append_event_linked(&mut self, event: &Event) -> Result<(i64, Hash), StoreError> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let linked = append_in(&tx, &self.chain, event)?;
+        tx.commit()?;
+        Ok(linked)
+    }
+
+    /// Writes `events` durably in one transaction (one fsync), in order, each chained to the
+    /// one before it exactly as separate appends would be; returns each one's sequence
+    /// number and chain link. All or nothing: on an error none of them is written.
+    pub fn append_events_linked(&mut self, events: &[Event]) -> Result<Vec<(i64, Hash)>, StoreError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let linked = events
+            .iter()
+            .map(|event| append_in(&tx, &self.chain, event))
+            .collect::<Result<Vec<_>, _>>()?;
         tx.commit()?;
         Ok(linked)
     }
@@ -1680,6 +1695,59 @@ mod tests {
         // And a new event after the truncation does not hide it.
         store.append_event(&sample_events()[0]).unwrap();
         assert_eq!(broken(&mut store), (9, Tamper::DeletedBefore));
+    }
+
+    #[test]
+    fn a_batch_is_chained_like_single_appends_and_verifies() {
+        let (_dir, path, mut store, raw) = chained(2);
+        let batch: Vec<Event> = (0..50)
+            .map(|i| {
+                Event::new(UnixMillis(10_000 + i), EventKind::ConnectionRefused, Outcome::Failure)
+                    .with_peer(format!("127.3.0.{}:5000", i + 1).parse().unwrap())
+                    .with_reason("source address is not on the allowlist")
+            })
+            .collect();
+        let linked = store.append_events_linked(&batch).unwrap();
+        assert_eq!(linked.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), (3..=52).collect::<Vec<i64>>());
+        // One row per event, each linked to the row before it (the first to the old head).
+        let rows: Vec<(i64, Vec<u8>, Vec<u8>, String)> = raw
+            .prepare("SELECT id, prev, hash, peer FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows.len(), 52);
+        for pair in rows.windows(2) {
+            assert_eq!(pair[1].1, pair[0].2, "row {} does not link to row {}", pair[1].0, pair[0].0);
+        }
+        for ((seq, hash), row) in linked.iter().zip(&rows[2..]) {
+            assert_eq!((*seq, &hash[..]), (row.0, &row.2[..]));
+        }
+        assert_eq!(rows[51].3, "127.3.0.50:5000");
+        assert_eq!(store.verify_chain().unwrap().to_string(), "intact, 52 events");
+        // Single appends go on from the batch's last link, also after reopening.
+        store.append_event(&sample_events()[0]).unwrap();
+        drop(store);
+        let mut store = open_at(&path).unwrap();
+        assert_eq!(store.verify_chain().unwrap().to_string(), "intact, 53 events");
+        assert!(store.append_events_linked(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_failed_batch_writes_none_of_its_events() {
+        let (_dir, _path, mut store, raw) = chained(3);
+        let good = |i: i64| Event::new(UnixMillis(10_000 + i), EventKind::AuthFailed, Outcome::Failure);
+        // The fourth cannot be stored (a connection number SQLite cannot hold).
+        let batch = vec![good(1), good(2), good(3), good(4).with_connection(u64::MAX), good(5)];
+        assert!(store.append_events_linked(&batch).is_err());
+        let count: i64 = raw.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+        assert_eq!(count, 3, "a failed batch left rows behind");
+        assert_eq!(store.verify_chain().unwrap().to_string(), "intact, 3 events");
+        // The chain goes on from where it was.
+        let linked = store.append_events_linked(&[good(6), good(7)]).unwrap();
+        assert_eq!(linked.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), vec![4, 5]);
+        assert_eq!(store.verify_chain().unwrap().to_string(), "intact, 5 events");
     }
 
     #[test]
