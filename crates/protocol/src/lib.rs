@@ -11,6 +11,7 @@
 //! systemd when the server is ready and when it stops.
 
 mod admission_slot;
+mod audit_writer;
 mod budget;
 pub mod clipboard;
 pub mod confine;

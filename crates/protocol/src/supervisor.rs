@@ -29,6 +29,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tracing::{error, info, warn};
 
 use crate::admission_slot::{AdmissionSlot, AdmissionTable};
+use crate::audit_writer::{AuditWriter, OnStored};
 use crate::clipboard::{ClipboardGrant, ClipboardTally};
 use crate::ipc::{
     self, CloseFault, CodeVerdict, HexBytes, NtlmClaim, NtlmVerdict, SessionGrant, SessionKeyHex, ShadowTarget,
@@ -159,11 +160,14 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", opts.listen))?;
         let limits = opts.limits;
+        let store = Arc::new(Mutex::new(store));
+        let audit_writer = AuditWriter::spawn(Arc::clone(&store), stored_hook(forward));
         let supervisor = Arc::new(Supervisor {
             exe: worker_program()?,
             identity,
             handshake_key,
-            store: Mutex::new(store),
+            store,
+            audit_writer,
             sessions,
             // Keyed like bans: IPv6 sources per `ipv6_ban_prefix` network.
             admission: Arc::new(Mutex::new(Admission::new(
@@ -178,7 +182,6 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             refusals: Mutex::new(std::collections::HashMap::new()),
             live: Mutex::new(std::collections::HashMap::new()),
             fail2ban,
-            forward,
             opts,
         });
         supervisor.run(listener).await
@@ -291,7 +294,9 @@ struct Supervisor {
     identity: TlsIdentity,
     /// The TLS private key: signs workers' handshakes, never leaves this process.
     handshake_key: HandshakeKey,
-    store: Mutex<Store>,
+    store: Arc<Mutex<Store>>,
+    /// The one task that appends audit events (batched; see `audit_writer`).
+    audit_writer: AuditWriter,
     sessions: Option<Mutex<SessionManager>>,
     /// Admission caps; each connection holds an [`AdmissionSlot`] that gives its slots back.
     admission: AdmissionTable,
@@ -308,8 +313,6 @@ struct Supervisor {
     /// audit write per interval instead of one per connection.
     refusals: Mutex<std::collections::HashMap<std::net::IpAddr, (UnixMillis, u32)>>,
     fail2ban: Option<Mutex<std::fs::File>>,
-    /// `[audit] syslog`: where stored events are also sent.
-    forward: Option<Arc<crate::forward::Forwarder>>,
 }
 
 /// An audit event could not be written (the store said why, in the log).
@@ -358,6 +361,16 @@ fn grants_from_store(store: &Store, now: UnixMillis) -> Vec<AccessGrant> {
             Vec::new()
         }
     }
+}
+
+/// What the audit writer does with each event once it is on disk: `[audit] syslog`
+/// forwarding, when on.
+fn stored_hook(forward: Option<Arc<crate::forward::Forwarder>>) -> OnStored {
+    Arc::new(move |seq, event, hash| {
+        if let Some(forward) = &forward {
+            forward.send(seq, event, hash);
+        }
+    })
 }
 
 fn ban_from_record(record: &rampart_store::BanRecord) -> Option<Ban> {
@@ -429,6 +442,8 @@ impl Supervisor {
         crate::systemd_notify::stopping();
         reaper.abort();
         self.flush_refusals().await;
+        let written = self.audit_writer.stats();
+        info!(events = written.events(), transactions = written.batches(), "audit events written");
         if let Some(sessions) = &self.sessions {
             if let Ok(mut s) = sessions.lock() {
                 s.shutdown_all();
@@ -535,20 +550,13 @@ impl Supervisor {
     /// connection the event records, so nothing happens off the record.
     async fn audit(self: &Arc<Self>, event: Event) -> Result<(), AuditNotStored> {
         info!(target: "rampart::audit", "{}", event.to_json_line());
-        let forward = self.forward.clone();
-        let stored = self
-            .with_store(move |store| {
-                let (seq, hash) = store.append_event_linked(&event)?;
-                if let Some(forward) = forward {
-                    forward.send(seq, &event, &hash);
-                }
-                Ok(())
-            })
-            .await;
-        stored.map_err(|err| {
-            error!(error = %format!("{err:#}"), "audit event not stored; the connection it records is ended");
-            AuditNotStored
-        })
+        match self.audit_writer.record(event).await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                error!(error = %err, "audit event not stored; the connection it records is ended");
+                Err(AuditNotStored)
+            }
+        }
     }
 
     /// Retention: prune the events older than `[audit] keep_days` at `now`.

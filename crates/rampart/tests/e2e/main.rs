@@ -39,6 +39,7 @@ mod flood;
 mod gfx;
 mod guard;
 mod access;
+mod audit_flood;
 mod login;
 mod lying_worker;
 mod mfa;
