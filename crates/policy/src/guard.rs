@@ -33,9 +33,13 @@
 //!   oldest entries (by last activity; for bans, the soonest to end) are dropped, a sixteenth
 //!   of the table at a time. User names are compared case-insensitively and cut to
 //!   [`MAX_USER_KEY_CHARS`] characters.
-//! - **Persistence.** [`Guard::snapshot`] and [`Guard::restore`] carry bans, repeat counts
-//!   and known-good pairs as plain values; failure counts and back-offs are deliberately not
-//!   kept (a restart forgives at most `failures - 1` attempts per source).
+//! - **Persistence.** [`Guard::snapshot`] and [`Guard::restore`] carry bans, repeat counts,
+//!   known-good pairs and the failures in the window per source and per account (with an
+//!   account's lockout) as plain values, so a restart (or a crash an attacker provokes)
+//!   neither resets a ban or lockout in progress nor takes a user's known-good exemption
+//!   away. After each failure [`Guard::failure_counts`] gives the entries it changed, for
+//!   the caller to write. The (user, address) back-offs are not kept: they last a minute
+//!   at most.
 //! - **The store's ban table, merged.** The store (which `rampart ban` edits) is read now
 //!   and then and merged in ([`Guard::sync_bans`]): its bans are added; a ban here that the
 //!   store held and no longer holds was lifted by an administrator and goes; a ban decided
@@ -202,12 +206,39 @@ pub struct KnownGood {
     pub at: UnixMillis,
 }
 
-/// What survives a restart, as plain values (the store keeps `bans`).
+/// Whose failures a [`FailureCount`] counts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FailureScope {
+    /// A source network ([`Guard::source_key`]).
+    Source(IpNet),
+    /// A user name, as the guard keys it (lowercase, at most [`MAX_USER_KEY_CHARS`]).
+    Account(String),
+}
+
+/// The recent failures of a source or an account, as plain values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureCount {
+    pub scope: FailureScope,
+    /// Failure times not yet forgotten, oldest first (at most the threshold's number).
+    pub times: Vec<UnixMillis>,
+    /// Accounts only: attempts from sources not known-good for it are refused until then.
+    pub locked_until: Option<UnixMillis>,
+}
+
+impl FailureCount {
+    /// Nothing to keep: no failure and no lockout.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty() && self.locked_until.is_none()
+    }
+}
+
+/// What survives a restart, as plain values (the store keeps each part).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GuardState {
     pub bans: Vec<Ban>,
     pub repeats: Vec<RepeatRecord>,
     pub known_good: Vec<KnownGood>,
+    pub failures: Vec<FailureCount>,
 }
 
 #[derive(Debug)]
@@ -591,16 +622,109 @@ impl Guard {
             })
             .collect();
         known_good.sort_by(|a, b| (&a.user, a.ip).cmp(&(&b.user, b.ip)));
+        let mut failures: Vec<FailureCount> = self
+            .sources
+            .iter()
+            .map(|(net, s)| FailureCount {
+                scope: FailureScope::Source(*net),
+                times: s.failures.iter().copied().collect(),
+                locked_until: None,
+            })
+            .chain(self.accounts.iter().map(|(user, a)| FailureCount {
+                scope: FailureScope::Account(user.clone()),
+                times: a.failures.iter().copied().collect(),
+                locked_until: a.locked_until,
+            }))
+            .filter(|c| !c.is_empty())
+            .collect();
+        failures.sort_by(|a, b| a.scope.cmp(&b.scope));
         GuardState {
             bans,
             repeats,
             known_good,
+            failures,
+        }
+    }
+
+    /// The failure entries of `ip`'s source and of `user`'s account as they are now (an
+    /// empty one: nothing left to keep), for the caller to persist after
+    /// [`Guard::record_failure`].
+    pub fn failure_counts(&self, ip: IpAddr, user: Option<&str>) -> Vec<FailureCount> {
+        let key = self.source_key(canonical(ip));
+        let mut counts = vec![FailureCount {
+            scope: FailureScope::Source(key),
+            times: self
+                .sources
+                .get(&key)
+                .map(|s| s.failures.iter().copied().collect())
+                .unwrap_or_default(),
+            locked_until: None,
+        }];
+        if let Some(user) = user {
+            let user = user_key(user);
+            let account = self.accounts.get(&user);
+            counts.push(FailureCount {
+                scope: FailureScope::Account(user),
+                times: account.map(|a| a.failures.iter().copied().collect()).unwrap_or_default(),
+                locked_until: account.and_then(|a| a.locked_until),
+            });
+        }
+        counts
+    }
+
+    /// Takes back a persisted [`FailureCount`] (from [`Guard::restore`]): at most the
+    /// threshold's number of the newest failures.
+    fn restore_failures(&mut self, count: FailureCount) {
+        let mut times = count.times;
+        times.sort_unstable();
+        let newest = |limit: u32| -> VecDeque<UnixMillis> {
+            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            times.iter().rev().take(limit).rev().copied().collect()
+        };
+        match count.scope {
+            FailureScope::Source(net) => {
+                let failures = newest(self.config.failures);
+                let Some(&last) = failures.back() else { return };
+                if !self.sources.contains_key(&net) {
+                    let cap = self.config.max_entries;
+                    evict_oldest(&mut self.sources, cap, |s| s.last_seen);
+                }
+                let source = self.sources.entry(net).or_insert_with(|| Source {
+                    failures: VecDeque::new(),
+                    repeat: 0,
+                    last_ban_until: None,
+                    last_seen: last,
+                });
+                source.failures = failures;
+                source.last_seen = source.last_seen.max(last);
+            }
+            FailureScope::Account(user) => {
+                if self.config.account_failures == 0 {
+                    return;
+                }
+                let failures = newest(self.config.account_failures);
+                let Some(last) = failures.back().copied().max(count.locked_until) else { return };
+                let user = user_key(&user);
+                if !self.accounts.contains_key(&user) {
+                    let cap = self.config.max_entries;
+                    evict_oldest(&mut self.accounts, cap, |a| a.last_seen);
+                }
+                self.accounts.insert(
+                    user,
+                    Account {
+                        failures,
+                        locked_until: count.locked_until,
+                        last_seen: last,
+                    },
+                );
+            }
         }
     }
 
     /// A guard with `state` (from [`Guard::snapshot`] or the store) under `config`. An
     /// automatic ban also restores its source's repeat count, so the next ban doubles. The
-    /// bans count as being in the store (a sync that misses one lifts it).
+    /// bans count as being in the store (a sync that misses one lifts it). Failures older
+    /// than the window are forgotten as usual, at their next use or prune.
     pub fn restore(state: GuardState, config: GuardConfig) -> Self {
         let mut guard = Self::new(config);
         for r in &state.repeats {
@@ -622,6 +746,9 @@ impl Guard {
             }
             let at = guard.known_good.entry(pair).or_insert(kg.at);
             *at = (*at).max(kg.at);
+        }
+        for count in state.failures {
+            guard.restore_failures(count);
         }
         guard
     }

@@ -30,7 +30,7 @@ pub use access::{
 pub use admission::{Admission, AdmissionLimits, Refusal, Ticket};
 pub use fail2ban::fail2ban_line;
 pub use guard::{
-    Ban, Guard, GuardAction, GuardConfig, GuardState, KnownGood, RepeatRecord, SourceRefusal, SyncMark, Verdict,
+    Ban, FailureCount, FailureScope, Guard, GuardAction, GuardConfig, GuardState, KnownGood, RepeatRecord, SourceRefusal, SyncMark, Verdict,
     MAX_USER_KEY_CHARS,
 };
 pub use ip_net::{canonical, default_allowlist, IpNet, IpNetError};

@@ -650,3 +650,79 @@ fn refusal_messages() {
         "source address is banned"
     );
 }
+
+/// A restart in the middle of a guessing run: the guard comes back from what
+/// `failure_counts` handed out after each failure (as the store keeps it).
+fn restarted(g: &Guard, written: &[FailureCount], config: GuardConfig) -> Guard {
+    let mut state = g.snapshot();
+    state.failures = written.iter().filter(|c| !c.is_empty()).cloned().collect();
+    Guard::restore(state, config)
+}
+
+#[test]
+fn failures_in_progress_survive_a_restart() {
+    let config = GuardConfig {
+        failures: 3,
+        ..GuardConfig::default()
+    };
+    let mut g = Guard::new(config.clone());
+    fail_n(&mut g, "10.0.0.1", Some("mallory"), 2, 0);
+    let written = g.failure_counts(ip("10.0.0.1"), Some("mallory"));
+    assert_eq!(
+        written,
+        vec![
+            FailureCount {
+                scope: FailureScope::Source(net("10.0.0.1/32")),
+                times: vec![t(0), t(1)],
+                locked_until: None,
+            },
+            FailureCount {
+                scope: FailureScope::Account("mallory".into()),
+                times: vec![t(0), t(1)],
+                locked_until: None,
+            },
+        ]
+    );
+    let mut back = restarted(&g, &written, config.clone());
+    let actions = back.record_failure(ip("10.0.0.1"), None, t(2));
+    assert!(matches!(actions.as_slice(), [GuardAction::Banned { repeat: 1, .. }]), "{actions:?}");
+    // The ban cleared the source's failures: what is written now says so.
+    assert!(back.failure_counts(ip("10.0.0.1"), None)[0].is_empty());
+
+    // A guard that forgot them would not have banned.
+    let mut forgetful = Guard::new(config.clone());
+    assert!(forgetful.record_failure(ip("10.0.0.1"), None, t(2)).is_empty());
+
+    // Failures that left the window while the server was down are forgotten as usual.
+    let mut late = restarted(&g, &written, config);
+    assert!(late.record_failure(ip("10.0.0.1"), None, t(11 * MIN)).is_empty());
+}
+
+#[test]
+fn an_account_lockout_and_known_good_sources_survive_a_restart() {
+    let config = GuardConfig {
+        failures: 100,
+        account_failures: 3,
+        ..GuardConfig::default()
+    };
+    let mut g = Guard::new(config.clone());
+    g.record_success(ip("10.0.0.7"), "Alice", t(0));
+    let mut written = Vec::new();
+    let mut locked = Vec::new();
+    for (i, src) in ["10.1.0.1", "10.1.0.2", "10.1.0.3"].iter().enumerate() {
+        locked = g.record_failure(ip(src), Some("alice"), t(10 + i as i64));
+        written.extend(g.failure_counts(ip(src), Some("alice")));
+    }
+    assert!(matches!(locked.as_slice(), [GuardAction::AccountLocked { .. }]), "{locked:?}");
+    // The last write of each entry wins, as an upsert does.
+    let mut last: Vec<FailureCount> = Vec::new();
+    for c in written {
+        last.retain(|o| o.scope != c.scope);
+        last.push(c);
+    }
+    let back = restarted(&g, &last, config);
+    assert!(back.backoff(ip("10.9.9.9"), "alice", t(20)).is_some(), "the lockout was forgotten");
+    assert!(back.is_known_good("alice", ip("10.0.0.7"), t(20)));
+    assert_eq!(back.backoff(ip("10.0.0.7"), "ALICE", t(20)), None, "the known-good source was locked out");
+    assert_eq!(back.snapshot().failures, g.snapshot().failures);
+}
