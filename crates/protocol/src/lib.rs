@@ -18,6 +18,7 @@ pub mod confine;
 mod display;
 mod forward;
 mod gfx;
+mod guard_memory;
 mod jail;
 pub mod ipc;
 mod logon;

@@ -74,9 +74,13 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     }
     let now = now_millis();
     let stored_bans = store.bans().context("cannot read bans from the store")?;
+    let (known_good, failures) = crate::guard_memory::load(&store, &opts.guard.policy, now)
+        .context("cannot read the guard's known-good sources and failure counts from the store")?;
     let guard = Guard::restore(
         GuardState {
             bans: stored_bans.iter().filter_map(ban_from_record).collect(),
+            known_good,
+            failures,
             ..Default::default()
         },
         opts.guard.policy.clone(),
@@ -472,6 +476,13 @@ impl Supervisor {
             if last_prune.is_none_or(|t| t.elapsed() >= AUDIT_PRUNE_INTERVAL) {
                 last_prune = Some(tokio::time::Instant::now());
                 self.prune_audit(now_millis()).await;
+                let guard = self.opts.guard.policy.clone();
+                let pruned = self
+                    .with_store(move |store| Ok(crate::guard_memory::prune(store, &guard, now_millis())?))
+                    .await;
+                if let Err(err) = pruned {
+                    warn!(error = %format!("{err:#}"), "cannot prune the guard's memory in the store");
+                }
             }
             if self.sessions.is_none() {
                 continue;
@@ -1144,7 +1155,7 @@ impl Connection {
                 info!(peer = %self.peer, user = %user, "nla succeeded");
                 match &second_factor {
                     Some(plan) => self.enrolled = plan.enrolled,
-                    None => self.fully_authenticated(&user),
+                    None => self.fully_authenticated(&user).await,
                 }
                 let verdict = NtlmVerdict {
                     session_key: Some(SessionKeyHex(*session_key.as_bytes())),
@@ -1183,11 +1194,22 @@ impl Connection {
         }
     }
 
-    /// Every factor passed: the connection no longer counts as pending.
-    fn fully_authenticated(&mut self, user: &str) {
+    /// Every factor passed: the connection no longer counts as pending, and its source is
+    /// known-good for the user (in the store too, so a restart keeps it).
+    async fn fully_authenticated(&mut self, user: &str) {
         self.slot.authenticated();
+        let now = now_millis();
+        let ip = rampart_policy::canonical(self.peer.ip());
         if let Ok(mut guard) = self.sup.guard.lock() {
-            guard.record_success(self.peer.ip(), user, now_millis());
+            guard.record_success(ip, user, now);
+        }
+        let key = user.to_lowercase();
+        let written = self
+            .sup
+            .with_store(move |store| Ok(store.put_known_good(&key, &ip.to_string(), now)?))
+            .await;
+        if let Err(err) = written {
+            error!(error = %format!("{err:#}"), "known-good source not stored; it holds until the server restarts");
         }
     }
 
@@ -1253,7 +1275,7 @@ impl Connection {
             }
             info!(peer = %self.peer, user = %user, "second factor passed");
             self.monitor.decided(Decided::CodeAccepted);
-            self.fully_authenticated(&user);
+            self.fully_authenticated(&user).await;
             let verdict = CodeVerdict {
                 accepted: true,
                 attempts_left,
@@ -1303,10 +1325,16 @@ impl Connection {
                 let _ = std::io::Write::write_all(&mut *f, format!("{line}\n").as_bytes());
             }
         }
-        let actions = match self.sup.guard.lock() {
-            Ok(mut guard) => guard.record_failure(ip, user, now),
+        let (actions, counts) = match self.sup.guard.lock() {
+            Ok(mut guard) => (guard.record_failure(ip, user, now), guard.failure_counts(ip, user)),
             Err(_) => return,
         };
+        // On disk before the client is answered: a restart does not reset the count.
+        let records = crate::guard_memory::records(&counts);
+        let written = self.sup.with_store(move |store| Ok(store.put_guard_failures(&records)?)).await;
+        if let Err(err) = written {
+            error!(error = %format!("{err:#}"), "failure count not stored; it holds until the server restarts");
+        }
         for action in actions {
             match action {
                 GuardAction::Banned { net, until, repeat } => {

@@ -38,6 +38,7 @@ mod faults;
 mod flood;
 mod gfx;
 mod guard;
+mod guard_restart;
 mod access;
 mod audit_flood;
 mod login;
