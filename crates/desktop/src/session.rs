@@ -209,6 +209,11 @@ impl fmt::Debug for SessionInfo {
 
 /// One live session, as the supervisor sees it: its leader and what the leader reported.
 struct Session {
+    /// Numbered from 1 per manager, for `rampart session list|end`.
+    id: u64,
+    /// When the leader reported the session ready.
+    started: SystemTime,
+    unix_user: String,
     uid: u32,
     display: u32,
     cookie: Vec<u8>,
@@ -243,6 +248,32 @@ impl Session {
     fn pids(&self) -> (u32, u32) {
         (self.xserver_pid, self.command_pid)
     }
+
+    fn summary(&self, rdp_user: &str) -> SessionSummary {
+        SessionSummary {
+            id: self.id,
+            rdp_user: rdp_user.to_owned(),
+            unix_user: self.unix_user.clone(),
+            display: self.display,
+            width: self.width,
+            height: self.height,
+            started: self.started,
+        }
+    }
+}
+
+/// A live session as `rampart session list` shows it (no cookie).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub id: u64,
+    pub rdp_user: String,
+    pub unix_user: String,
+    /// X display number (`:N`).
+    pub display: u32,
+    /// The size it was started at.
+    pub width: u16,
+    pub height: u16,
+    pub started: SystemTime,
 }
 
 /// An X server that passed the cookieless check, before its session command starts.
@@ -260,6 +291,8 @@ pub(crate) struct PrivateDisplay {
 pub struct SessionManager {
     config: SessionConfig,
     sessions: HashMap<String, Session>,
+    /// The id the next session gets.
+    next_id: u64,
 }
 
 impl SessionManager {
@@ -267,6 +300,7 @@ impl SessionManager {
         Self {
             config,
             sessions: HashMap::new(),
+            next_id: 1,
         }
     }
 
@@ -305,7 +339,11 @@ impl SessionManager {
         }
         let dir = self.new_session_dir(account)?;
         let session = match self.start_leader(rdp_user, account, width, height, remote, &dir) {
-            Ok(session) => session,
+            Ok(mut session) => {
+                session.id = self.next_id;
+                self.next_id = self.next_id.saturating_add(1);
+                session
+            }
             Err(e) => {
                 let _ = fs::remove_dir_all(&dir);
                 return Err(e);
@@ -408,6 +446,9 @@ impl SessionManager {
                 command_pid,
             } => {
                 let session = Session {
+                    id: 0,
+                    started: SystemTime::now(),
+                    unix_user: account.name.clone(),
                     uid: account.uid,
                     display,
                     cookie: hex::decode(&cookie_hex).unwrap_or_default(),
@@ -491,6 +532,24 @@ impl SessionManager {
     pub fn get(&mut self, rdp_user: &str) -> Option<SessionInfo> {
         let s = self.sessions.get_mut(rdp_user)?;
         s.alive().then(|| s.info(true))
+    }
+
+    /// Every session held, live or not yet reaped, by id.
+    pub fn list(&self) -> Vec<SessionSummary> {
+        let mut all: Vec<SessionSummary> = self.sessions.iter().map(|(name, s)| s.summary(name)).collect();
+        all.sort_by_key(|s| s.id);
+        all
+    }
+
+    /// Ends `rdp_user`'s session, as when its last program exits: the leader ends the
+    /// session's processes, writes the logout record and closes PAM (bounded by
+    /// [`LEADER_END_TIMEOUT`], then killed). Returns what was ended, if there was a session.
+    pub fn end(&mut self, rdp_user: &str) -> Option<SessionSummary> {
+        let session = self.sessions.remove(rdp_user)?;
+        let summary = session.summary(rdp_user);
+        tracing::info!(rdp_user, display = session.display, id = session.id, "desktop session ended on request");
+        end_sessions(vec![session]);
+        Some(summary)
     }
 
     /// Process ids (Xvfb, session command) of `rdp_user`'s session.

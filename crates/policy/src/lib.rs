@@ -14,6 +14,7 @@
 //!   often (the privilege-separation dispatch table).
 //! - [`AccessSchedule`], [`decide`]: access windows (when the port is open at all) and
 //!   just-in-time grants.
+//! - [`SessionLimits`], [`session_limits::due`]: the idle and disconnected-session limits.
 
 mod access;
 mod admission;
@@ -21,6 +22,7 @@ mod fail2ban;
 mod guard;
 mod ip_net;
 mod monitor;
+pub mod session_limits;
 mod source;
 
 pub use access::{
@@ -37,3 +39,4 @@ pub use ip_net::{canonical, default_allowlist, IpNet, IpNetError};
 pub use source::SourceKey;
 pub use monitor::{Decided, Monitor, Request, Stage, Violation, DISPLAY_OPEN_WINDOW_MS, MAX_DISPLAY_OPENS};
 pub use rampart_audit::UnixMillis;
+pub use session_limits::{HeldDesktop, LimitAction, LiveConnection, SessionLimits};

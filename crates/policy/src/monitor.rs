@@ -144,6 +144,11 @@ impl Monitor {
         }
     }
 
+    /// Whether the worker has asked for its one NTLM verification.
+    pub fn verification_asked(&self) -> bool {
+        self.verifications > 0
+    }
+
     /// Whether the worker still counts as unauthenticated (for the admission caps).
     pub fn pending(&self) -> bool {
         matches!(self.stage, Stage::Handshake | Stage::SecondFactor { .. })

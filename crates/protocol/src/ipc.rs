@@ -68,7 +68,7 @@ pub struct WorkerInit {
     pub default_height: u16,
     /// What the worker gives up before it reads a byte from the peer (`None` only with
     /// `insecure_no_privsep`).
-    pub confinement: Option<crate::confine::Confinement>,
+    pub confinement: Option<crate::worker::confine::Confinement>,
     /// Offer the clipboard channel at all (some user may use it); which way text may move
     /// comes with the session grant.
     #[serde(default)]
@@ -280,6 +280,17 @@ pub enum ToSupervisor {
         direction: Direction,
         bytes: u64,
         outcome: TransferOutcome,
+    },
+    /// Every few seconds while a desktop is shown (`crate::worker::activity`): whether the client
+    /// sent keyboard or mouse input since the last report, and what went out since then
+    /// (bytes on the socket, screen updates, microseconds spent encoding them). For the
+    /// idle limit and the metrics; the supervisor takes it only inside a granted session,
+    /// at most one per half interval, with bounded values.
+    Activity {
+        input: bool,
+        bytes: u64,
+        frames: u64,
+        encode_micros: u64,
     },
     /// The connection is over; `reason` is short and lowercase.
     Closed { reason: String, fault: CloseFault },

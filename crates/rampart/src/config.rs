@@ -33,6 +33,16 @@ pub struct Config {
     pub auth: AuthSettings,
     pub audit: AuditConfig,
     pub display: DisplayConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`: the Prometheus endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsConfig {
+    /// Where `GET /metrics` is answered; `None` (`listen = ""`): no endpoint.
+    pub listen: Option<SocketAddr>,
+    /// A `listen` address other hosts can reach was asked for by name: warned at start-up.
+    pub dangerous_allow_remote: bool,
 }
 
 /// `[display]`: how the desktop is encoded.
@@ -134,7 +144,16 @@ pub struct SessionConfig {
     pub allow_root: bool,
     /// `clipboard`, `clipboard_max_bytes` and `[session.users.NAME] clipboard`.
     pub clipboard: rampart_protocol::ClipboardOptions,
+    /// `idle_disconnect_secs` and `disconnected_end_secs` (`None`: off).
+    pub limits: rampart_policy::SessionLimits,
 }
+
+/// Bounds on `[session] idle_disconnect_secs` (0 turns it off): the workers report input
+/// every 2 s, so a shorter limit would cut people off while they type; a day is the most
+/// that still means something.
+pub const IDLE_DISCONNECT_SECS: std::ops::RangeInclusive<u64> = 5..=86_400;
+/// Bounds on `[session] disconnected_end_secs` (0: never): up to 30 days.
+pub const DISCONNECTED_END_SECS: std::ops::RangeInclusive<u64> = 5..=30 * 86_400;
 
 /// Bounds on `[session] clipboard_max_bytes`.
 pub const MIN_CLIPBOARD_BYTES: u64 = 1024;
@@ -195,6 +214,9 @@ impl Default for Config {
                 allow_root: false,
                 // Both ways, 1 MiB: the reasons are with `ClipboardOptions::default`.
                 clipboard: rampart_protocol::ClipboardOptions::default(),
+                // Idle 15 min (CIS), disconnected desktops kept 8 h: the reasons are with
+                // `rampart_protocol::DEFAULT_IDLE_DISCONNECT` and `DEFAULT_DISCONNECTED_END`.
+                limits: rampart_protocol::default_session_limits(),
             },
             shadow: ShadowConfig {
                 display: None,
@@ -224,6 +246,11 @@ impl Default for Config {
             },
             // A year of events, no forwarding: reasons with `rampart_protocol::AuditOptions`.
             audit: AuditConfig::default(),
+            // On, loopback only: reasons with `rampart_protocol::MetricsOptions::default`.
+            metrics: MetricsConfig {
+                listen: rampart_protocol::MetricsOptions::default().listen,
+                dangerous_allow_remote: false,
+            },
         }
     }
 }
@@ -363,6 +390,39 @@ struct RawConfig {
     audit: RawAudit,
     #[serde(default)]
     display: RawDisplay,
+    #[serde(default)]
+    metrics: RawMetrics,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Option<Spanned<String>>,
+    dangerous_allow_remote: Option<bool>,
+}
+
+impl RawMetrics {
+    fn into_config(self, doc: &Doc<'_>, d: MetricsConfig) -> anyhow::Result<MetricsConfig> {
+        let dangerous = self.dangerous_allow_remote.unwrap_or(d.dangerous_allow_remote);
+        let listen = typed(doc, "metrics", "listen", self.listen, d.listen, |v| {
+            if v.is_empty() {
+                return Ok(None);
+            }
+            let addr = parse_listen(&v)?;
+            if !addr.ip().is_loopback() && !dangerous {
+                return Err(format!(
+                    "{addr} is reachable from other hosts and the endpoint has no authentication; \
+                     use a loopback address (127.0.0.1 or [::1]) and let a local agent forward, \
+                     or set dangerous_allow_remote = true (and firewall the port)"
+                ));
+            }
+            Ok(Some(addr))
+        })?;
+        Ok(MetricsConfig {
+            listen,
+            dangerous_allow_remote: dangerous,
+        })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -474,6 +534,8 @@ struct RawSession {
     allow_root: Option<bool>,
     clipboard: Option<Spanned<String>>,
     clipboard_max_bytes: Option<Spanned<u64>>,
+    idle_disconnect_secs: Option<Spanned<u64>>,
+    disconnected_end_secs: Option<Spanned<u64>>,
     #[serde(default)]
     users: HashMap<String, Spanned<RawSessionUser>>,
 }
@@ -695,6 +757,19 @@ impl RawConfig {
             })?,
             allow_root: se.allow_root.unwrap_or(d.session.allow_root),
             clipboard: clipboard_options(doc, se.clipboard, se.clipboard_max_bytes, se.users, d.session.clipboard)?,
+            limits: rampart_policy::SessionLimits {
+                idle: typed(doc, "session", "idle_disconnect_secs", se.idle_disconnect_secs, d.session.limits.idle, |v| {
+                    seconds_or_off(v, &IDLE_DISCONNECT_SECS, "0 (never)")
+                })?,
+                disconnected: typed(
+                    doc,
+                    "session",
+                    "disconnected_end_secs",
+                    se.disconnected_end_secs,
+                    d.session.limits.disconnected,
+                    |v| seconds_or_off(v, &DISCONNECTED_END_SECS, "0 (kept until its programs exit)"),
+                )?,
+            },
         };
 
         let sh = self.shadow;
@@ -729,6 +804,7 @@ impl RawConfig {
         let display = DisplayConfig {
             h264: self.display.h264.unwrap_or(d.display.h264),
         };
+        let metrics = self.metrics.into_config(doc, d.metrics)?;
 
         Ok(Config {
             server,
@@ -744,7 +820,17 @@ impl RawConfig {
             auth,
             audit,
             display,
+            metrics,
         })
+    }
+}
+
+/// A time limit in seconds: 0 turns it off, anything else must be within `range`.
+fn seconds_or_off(v: u64, range: &std::ops::RangeInclusive<u64>, off: &str) -> Result<Option<Duration>, String> {
+    match v {
+        0 => Ok(None),
+        v if range.contains(&v) => Ok(Some(Duration::from_secs(v))),
+        _ => Err(format!("must be {off} or between {} and {} seconds", range.start(), range.end())),
     }
 }
 
@@ -1699,5 +1785,50 @@ alice = ["Mon-Fri 09:00-17:00"]
         cfg.server.state_dir = PathBuf::from("/srv/r");
         assert_eq!(state_dir(&cfg, None), PathBuf::from("/srv/r"));
         assert_eq!(state_dir(&cfg, Some(Path::new("/tmp/x"))), PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn session_limits_default_to_15_min_idle_and_8_h_disconnected() {
+        let d = Config::default().session.limits;
+        assert_eq!(d.idle, Some(Duration::from_secs(15 * 60)));
+        assert_eq!(d.disconnected, Some(Duration::from_secs(8 * 60 * 60)));
+        let cfg = parse("[session]\nidle_disconnect_secs = 600\ndisconnected_end_secs = 0\n").unwrap();
+        assert_eq!(cfg.session.limits.idle, Some(Duration::from_secs(600)));
+        assert_eq!(cfg.session.limits.disconnected, None, "0: kept until its programs exit");
+        let cfg = parse("[session]\nidle_disconnect_secs = 0\n").unwrap();
+        assert_eq!(cfg.session.limits.idle, None);
+        let msg = err("[session]\n\nidle_disconnect_secs = 2\n");
+        assert!(
+            msg.contains(":3: bad value for \"idle_disconnect_secs\" in [session]: must be 0 (never) or between 5 and 86400 seconds"),
+            "{msg}"
+        );
+        let msg = err("[session]\ndisconnected_end_secs = -1\n");
+        assert!(msg.contains(":2: bad value for \"disconnected_end_secs\" in [session]"), "{msg}");
+        let msg = err("[session]\ndisconnected_end_secs = 99999999\n");
+        assert!(msg.contains("between 5 and 2592000 seconds"), "{msg}");
+    }
+
+    #[test]
+    fn metrics_listen_on_loopback_unless_remote_is_asked_for_by_name() {
+        let d = Config::default().metrics;
+        assert_eq!(d.listen, Some("127.0.0.1:9393".parse().unwrap()));
+        assert!(!d.dangerous_allow_remote);
+        assert_eq!(parse("[metrics]\nlisten = \"\"\n").unwrap().metrics.listen, None);
+        assert_eq!(
+            parse("[metrics]\nlisten = \"[::1]:9100\"\n").unwrap().metrics.listen,
+            Some("[::1]:9100".parse().unwrap())
+        );
+        let msg = err("[metrics]\nlisten = \"0.0.0.0:9393\"\n");
+        assert!(
+            msg.contains(":2: bad value for \"listen\" in [metrics]: 0.0.0.0:9393 is reachable from other hosts"),
+            "{msg}"
+        );
+        let cfg = parse("[metrics]\nlisten = \"192.0.2.1:9393\"\ndangerous_allow_remote = true\n").unwrap();
+        assert_eq!(cfg.metrics.listen, Some("192.0.2.1:9393".parse().unwrap()));
+        assert!(cfg.metrics.dangerous_allow_remote);
+        let msg = err("[metrics]\nlisten = \"localhost\"\n");
+        assert!(msg.contains(":2: bad value for \"listen\" in [metrics]: \"localhost\" is not an address"), "{msg}");
+        let msg = err("[metrics]\nport = 1\n");
+        assert!(msg.contains(":2: unknown key \"port\" in [metrics]"), "{msg}");
     }
 }

@@ -120,8 +120,7 @@ pub struct HostFacts {
 /// A setting of a session feature: configured by the admin, or fixed by what is built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Setting<T> {
-    /// Read from the config file. Nothing builds it until the first session key lands.
-    #[allow(dead_code)]
+    /// Read from the config file.
     Configured(T),
     /// Not configurable yet; the value is what Rampart does today, the note says how.
     Fixed(T, &'static str),
@@ -145,13 +144,10 @@ pub struct SessionPolicy {
 impl SessionPolicy {
     pub fn from_config(cfg: &Config) -> Self {
         Self {
-            // [session] idle limit: no key yet.
-            idle_limit: Setting::Fixed(None, "sessions are not ended for being idle"),
-            // [session] disconnected-session limit: no key yet.
-            disconnected_limit: Setting::Fixed(
-                None,
-                "a disconnected desktop is kept, for resuming, until its programs exit",
-            ),
+            // [session] idle_disconnect_secs (0: off).
+            idle_limit: Setting::Configured(cfg.session.limits.idle),
+            // [session] disconnected_end_secs (0: kept until its programs exit).
+            disconnected_limit: Setting::Configured(cfg.session.limits.disconnected),
             // [session] clipboard (and per-user overrides): shared if any user may use it.
             clipboard_shared: Setting::Configured(cfg.session.clipboard.ever_on()),
             // Never offered: there is no rdpdr channel in Rampart.
@@ -198,6 +194,7 @@ pub fn judge(cfg: &Config, session: &SessionPolicy, host: &HostFacts, now: i64) 
         disconnected_limit(&session.disconnected_limit),
         clipboard(&session.clipboard_shared),
         device_redirection(&session.device_redirection),
+        metrics_endpoint(cfg),
         worker_uids(cfg, &host.worker_ids_taken),
         certificate_validity(&host.tls, now),
         certificate_key(&host.tls),
@@ -511,31 +508,69 @@ fn settle<T>(setting: &Setting<T>, judge: impl FnOnce(&T) -> (Status, String)) -
     }
 }
 
-fn time_limit(
+/// One of the two session time limits: `done` says what happens at the limit, `key` where
+/// it is set.
+struct TimeLimit {
     id: &'static str,
     title: &'static str,
-    setting: &Setting<Option<Duration>>,
+    done: &'static str,
+    key: &'static str,
     cis: Duration,
-) -> Finding {
+}
+
+fn time_limit(item: &TimeLimit, setting: &Setting<Option<Duration>>) -> Finding {
+    let TimeLimit { done, key, cis, .. } = *item;
     let (status, reason) = settle(setting, |limit| match limit {
-        None => (Status::Fail, format!("no limit; the benchmark asks for at most {}", minutes(cis))),
-        Some(d) if *d <= cis => (Status::Pass, format!("ended after {}", minutes(*d))),
-        Some(d) => (Status::Warn, format!("ended after {}; the benchmark asks for at most {}", minutes(*d), minutes(cis))),
+        None => (
+            Status::Fail,
+            format!("no limit ([session] {key} = 0); the benchmark asks for at most {}", minutes(cis)),
+        ),
+        Some(d) if *d <= cis => (Status::Pass, format!("{done} after {}", minutes(*d))),
+        Some(d) => (
+            Status::Warn,
+            format!("{done} after {} ([session] {key}); the benchmark asks for at most {}", minutes(*d), minutes(cis)),
+        ),
     });
-    finding(id, title, status, reason)
+    finding(item.id, item.title, status, reason)
 }
 
 fn idle_limit(setting: &Setting<Option<Duration>>) -> Finding {
-    time_limit("idle-limit", "End idle sessions after 15 minutes or less", setting, CIS_MAX_IDLE)
+    let item = TimeLimit {
+        id: "idle-limit",
+        title: "End idle sessions after 15 minutes or less",
+        done: "idle connections are disconnected (the desktop stays, resumable)",
+        key: "idle_disconnect_secs",
+        cis: CIS_MAX_IDLE,
+    };
+    time_limit(&item, setting)
 }
 
 fn disconnected_limit(setting: &Setting<Option<Duration>>) -> Finding {
-    time_limit(
-        "disconnected-limit",
-        "End disconnected sessions after a time limit",
-        setting,
-        CIS_MAX_DISCONNECTED,
-    )
+    let item = TimeLimit {
+        id: "disconnected-limit",
+        title: "End disconnected sessions after a time limit",
+        done: "desktops with no connection are ended",
+        key: "disconnected_end_secs",
+        cis: CIS_MAX_DISCONNECTED,
+    };
+    time_limit(&item, setting)
+}
+
+fn metrics_endpoint(cfg: &Config) -> Finding {
+    const ID: &str = "metrics-endpoint";
+    const TITLE: &str = "Monitoring endpoint reachable from this host only";
+    match cfg.metrics.listen {
+        None => finding(ID, TITLE, Status::Pass, "off ([metrics] listen = \"\")"),
+        Some(addr) if addr.ip().is_loopback() => {
+            finding(ID, TITLE, Status::Pass, format!("on {addr}, loopback only"))
+        }
+        Some(addr) => finding(
+            ID,
+            TITLE,
+            Status::Fail,
+            format!("[metrics] listen = {addr} with dangerous_allow_remote = true: other hosts read it, without authentication"),
+        ),
+    }
 }
 
 fn clipboard(setting: &Setting<bool>) -> Finding {
@@ -936,6 +971,7 @@ POmcAiEAhI8abK+1CCL7Gmmn3pHs5U27z+/nIA4OECyw/Uz4Ot0=
             "disconnected-limit",
             "clipboard",
             "device-redirection",
+            "metrics-endpoint",
             "worker-confinement",
             "certificate-validity",
             "certificate-key",
@@ -946,7 +982,7 @@ POmcAiEAhI8abK+1CCL7Gmmn3pHs5U27z+/nIA4OECyw/Uz4Ot0=
         ] {
             assert!(ids.contains(&id), "missing {id}");
         }
-        assert_eq!(ids.len(), 21);
+        assert_eq!(ids.len(), 22);
         // Fixed by what is built: pass with the reason.
         for id in ["nla", "tls-only", "password-prompt", "device-redirection", "worker-confinement"] {
             assert_eq!(item(&findings, id).status, Status::Pass, "{id}");
@@ -1083,8 +1119,27 @@ POmcAiEAhI8abK+1CCL7Gmmn3pHs5U27z+/nIA4OECyw/Uz4Ot0=
         assert_eq!((f.status, f.reason.as_str()), (Status::Pass, "no rdpdr"));
 
         let today = SessionPolicy::from_config(&Config::default());
-        assert!(matches!(today.idle_limit, Setting::Fixed(None, _)));
+        assert_eq!(today.idle_limit, Setting::Configured(Some(Duration::from_secs(900))));
+        assert_eq!(idle_limit(&today.idle_limit).status, Status::Pass);
+        // 8 h: above the benchmark's 1 minute, by choice (resuming is the point).
+        let f = disconnected_limit(&today.disconnected_limit);
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.reason.contains("are ended after 8 h ([session] disconnected_end_secs)"), "{}", f.reason);
         assert!(matches!(today.clipboard_shared, Setting::Configured(true)));
+    }
+
+    #[test]
+    fn the_metrics_endpoint_stays_on_this_host() {
+        let mut cfg = Config::default();
+        let f = metrics_endpoint(&cfg);
+        assert_eq!((f.status, f.reason.as_str()), (Status::Pass, "on 127.0.0.1:9393, loopback only"));
+        cfg.metrics.listen = None;
+        assert_eq!(metrics_endpoint(&cfg).status, Status::Pass);
+        cfg.metrics.listen = Some("0.0.0.0:9393".parse().unwrap());
+        cfg.metrics.dangerous_allow_remote = true;
+        let f = metrics_endpoint(&cfg);
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.reason.contains("dangerous_allow_remote"), "{}", f.reason);
     }
 
     #[test]

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod cli;
-mod config;
 mod hardening;
+
+use rampart::config;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
@@ -33,7 +34,10 @@ fn init_logging(worker: bool) {
 
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let output = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colours only for a person at a terminal: not in the journal, and never from a worker,
+    // whose stderr the supervisor relays with control characters replaced.
+    let ansi = !worker && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let output = tracing_subscriber::fmt::layer().with_ansi(ansi).with_writer(std::io::stderr);
     let allowed = tracing_subscriber::filter::filter_fn(move |meta| {
         !worker || rampart_protocol::log_target_allowed(meta.target())
     });

@@ -153,6 +153,11 @@ where
             // Try decoding and see if a frame has been received already
             match ironrdp_pdu::find_size(self.peek()) {
                 Ok(Some(pdu_info)) => {
+                    // Rampart patch: a header declaring length 0 gives an empty frame that
+                    // consumes nothing; the next call finds the same header again.
+                    if pdu_info.length == 0 {
+                        return Err(io::Error::new(io::ErrorKind::InvalidData, "zero-length pdu"));
+                    }
                     let frame = self.read_exact(pdu_info.length).await?;
 
                     return Ok((pdu_info.action, frame));
@@ -182,10 +187,13 @@ where
         loop {
             match hint.find_size(self.peek()).map_err(io::Error::other)? {
                 Some((matched, length)) => {
-                    // Rampart patch: an unmatched zero-length PDU (e.g. fast-path bytes `00 00`
-                    // while an X.224 PDU is expected) consumed nothing, so this loop spun
-                    // forever without yielding: an unauthenticated hang.
-                    if !matched && length == 0 {
+                    // Rampart patch: a zero-length PDU consumes nothing. Unmatched (fast-path
+                    // bytes `00 00` while an X.224 PDU is expected), this loop spun forever
+                    // without yielding: an unauthenticated hang. Matched (`00 00` or TPKT
+                    // `03 00 00 00` where either kind is expected), the caller got an empty
+                    // frame and read the same header again: the acceptor, waiting for the
+                    // Font List, spun forever queueing empty "input" frames.
+                    if length == 0 {
                         return Err(io::Error::new(
                             io::ErrorKind::InvalidData,
                             "unexpected zero-length pdu",

@@ -16,6 +16,9 @@ mod encoder;
 /// Rampart patch: see `encoder::bitmap::rampart_encode_bitmap`.
 #[doc(hidden)]
 pub use encoder::rampart_encode_bitmap;
+/// Rampart patch: what the display loop encoded (see `server::rampart_encode_totals`).
+#[doc(hidden)]
+pub use server::rampart_encode_totals;
 #[cfg(feature = "egfx")]
 mod gfx;
 mod handler;

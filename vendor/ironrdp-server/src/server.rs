@@ -1061,9 +1061,19 @@ impl RdpServer {
             return Ok((RunState::DeactivationReactivation { desktop_size }, encoder));
         }
 
+        // Rampart patch: count screen updates and the time spent encoding them.
+        let counted = matches!(update, DisplayUpdate::Bitmap(_) | DisplayUpdate::Repaint(_));
+        if counted {
+            RAMPART_ENCODED_FRAMES.fetch_add(1, Ordering::Relaxed);
+        }
         let mut encoder_iter = encoder.update(update);
         loop {
-            let Some(fragmenter) = encoder_iter.next().await else {
+            let started = std::time::Instant::now();
+            let next = encoder_iter.next().await;
+            if counted {
+                rampart_encode_spent(started.elapsed());
+            }
+            let Some(fragmenter) = next else {
                 break;
             };
 
@@ -1887,4 +1897,23 @@ impl<'a, W: FramedWrite> SharedWriter<'a, W> {
             writer: Rc::new(Mutex::new(writer)),
         }
     }
+}
+
+/// Rampart patch: screen updates (bitmaps, repaints) the display loop encoded, and the
+/// nanoseconds spent encoding them, since the process started. Process-wide: a Rampart
+/// worker serves one connection.
+static RAMPART_ENCODED_FRAMES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static RAMPART_ENCODE_NANOS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn rampart_encode_spent(spent: Duration) {
+    let nanos = u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX);
+    RAMPART_ENCODE_NANOS.fetch_add(nanos, Ordering::Relaxed);
+}
+
+/// Rampart patch: (screen updates encoded, nanoseconds spent encoding them) so far.
+pub fn rampart_encode_totals() -> (u64, u64) {
+    (
+        RAMPART_ENCODED_FRAMES.load(Ordering::Relaxed),
+        RAMPART_ENCODE_NANOS.load(Ordering::Relaxed),
+    )
 }

@@ -5,12 +5,11 @@
 //!   the grant the supervisor hands a worker with the session, and the supervisor's tally
 //!   of what moved (audited once per connection: counts and sizes, never the content); pure.
 //! - [`text`]: CF_UNICODETEXT (UTF-16LE, CRLF, NUL-terminated) to and from Unix text; pure.
-//! - [`channel`]: the worker's `cliprdr` backend and the bridge thread between it and the
+//! - `worker::clipboard` (on the unprivileged side): the worker's `cliprdr` backend and the bridge thread between it and the
 //!   session's X CLIPBOARD selection ([`rampart_desktop::Clipboard`]). The bridge starts
 //!   only once the supervisor granted the session (after every factor): at the two-step
 //!   prompt nothing is read from or written to any clipboard.
 
-pub(crate) mod channel;
 pub mod text;
 
 use std::collections::HashMap;

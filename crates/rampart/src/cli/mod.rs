@@ -20,6 +20,8 @@ mod man;
 mod qr;
 mod scan;
 mod serve;
+mod session;
+mod status;
 mod unix_accounts;
 mod user;
 
@@ -57,6 +59,10 @@ enum Command {
     Scan(scan::ScanArgs),
     /// Audit the configuration and the host against the hardening items; non-zero exit on a failure
     Check(check::CheckArgs),
+    /// What the running server is doing: listener, connections, sessions, bans (exit 3: not running)
+    Status(status::StatusArgs),
+    /// The running server's desktop sessions (list, end)
+    Session(session::SessionArgs),
     /// Print a shell completion script (bash, zsh, fish); used by packaging
     #[command(hide = true)]
     Completions(completions::CompletionsArgs),
@@ -115,6 +121,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let done = match cli.command {
         // The scan has its own exit statuses (by severity).
         Command::Scan(args) => return Ok(scan::run(&args)),
+        // Exit 3 when no server runs, as `systemctl status` for an inactive unit.
+        Command::Status(args) => return status::run(&args),
+        Command::Session(args) => session::run(args),
         Command::Serve(args) => serve::run(&args),
         Command::User(args) => user::run(args),
         Command::Mfa(args) => mfa::run(args),

@@ -29,6 +29,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     rampart_protocol::systemd_notify::take_from_env();
     let cfg = args.common.load_config()?;
     let opts = serve_options(&cfg, args);
+    if let Some(addr) = cfg.metrics.listen.filter(|a| !a.ip().is_loopback()) {
+        tracing::warn!(%addr, "dangerous_allow_remote: the metrics endpoint is reachable from other hosts, without authentication");
+        eprintln!("rampart: WARNING: [metrics] listen = {addr} with dangerous_allow_remote: other hosts can read the metrics");
+    }
     tracing::info!(
         listen = %opts.listen,
         state_dir = %opts.state_dir.display(),
@@ -82,6 +86,10 @@ fn serve_options(cfg: &Config, args: &ServeArgs) -> ServeOptions {
         allow_root: cfg.session.allow_root,
         clipboard: cfg.session.clipboard.clone(),
         h264: cfg.display.h264,
+        session_limits: cfg.session.limits,
+        metrics: rampart_protocol::MetricsOptions {
+            listen: cfg.metrics.listen,
+        },
     }
 }
 

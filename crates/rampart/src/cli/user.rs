@@ -55,8 +55,13 @@ enum UserCommand {
     Del { name: String },
     /// List users (never shows credential material)
     List,
-    /// Lock an account: new logins are refused until `unlock`
-    Lock { name: String },
+    /// Lock an account: new logins are refused until `unlock` (live connections are closed)
+    Lock {
+        name: String,
+        /// Also end the user's desktop session on the running server (its programs end)
+        #[arg(long)]
+        end_session: bool,
+    },
     /// Unlock an account
     Unlock { name: String },
 }
@@ -78,7 +83,13 @@ pub fn run(args: UserArgs) -> anyhow::Result<()> {
         UserCommand::Passwd { name, password_stdin } => passwd(&mut store, &name, source(password_stdin)),
         UserCommand::Del { name } => delete(&mut store, &name),
         UserCommand::List => list(&store, &cfg),
-        UserCommand::Lock { name } => set_locked(&mut store, &name, true),
+        UserCommand::Lock { name, end_session } => {
+            set_locked(&mut store, &name, true)?;
+            if end_session {
+                end_desktop(&cfg, &store, &name)?;
+            }
+            Ok(())
+        }
         UserCommand::Unlock { name } => set_locked(&mut store, &name, false),
     }
 }
@@ -198,6 +209,28 @@ fn set_locked(store: &mut Store, name: &str, locked: bool) -> anyhow::Result<()>
         println!("unlocked {:?}", user.name);
     }
     Ok(())
+}
+
+/// `user lock --end-session`: the running server ends the user's desktop (audited there,
+/// with who asked).
+fn end_desktop(cfg: &Config, store: &Store, name: &str) -> anyhow::Result<()> {
+    let canonical = store.get_user(name)?.map_or_else(|| name.to_owned(), |u| u.name);
+    let target = rampart_protocol::control::EndTarget::User(canonical.clone());
+    match super::session::end(cfg, target, "account locked (rampart user lock --end-session)") {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            let text = format!("{err:#}");
+            if text.starts_with("no session of user") {
+                println!("{canonical:?} has no desktop session to end");
+                Ok(())
+            } else if text.starts_with("no running server") {
+                println!("no running server: {canonical:?} has no desktop session to end");
+                Ok(())
+            } else {
+                Err(err.context("the account is locked, but its desktop session was not ended"))
+            }
+        }
+    }
 }
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;

@@ -83,10 +83,11 @@ fn session_display_admits_only_its_owner() {
         );
     }
     // And no one else can find or read the cookie.
+    let sessions = server.runtime_dir().join("sessions");
     for user in ["nobody", other] {
-        let (ok, out) = run_as(user, "ls /run/rampart/sessions");
+        let (ok, out) = run_as(user, &format!("ls {}", sessions.display()));
         assert!(!ok, "{user} can list the session directories:\n{out}");
-        let (ok, out) = run_as(user, "cat /run/rampart/sessions/*/Xauthority");
+        let (ok, out) = run_as(user, &format!("cat {}/*/Xauthority", sessions.display()));
         assert!(!ok, "{user} can read a session cookie:\n{out}");
     }
     // The session user is the owner of its files, not a bystander.
@@ -107,11 +108,10 @@ fn serve_refuses_a_runtime_dir_its_users_cannot_reach() {
         extra_toml: String::new(),
         ..Config::default()
     });
-    let config = std::fs::read_to_string(server.config_path()).unwrap().replace(
-        "[session]\n",
-        &format!("[session]\nruntime_dir = \"{}\"\n", runtime.display()),
-    );
-    assert!(config.contains("runtime_dir"), "{config}");
+    let own = format!("runtime_dir = \"{}\"\n", server.runtime_dir().display());
+    let config = std::fs::read_to_string(server.config_path()).unwrap();
+    assert!(config.contains(&own), "{config}");
+    let config = config.replace(&own, &format!("runtime_dir = \"{}\"\n", runtime.display()));
     std::fs::write(server.config_path(), config).unwrap();
     let (ok, out) = server.cli(&["serve", "--listen", "127.0.0.1:0"], None);
     assert!(!ok, "serve started with session files below a root-only directory:\n{out}");

@@ -45,6 +45,7 @@ mod login;
 mod lying_worker;
 mod mfa;
 mod notify;
+mod operations;
 mod package;
 mod scan;
 mod sizes;

@@ -14,7 +14,7 @@ use crate::server::{Config, Enrollment, Server, PASSWORD};
 
 const SIZE: (u32, u32) = (1024, 768);
 pub(crate) const DESKTOP: &str = "#3366cc";
-/// The prompt's background (`rampart_protocol::prompt::PROMPT_BACKGROUND`).
+/// The prompt's background (`rampart_protocol::worker::prompt::PROMPT_BACKGROUND`).
 const PROMPT: Rgb = [0x15, 0x20, 0x2b];
 const TOLERANCE: u8 = 12;
 

@@ -33,6 +33,10 @@ pub struct Config {
     /// `extra_toml`). Off by default here: most tests are about other things, enroll users
     /// with `--no-mfa` and log in with the password alone.
     pub mfa_required: bool,
+    /// Serve `[metrics]` on a loopback port the kernel picks ([`Server::metrics_addr`]).
+    /// Off by default here: Rampart's default port 9393 would be one port for every test
+    /// server on the machine.
+    pub metrics: bool,
 }
 
 impl Default for Config {
@@ -45,23 +49,29 @@ impl Default for Config {
             extra_toml: String::new(),
             session_toml: String::new(),
             mfa_required: false,
+            metrics: false,
         }
     }
 }
 
 impl Config {
     /// The session command is prefixed with `export MARK` so that every process of
-    /// a session can be found (and must be gone) when the server stops.
-    fn to_toml(&self, mark: &str) -> String {
+    /// a session can be found (and must be gone) when the server stops. Each server has
+    /// its own runtime directory (session files, the workers' jail, the control socket):
+    /// servers of tests that run at the same time on one machine must not meet there.
+    fn to_toml(&self, mark: &str, runtime_dir: &std::path::Path) -> String {
         format!(
             "[server]\n\n\
              [limits]\nhandshake_timeout_secs = {}\nmax_pending_per_ip = {}\nmax_preauth_bytes = {}\n\n\
-             [session]\ndefault_command = {}\nuse_xsession = false\n{}\n{}{}",
+             [session]\ndefault_command = {}\nuse_xsession = false\nruntime_dir = {}\n{}\n\
+             [metrics]\nlisten = \"{}\"\n\n{}{}",
             self.handshake_timeout_secs,
             self.max_pending_per_ip,
             self.max_preauth_bytes,
             toml_string(&format!("export {mark}; {}", self.default_command)),
+            toml_string(&runtime_dir.display().to_string()),
             self.session_toml,
+            if self.metrics { "127.0.0.1:0" } else { "" },
             if self.mfa_required { "" } else { "[auth]\nmfa = \"optional\"\n\n" },
             self.extra_toml,
         )
@@ -111,7 +121,11 @@ impl Server {
             .unwrap_or("x")
             .replace(['.', '-'], "_");
         let mark = format!("RAMPART_E2E_MARK={unique}");
-        std::fs::write(dir.path().join("rampart.toml"), config.to_toml(&mark))
+        // Session users walk through it to their session files (they may not list it).
+        std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o711))
+            .expect("chmod the server dir");
+        let runtime_dir = dir.path().join("run");
+        std::fs::write(dir.path().join("rampart.toml"), config.to_toml(&mark, &runtime_dir))
             .expect("write config");
         Server {
             dir,
@@ -133,6 +147,21 @@ impl Server {
 
     pub fn config_path(&self) -> PathBuf {
         self.dir.path().join("rampart.toml")
+    }
+
+    /// `[session] runtime_dir`: session files below `sessions/`, the control socket.
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+
+    /// Where the metrics endpoint listens (`Config::metrics`), from the server's start-up line.
+    pub fn metrics_addr(&self) -> std::net::SocketAddr {
+        let log = self.log_text();
+        log.lines()
+            .find_map(|l| l.strip_prefix("rampart: metrics on http://"))
+            .and_then(|rest| rest.strip_suffix("/metrics"))
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("no `rampart: metrics on` line in the server output:\n{}", tail(&log, 30)))
     }
 
     fn log_path(&self) -> PathBuf {

@@ -1,0 +1,2 @@
+pub mod clearcodec;
+pub mod rfx;

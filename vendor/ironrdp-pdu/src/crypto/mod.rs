@@ -1,0 +1,2 @@
+pub(crate) mod rc4;
+pub(crate) mod rsa;
