@@ -33,9 +33,19 @@
 //!   oldest entries (by last activity; for bans, the soonest to end) are dropped, a sixteenth
 //!   of the table at a time. User names are compared case-insensitively and cut to
 //!   [`MAX_USER_KEY_CHARS`] characters.
-//! - **Persistence.** [`Guard::snapshot`] and [`Guard::restore`] carry bans, repeat counts
-//!   and known-good pairs as plain values; failure counts and back-offs are deliberately not
-//!   kept (a restart forgives at most `failures - 1` attempts per source).
+//! - **Persistence.** [`Guard::snapshot`] and [`Guard::restore`] carry bans, repeat counts,
+//!   known-good pairs and the failures in the window per source and per account (with an
+//!   account's lockout) as plain values, so a restart (or a crash an attacker provokes)
+//!   neither resets a ban or lockout in progress nor takes a user's known-good exemption
+//!   away. After each failure [`Guard::failure_counts`] gives the entries it changed, for
+//!   the caller to write. The (user, address) back-offs are not kept: they last a minute
+//!   at most.
+//! - **The store's ban table, merged.** The store (which `rampart ban` edits) is read now
+//!   and then and merged in ([`Guard::sync_bans`]): its bans are added; a ban here that the
+//!   store held and no longer holds was lifted by an administrator and goes; a ban decided
+//!   here whose write the caller has not confirmed yet ([`Guard::ban_written`]) stays, as
+//!   does one confirmed after the store was read ([`Guard::sync_mark`] is taken before the
+//!   read), so a sync never lifts a ban that is merely not written yet.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -46,6 +56,7 @@ use std::time::Duration;
 use rampart_audit::UnixMillis;
 
 use crate::ip_net::{canonical, default_allowlist, IpNet};
+use crate::source::SourceKey;
 
 /// Longest user name kept as a table key; longer names are cut (they are client input).
 pub const MAX_USER_KEY_CHARS: usize = 64;
@@ -122,6 +133,26 @@ impl Ban {
     }
 }
 
+/// Whether a ban held here is known to be in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stored {
+    /// Decided here; its write to the store is not confirmed. A sync keeps it.
+    Pending,
+    /// In the store as of write number `n` ([`Guard::ban_written`] or a sync that saw it).
+    Since(u64),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct HeldBan {
+    ban: Ban,
+    stored: Stored,
+}
+
+/// Taken by [`Guard::sync_mark`] before the store's bans are read and passed back to
+/// [`Guard::sync_bans`] with them: bans confirmed written after it are newer than the read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncMark(u64);
+
 /// The answer to a new connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -175,12 +206,39 @@ pub struct KnownGood {
     pub at: UnixMillis,
 }
 
-/// What survives a restart, as plain values (the store keeps `bans`).
+/// Whose failures a [`FailureCount`] counts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FailureScope {
+    /// A source network ([`Guard::source_key`]).
+    Source(IpNet),
+    /// A user name, as the guard keys it (lowercase, at most [`MAX_USER_KEY_CHARS`]).
+    Account(String),
+}
+
+/// The recent failures of a source or an account, as plain values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureCount {
+    pub scope: FailureScope,
+    /// Failure times not yet forgotten, oldest first (at most the threshold's number).
+    pub times: Vec<UnixMillis>,
+    /// Accounts only: attempts from sources not known-good for it are refused until then.
+    pub locked_until: Option<UnixMillis>,
+}
+
+impl FailureCount {
+    /// Nothing to keep: no failure and no lockout.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty() && self.locked_until.is_none()
+    }
+}
+
+/// What survives a restart, as plain values (the store keeps each part).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GuardState {
     pub bans: Vec<Ban>,
     pub repeats: Vec<RepeatRecord>,
     pub known_good: Vec<KnownGood>,
+    pub failures: Vec<FailureCount>,
 }
 
 #[derive(Debug)]
@@ -209,7 +267,9 @@ struct Account {
 #[derive(Debug)]
 pub struct Guard {
     config: GuardConfig,
-    bans: HashMap<IpNet, Ban>,
+    bans: HashMap<IpNet, HeldBan>,
+    /// Confirmed ban writes so far (see [`Stored::Since`]).
+    writes: u64,
     /// How many bans exist per (is IPv6, prefix length): the lengths to try on a lookup.
     ban_prefixes: BTreeMap<(bool, u8), usize>,
     sources: HashMap<IpNet, Source>,
@@ -223,6 +283,7 @@ impl Guard {
         Self {
             config,
             bans: HashMap::new(),
+            writes: 0,
             ban_prefixes: BTreeMap::new(),
             sources: HashMap::new(),
             backoffs: HashMap::new(),
@@ -263,7 +324,7 @@ impl Guard {
                     _ => return None,
                 };
                 let net = IpNet::truncating(addr, prefix).ok()?;
-                self.bans.get(&net).map(|b| b.until).filter(|&until| until > now)
+                self.bans.get(&net).map(|b| b.ban.until).filter(|&until| until > now)
             })
             .max()
     }
@@ -309,7 +370,7 @@ impl Guard {
                 source.repeat = repeat;
                 source.last_ban_until = Some(until);
                 source.failures.clear();
-                self.insert_ban(Ban { net: key, until, repeat });
+                self.insert_ban(Ban { net: key, until, repeat }, Stored::Pending);
                 actions.push(GuardAction::Banned { net: key, until, repeat });
             }
         }
@@ -420,14 +481,35 @@ impl Guard {
     }
 
     /// Bans `net` until `until` (an administrator's ban: `repeat` 0). Replaces any ban on
-    /// exactly `net`, even a longer one.
+    /// exactly `net`, even a longer one. Like an automatic ban it is not yet written: the
+    /// caller writes it and confirms with [`Guard::ban_written`].
     pub fn ban(&mut self, net: IpNet, until: UnixMillis) {
         self.remove_ban(&net);
-        self.insert_ban(Ban {
-            net,
-            until,
-            repeat: 0,
-        });
+        self.insert_ban(
+            Ban {
+                net,
+                until,
+                repeat: 0,
+            },
+            Stored::Pending,
+        );
+    }
+
+    /// The ban on `net` ending at `until` (from a [`GuardAction::Banned`]) is now in the
+    /// store: from the next sync on, its absence there means an administrator lifted it.
+    /// A ban on `net` that has changed since (another `until`) is left as it is.
+    pub fn ban_written(&mut self, net: IpNet, until: UnixMillis) {
+        if let Some(held) = self.bans.get_mut(&net) {
+            if held.ban.until == until && held.stored == Stored::Pending {
+                self.writes = self.writes.saturating_add(1);
+                held.stored = Stored::Since(self.writes);
+            }
+        }
+    }
+
+    /// Take this before reading the store's bans for [`Guard::sync_bans`].
+    pub fn sync_mark(&self) -> SyncMark {
+        SyncMark(self.writes)
     }
 
     /// Lifts the ban on exactly `net` and forgets that source's failures and repeat count.
@@ -439,30 +521,45 @@ impl Guard {
 
     /// Bans in force at `now`, soonest to end first.
     pub fn bans(&self, now: UnixMillis) -> Vec<Ban> {
-        let mut bans: Vec<Ban> = self.bans.values().filter(|b| b.until > now).copied().collect();
+        let mut bans: Vec<Ban> = self.bans.values().map(|h| h.ban).filter(|b| b.until > now).collect();
         bans.sort_by_key(|b| (b.until, b.net));
         bans
     }
 
-    /// Makes the ban table equal to `bans` (the store's table, which the CLI also edits).
-    /// A ban that was in force here and is missing from `bans` was lifted by an
-    /// administrator: it is treated as [`Guard::unban`]. Write this guard's own new bans to
-    /// the store before the next sync, or they are lifted.
-    pub fn sync_bans(&mut self, bans: &[Ban], now: UnixMillis) {
-        let lifted: Vec<IpNet> = self
+    /// Merges `stored`, the store's ban table (which the CLI also edits) as read after
+    /// `mark` was taken ([`Guard::sync_mark`]):
+    /// - a stored ban is taken as it is (an administrator may have shortened or lengthened
+    ///   it), except over a ban decided here that is not yet written or was written after
+    ///   `mark` (the row read is older than it);
+    /// - a ban here that is missing from `stored` goes if it was confirmed in the store
+    ///   before `mark` (an administrator lifted it: treated as [`Guard::unban`] while in
+    ///   force), and stays if its write is not confirmed or was confirmed after `mark`.
+    pub fn sync_bans(&mut self, stored: &[Ban], mark: SyncMark, now: UnixMillis) {
+        // Decided or written here after the store was read: newer than what was read.
+        let newer = |held: &HeldBan| match held.stored {
+            Stored::Pending => true,
+            Stored::Since(n) => n > mark.0,
+        };
+        let gone: Vec<(IpNet, bool)> = self
             .bans
             .values()
-            .filter(|old| old.until > now && !bans.iter().any(|b| b.net == old.net))
-            .map(|b| b.net)
+            .filter(|held| !newer(held))
+            .filter(|held| !stored.iter().any(|b| b.net == held.ban.net))
+            .map(|held| (held.ban.net, held.ban.until > now))
             .collect();
-        for net in lifted {
-            self.sources.remove(&net);
+        for (net, in_force) in gone {
+            self.remove_ban(&net);
+            if in_force {
+                self.sources.remove(&net);
+            }
         }
-        self.bans.clear();
-        self.ban_prefixes.clear();
-        for ban in bans {
+        for ban in stored {
             self.seed_repeat(ban);
-            self.insert_ban(*ban);
+            if self.bans.get(&ban.net).is_some_and(newer) {
+                continue;
+            }
+            self.remove_ban(&ban.net);
+            self.insert_ban(*ban, Stored::Since(mark.0));
         }
     }
 
@@ -470,7 +567,12 @@ impl Guard {
     /// repeat counts past `repeat_memory`, reset back-offs, expired known-good pairs.
     /// Call it now and then (e.g. every minute); correctness does not depend on it.
     pub fn prune(&mut self, now: UnixMillis) {
-        let ended: Vec<IpNet> = self.bans.values().filter(|b| b.until <= now).map(|b| b.net).collect();
+        let ended: Vec<IpNet> = self
+            .bans
+            .values()
+            .filter(|h| h.ban.until <= now)
+            .map(|h| h.ban.net)
+            .collect();
         for net in ended {
             self.remove_ban(&net);
         }
@@ -495,7 +597,7 @@ impl Guard {
 
     /// The state worth keeping across a restart.
     pub fn snapshot(&self) -> GuardState {
-        let mut bans: Vec<Ban> = self.bans.values().copied().collect();
+        let mut bans: Vec<Ban> = self.bans.values().map(|h| h.ban).collect();
         bans.sort_by_key(|b| b.net);
         let mut repeats: Vec<RepeatRecord> = self
             .sources
@@ -520,15 +622,109 @@ impl Guard {
             })
             .collect();
         known_good.sort_by(|a, b| (&a.user, a.ip).cmp(&(&b.user, b.ip)));
+        let mut failures: Vec<FailureCount> = self
+            .sources
+            .iter()
+            .map(|(net, s)| FailureCount {
+                scope: FailureScope::Source(*net),
+                times: s.failures.iter().copied().collect(),
+                locked_until: None,
+            })
+            .chain(self.accounts.iter().map(|(user, a)| FailureCount {
+                scope: FailureScope::Account(user.clone()),
+                times: a.failures.iter().copied().collect(),
+                locked_until: a.locked_until,
+            }))
+            .filter(|c| !c.is_empty())
+            .collect();
+        failures.sort_by(|a, b| a.scope.cmp(&b.scope));
         GuardState {
             bans,
             repeats,
             known_good,
+            failures,
+        }
+    }
+
+    /// The failure entries of `ip`'s source and of `user`'s account as they are now (an
+    /// empty one: nothing left to keep), for the caller to persist after
+    /// [`Guard::record_failure`].
+    pub fn failure_counts(&self, ip: IpAddr, user: Option<&str>) -> Vec<FailureCount> {
+        let key = self.source_key(canonical(ip));
+        let mut counts = vec![FailureCount {
+            scope: FailureScope::Source(key),
+            times: self
+                .sources
+                .get(&key)
+                .map(|s| s.failures.iter().copied().collect())
+                .unwrap_or_default(),
+            locked_until: None,
+        }];
+        if let Some(user) = user {
+            let user = user_key(user);
+            let account = self.accounts.get(&user);
+            counts.push(FailureCount {
+                scope: FailureScope::Account(user),
+                times: account.map(|a| a.failures.iter().copied().collect()).unwrap_or_default(),
+                locked_until: account.and_then(|a| a.locked_until),
+            });
+        }
+        counts
+    }
+
+    /// Takes back a persisted [`FailureCount`] (from [`Guard::restore`]): at most the
+    /// threshold's number of the newest failures.
+    fn restore_failures(&mut self, count: FailureCount) {
+        let mut times = count.times;
+        times.sort_unstable();
+        let newest = |limit: u32| -> VecDeque<UnixMillis> {
+            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            times.iter().rev().take(limit).rev().copied().collect()
+        };
+        match count.scope {
+            FailureScope::Source(net) => {
+                let failures = newest(self.config.failures);
+                let Some(&last) = failures.back() else { return };
+                if !self.sources.contains_key(&net) {
+                    let cap = self.config.max_entries;
+                    evict_oldest(&mut self.sources, cap, |s| s.last_seen);
+                }
+                let source = self.sources.entry(net).or_insert_with(|| Source {
+                    failures: VecDeque::new(),
+                    repeat: 0,
+                    last_ban_until: None,
+                    last_seen: last,
+                });
+                source.failures = failures;
+                source.last_seen = source.last_seen.max(last);
+            }
+            FailureScope::Account(user) => {
+                if self.config.account_failures == 0 {
+                    return;
+                }
+                let failures = newest(self.config.account_failures);
+                let Some(last) = failures.back().copied().max(count.locked_until) else { return };
+                let user = user_key(&user);
+                if !self.accounts.contains_key(&user) {
+                    let cap = self.config.max_entries;
+                    evict_oldest(&mut self.accounts, cap, |a| a.last_seen);
+                }
+                self.accounts.insert(
+                    user,
+                    Account {
+                        failures,
+                        locked_until: count.locked_until,
+                        last_seen: last,
+                    },
+                );
+            }
         }
     }
 
     /// A guard with `state` (from [`Guard::snapshot`] or the store) under `config`. An
-    /// automatic ban also restores its source's repeat count, so the next ban doubles.
+    /// automatic ban also restores its source's repeat count, so the next ban doubles. The
+    /// bans count as being in the store (a sync that misses one lifts it). Failures older
+    /// than the window are forgotten as usual, at their next use or prune.
     pub fn restore(state: GuardState, config: GuardConfig) -> Self {
         let mut guard = Self::new(config);
         for r in &state.repeats {
@@ -540,7 +736,7 @@ impl Guard {
         }
         for ban in &state.bans {
             guard.seed_repeat(ban);
-            guard.insert_ban(*ban);
+            guard.insert_ban(*ban, Stored::Since(0));
         }
         for kg in state.known_good {
             let pair = (user_key(&kg.user), canonical(kg.ip));
@@ -551,16 +747,15 @@ impl Guard {
             let at = guard.known_good.entry(pair).or_insert(kg.at);
             *at = (*at).max(kg.at);
         }
+        for count in state.failures {
+            guard.restore_failures(count);
+        }
         guard
     }
 
     /// The network failures from `ip` are counted and banned under.
     pub fn source_key(&self, ip: IpAddr) -> IpNet {
-        let ip = canonical(ip);
-        match ip {
-            IpAddr::V6(_) => IpNet::truncating(ip, self.config.ipv6_prefix).unwrap_or_else(|_| IpNet::host(ip)),
-            IpAddr::V4(_) => IpNet::host(ip),
-        }
+        SourceKey::of(ip, self.config.ipv6_prefix).net()
     }
 
     /// Remembers an automatic ban's repeat count on its source.
@@ -585,26 +780,26 @@ impl Guard {
     }
 
     /// Adds `ban`, keeping the later end if `net` is already banned.
-    fn insert_ban(&mut self, ban: Ban) {
+    fn insert_ban(&mut self, ban: Ban, stored: Stored) {
         if let Some(existing) = self.bans.get_mut(&ban.net) {
-            if ban.until > existing.until {
-                *existing = ban;
+            if ban.until > existing.ban.until {
+                *existing = HeldBan { ban, stored };
             }
             return;
         }
         // Full: drop the bans that end soonest (ended ones first).
-        for net in oldest_keys(&self.bans, self.config.max_entries, |b| b.until) {
+        for net in oldest_keys(&self.bans, self.config.max_entries, |h| h.ban.until) {
             self.remove_ban(&net);
         }
         *self
             .ban_prefixes
             .entry((!ban.net.is_ipv4(), ban.net.prefix()))
             .or_insert(0) += 1;
-        self.bans.insert(ban.net, ban);
+        self.bans.insert(ban.net, HeldBan { ban, stored });
     }
 
     fn remove_ban(&mut self, net: &IpNet) -> Option<Ban> {
-        let ban = self.bans.remove(net)?;
+        let ban = self.bans.remove(net)?.ban;
         let key = (!net.is_ipv4(), net.prefix());
         if let Some(n) = self.ban_prefixes.get_mut(&key) {
             *n = n.saturating_sub(1);

@@ -23,6 +23,7 @@ mod guard;
 mod ip_net;
 mod monitor;
 pub mod session_limits;
+mod source;
 
 pub use access::{
     decide, next_review, user_allowed, AccessError, AccessGrant, AccessSchedule, AccessState, AccessWindow, AccessZone,
@@ -31,10 +32,11 @@ pub use access::{
 pub use admission::{Admission, AdmissionLimits, Refusal, Ticket};
 pub use fail2ban::fail2ban_line;
 pub use guard::{
-    Ban, Guard, GuardAction, GuardConfig, GuardState, KnownGood, RepeatRecord, SourceRefusal, Verdict,
+    Ban, FailureCount, FailureScope, Guard, GuardAction, GuardConfig, GuardState, KnownGood, RepeatRecord, SourceRefusal, SyncMark, Verdict,
     MAX_USER_KEY_CHARS,
 };
 pub use ip_net::{canonical, default_allowlist, IpNet, IpNetError};
+pub use source::SourceKey;
 pub use monitor::{Decided, Monitor, Request, Stage, Violation, DISPLAY_OPEN_WINDOW_MS, MAX_DISPLAY_OPENS};
 pub use rampart_audit::UnixMillis;
 pub use session_limits::{HeldDesktop, LimitAction, LiveConnection, SessionLimits};

@@ -1,5 +1,6 @@
 //! The one place that touches SQLite: users, their credential material, audit events,
-//! source bans and just-in-time access grants.
+//! source bans, the brute-force guard's memory (failure counts, known-good sources) and
+//! just-in-time access grants.
 //!
 //! Invariants:
 //! - The database file is mode 0600 and owned by the user running Rampart. [`Store::open`]
@@ -9,8 +10,10 @@
 //!   (a separate 0600 file, [`host_key`]); recovery codes only as keyed hashes. A database
 //!   sealed with one host key refuses to open with another. `secure_delete` is on, so
 //!   replaced secrets are overwritten, not left in free pages.
-//! - Every audit event is committed in its own transaction with `synchronous=FULL`: when
-//!   [`Store::append_event`] returns, the event is on disk.
+//! - Every audit event is committed with `synchronous=FULL` before its append returns: on
+//!   its own ([`Store::append_event`]) or with a batch of others in one transaction
+//!   ([`Store::append_events_linked`]: all of them on disk, each chained to the one before,
+//!   or none).
 //! - The schema is versioned with `PRAGMA user_version`; migrations only ever append.
 //! - No clock is read here: callers stamp times ([`UnixMillis`]).
 
@@ -126,6 +129,25 @@ const MIGRATIONS: &[&str] = &[
                     REFERENCES users (name) ON DELETE CASCADE ON UPDATE CASCADE,
         count       INTEGER NOT NULL CHECK (count > 0),
         last_ms     INTEGER NOT NULL
+    ) STRICT;",
+    // 7 (guard memory): what the brute-force guard must not forget on a restart. Sources
+    // that logged in as a user (known-good: the account lockout spares them), and the
+    // failures in the window per source network and per user name with an account's
+    // lockout, so a restart does not reset a ban or lockout in progress. `user` is the
+    // guard's key (lowercased client input, not necessarily an enrolled user).
+    "CREATE TABLE guard_known_good (
+        user        TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        at_ms       INTEGER NOT NULL,
+        PRIMARY KEY (user, source)
+    ) STRICT;
+    CREATE TABLE guard_failures (
+        scope        TEXT NOT NULL CHECK (scope IN ('source', 'account')),
+        key          TEXT NOT NULL,
+        times        TEXT NOT NULL,
+        last_ms      INTEGER NOT NULL,
+        locked_until INTEGER NULL,
+        PRIMARY KEY (scope, key)
     ) STRICT;",
 ];
 
@@ -285,6 +307,44 @@ pub struct AccessGrantRecord {
     pub until: UnixMillis,
     pub created: UnixMillis,
     pub reason: String,
+}
+
+/// A source that has logged in as a user (the brute-force guard's known-good pair).
+/// `source` is the address as text; `user` the guard's key for the name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownGoodRecord {
+    pub user: String,
+    pub source: String,
+    pub at: UnixMillis,
+}
+
+/// Whose failures a [`GuardFailureRecord`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureScope {
+    /// `key` is a source network in `addr/prefix` form.
+    Source,
+    /// `key` is a user name (the guard's key).
+    Account,
+}
+
+impl FailureScope {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Source => "source",
+            Self::Account => "account",
+        }
+    }
+}
+
+/// The brute-force guard's recent failures for one source or account. No times and no
+/// lockout: nothing to keep ([`Store::put_guard_failures`] deletes the row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardFailureRecord {
+    pub scope: FailureScope,
+    pub key: String,
+    /// Oldest first.
+    pub times: Vec<UnixMillis>,
+    pub locked_until: Option<UnixMillis>,
 }
 
 /// The SQLite store.
@@ -608,6 +668,19 @@ impl Store {
         Ok(linked)
     }
 
+    /// Writes `events` durably in one transaction (one fsync), in order, each chained to the
+    /// one before it exactly as separate appends would be; returns each one's sequence
+    /// number and chain link. All or nothing: on an error none of them is written.
+    pub fn append_events_linked(&mut self, events: &[Event]) -> Result<Vec<(i64, Hash)>, StoreError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let linked = events
+            .iter()
+            .map(|event| append_in(&tx, &self.chain, event))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(linked)
+    }
+
     /// Retention: deletes the oldest events, those before `before` up to the first one that
     /// is not (a contiguous run from the head of the trail), keeps the hash of the last one
     /// deleted as the checkpoint verification starts from, and records an `audit_pruned`
@@ -849,6 +922,112 @@ impl Store {
         Ok(self
             .conn
             .execute("DELETE FROM bans WHERE until_ms < ?1", params![before.0])?)
+    }
+}
+
+impl Store {
+    /// Remembers that `source` logged in as `user` at `at` (the newest time wins).
+    pub fn put_known_good(&mut self, user: &str, source: &str, at: UnixMillis) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO guard_known_good (user, source, at_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (user, source) DO UPDATE SET at_ms = max(at_ms, excluded.at_ms)",
+            params![user, source, at.0],
+        )?;
+        Ok(())
+    }
+
+    /// The known-good pairs last seen at or after `since`.
+    pub fn known_good(&self, since: UnixMillis) -> Result<Vec<KnownGoodRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT user, source, at_ms FROM guard_known_good WHERE at_ms >= ?1 ORDER BY user, source",
+        )?;
+        let rows = stmt.query_map(params![since.0], |row| {
+            Ok(KnownGoodRecord {
+                user: row.get(0)?,
+                source: row.get(1)?,
+                at: UnixMillis(row.get(2)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Replaces the stored failures of each record's source or account with the record's,
+    /// in one transaction; an empty record deletes the row.
+    pub fn put_guard_failures(&mut self, records: &[GuardFailureRecord]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for record in records {
+            let scope = record.scope.code();
+            match record.times.iter().map(|t| t.0).max().max(record.locked_until.map(|t| t.0)) {
+                None => {
+                    tx.execute(
+                        "DELETE FROM guard_failures WHERE scope = ?1 AND key = ?2",
+                        params![scope, record.key],
+                    )?;
+                }
+                Some(last) => {
+                    let times: Vec<String> = record.times.iter().map(|t| t.0.to_string()).collect();
+                    tx.execute(
+                        "INSERT INTO guard_failures (scope, key, times, last_ms, locked_until)
+                         VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (scope, key) DO UPDATE SET times = excluded.times,
+                            last_ms = excluded.last_ms, locked_until = excluded.locked_until",
+                        params![scope, record.key, times.join(","), last, record.locked_until.map(|t| t.0)],
+                    )?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every stored failure record.
+    pub fn guard_failures(&self) -> Result<Vec<GuardFailureRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT scope, key, times, locked_until FROM guard_failures ORDER BY scope, key")?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (scope, key, times, locked_until) = row?;
+            let scope = match scope.as_str() {
+                "source" => FailureScope::Source,
+                "account" => FailureScope::Account,
+                other => return Err(StoreError::Corrupt(format!("unknown guard failure scope {other:?}"))),
+            };
+            let times = times
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    t.parse::<i64>()
+                        .map(UnixMillis)
+                        .map_err(|_| StoreError::Corrupt(format!("bad failure time {t:?} for {key:?}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(GuardFailureRecord {
+                scope,
+                key,
+                times,
+                locked_until: locked_until.map(UnixMillis),
+            })
+        })
+        .collect()
+    }
+
+    /// Forgets known-good pairs last seen before `known_good_before` and failure records
+    /// whose newest failure and lockout end are before `failures_before`; returns how many
+    /// rows went.
+    pub fn prune_guard(&mut self, known_good_before: UnixMillis, failures_before: UnixMillis) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let known = tx.execute("DELETE FROM guard_known_good WHERE at_ms < ?1", params![known_good_before.0])?;
+        let failures = tx.execute("DELETE FROM guard_failures WHERE last_ms < ?1", params![failures_before.0])?;
+        tx.commit()?;
+        Ok(known + failures)
     }
 }
 
@@ -1680,6 +1859,101 @@ mod tests {
         // And a new event after the truncation does not hide it.
         store.append_event(&sample_events()[0]).unwrap();
         assert_eq!(broken(&mut store), (9, Tamper::DeletedBefore));
+    }
+
+    #[test]
+    fn a_batch_is_chained_like_single_appends_and_verifies() {
+        let (_dir, path, mut store, raw) = chained(2);
+        let batch: Vec<Event> = (0..50)
+            .map(|i| {
+                Event::new(UnixMillis(10_000 + i), EventKind::ConnectionRefused, Outcome::Failure)
+                    .with_peer(format!("127.3.0.{}:5000", i + 1).parse().unwrap())
+                    .with_reason("source address is not on the allowlist")
+            })
+            .collect();
+        let linked = store.append_events_linked(&batch).unwrap();
+        assert_eq!(linked.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), (3..=52).collect::<Vec<i64>>());
+        // One row per event, each linked to the row before it (the first to the old head).
+        let rows: Vec<(i64, Vec<u8>, Vec<u8>, String)> = raw
+            .prepare("SELECT id, prev, hash, peer FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows.len(), 52);
+        for pair in rows.windows(2) {
+            assert_eq!(pair[1].1, pair[0].2, "row {} does not link to row {}", pair[1].0, pair[0].0);
+        }
+        for ((seq, hash), row) in linked.iter().zip(&rows[2..]) {
+            assert_eq!((*seq, &hash[..]), (row.0, &row.2[..]));
+        }
+        assert_eq!(rows[51].3, "127.3.0.50:5000");
+        assert_eq!(store.verify_chain().unwrap().to_string(), "intact, 52 events");
+        // Single appends go on from the batch's last link, also after reopening.
+        store.append_event(&sample_events()[0]).unwrap();
+        drop(store);
+        let mut store = open_at(&path).unwrap();
+        assert_eq!(store.verify_chain().unwrap().to_string(), "intact, 53 events");
+        assert!(store.append_events_linked(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_failed_batch_writes_none_of_its_events() {
+        let (_dir, _path, mut store, raw) = chained(3);
+        let good = |i: i64| Event::new(UnixMillis(10_000 + i), EventKind::AuthFailed, Outcome::Failure);
+        // The fourth cannot be stored (a connection number SQLite cannot hold).
+        let batch = vec![good(1), good(2), good(3), good(4).with_connection(u64::MAX), good(5)];
+        assert!(store.append_events_linked(&batch).is_err());
+        let count: i64 = raw.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+        assert_eq!(count, 3, "a failed batch left rows behind");
+        assert_eq!(store.verify_chain().unwrap().to_string(), "intact, 3 events");
+        // The chain goes on from where it was.
+        let linked = store.append_events_linked(&[good(6), good(7)]).unwrap();
+        assert_eq!(linked.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), vec![4, 5]);
+        assert_eq!(store.verify_chain().unwrap().to_string(), "intact, 5 events");
+    }
+
+    #[test]
+    fn guard_memory_is_kept_replaced_and_pruned() {
+        let (_dir, path, mut store) = temp_store();
+        store.put_known_good("alice", "10.0.0.7", UnixMillis(100)).unwrap();
+        store.put_known_good("alice", "10.0.0.7", UnixMillis(50)).unwrap();
+        store.put_known_good("bob", "fd00::1", UnixMillis(10)).unwrap();
+        let source = |times: &[i64]| GuardFailureRecord {
+            scope: FailureScope::Source,
+            key: "10.1.0.1/32".into(),
+            times: times.iter().copied().map(UnixMillis).collect(),
+            locked_until: None,
+        };
+        let account = GuardFailureRecord {
+            scope: FailureScope::Account,
+            key: "mallory".into(),
+            times: vec![UnixMillis(20)],
+            locked_until: Some(UnixMillis(900)),
+        };
+        store.put_guard_failures(&[source(&[10]), account.clone()]).unwrap();
+        store.put_guard_failures(&[source(&[10, 30])]).unwrap();
+        drop(store);
+
+        let mut store = open_at(&path).unwrap();
+        let kg = store.known_good(UnixMillis(0)).unwrap();
+        assert_eq!(
+            kg.iter().map(|k| (k.user.as_str(), k.source.as_str(), k.at.0)).collect::<Vec<_>>(),
+            vec![("alice", "10.0.0.7", 100), ("bob", "fd00::1", 10)],
+            "the newest time wins"
+        );
+        assert_eq!(store.known_good(UnixMillis(11)).unwrap().len(), 1);
+        assert_eq!(store.guard_failures().unwrap(), vec![account.clone(), source(&[10, 30])]);
+        // An empty record deletes the row.
+        store.put_guard_failures(&[source(&[])]).unwrap();
+        assert_eq!(store.guard_failures().unwrap(), vec![account]);
+        // The account's lockout (until 900) keeps it past its last failure (20).
+        assert_eq!(store.prune_guard(UnixMillis(50), UnixMillis(500)).unwrap(), 1);
+        assert_eq!(store.guard_failures().unwrap().len(), 1);
+        assert_eq!(store.prune_guard(UnixMillis(50), UnixMillis(901)).unwrap(), 1);
+        assert!(store.guard_failures().unwrap().is_empty());
+        assert_eq!(store.known_good(UnixMillis(0)).unwrap().len(), 1);
     }
 
     #[test]

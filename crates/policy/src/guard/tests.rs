@@ -484,7 +484,11 @@ fn snapshot_and_restore_keep_bans_and_doubling() {
 #[test]
 fn sync_bans_follows_the_store() {
     let mut g = guard();
-    fail_n(&mut g, "10.0.0.1", None, 5, 0);
+    let actions = fail_n(&mut g, "10.0.0.1", None, 5, 0);
+    let [GuardAction::Banned { net: auto_net, until, .. }] = actions.as_slice() else {
+        panic!("{actions:?}");
+    };
+    g.ban_written(*auto_net, *until);
     let auto = g.bans(t(5));
     // The CLI added a ban.
     let mut store = auto.clone();
@@ -493,16 +497,134 @@ fn sync_bans_follows_the_store() {
         until: t(HOUR),
         repeat: 0,
     });
-    g.sync_bans(&store, t(6));
+    let mark = g.sync_mark();
+    g.sync_bans(&store, mark, t(6));
     assert!(banned(&g, "10.9.1.1", 7));
     assert!(banned(&g, "10.0.0.1", 7));
     // The CLI deleted the automatic ban: lifted, and its repeat count forgotten.
     store.remove(0);
-    g.sync_bans(&store, t(8));
+    let mark = g.sync_mark();
+    g.sync_bans(&store, mark, t(8));
     assert!(!banned(&g, "10.0.0.1", 9));
     assert!(banned(&g, "10.9.1.1", 9));
     let actions = fail_n(&mut g, "10.0.0.1", None, 5, 10);
     assert!(matches!(actions.as_slice(), [GuardAction::Banned { repeat: 1, .. }]), "{actions:?}");
+    // The CLI deleted its own ban too.
+    let mark = g.sync_mark();
+    g.sync_bans(&[], mark, t(20));
+    assert!(!banned(&g, "10.9.1.1", 21));
+}
+
+/// The one ban an action reports.
+fn only_ban(actions: &[GuardAction]) -> (IpNet, UnixMillis) {
+    match actions {
+        [GuardAction::Banned { net, until, .. }] => (*net, *until),
+        other => panic!("expected one ban, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_sync_never_lifts_a_ban_not_written_yet() {
+    // The store already holds another ban (read at start-up).
+    let cli_ban = Ban {
+        net: net("10.9.0.0/16"),
+        until: t(HOUR),
+        repeat: 0,
+    };
+    let mut g = Guard::restore(
+        GuardState {
+            bans: vec![cli_ban],
+            ..GuardState::default()
+        },
+        GuardConfig::default(),
+    );
+    let (auto_net, until) = only_ban(&fail_n(&mut g, "10.0.0.1", None, 5, 0));
+    // The store is read before the supervisor's write of the new ban lands: it lacks it.
+    for at in [5, 7, 9] {
+        let mark = g.sync_mark();
+        g.sync_bans(&[cli_ban], mark, t(at));
+        assert!(banned(&g, "10.0.0.1", at), "a sync at {at} s lifted a ban not yet written");
+    }
+    // Its write failed for good: it still holds, until it ends.
+    assert!(banned(&g, "10.0.0.1", 15 * MIN - 1));
+    assert!(!banned(&g, "10.0.0.1", 15 * MIN + 4));
+    assert_eq!(g.bans(t(10)).iter().map(|b| b.net).collect::<Vec<_>>(), vec![auto_net, cli_ban.net]);
+    assert_eq!(g.bans(t(10))[0].until, until);
+}
+
+#[test]
+fn a_sync_read_before_the_write_was_confirmed_keeps_the_ban() {
+    let mut g = guard();
+    let (auto_net, until) = only_ban(&fail_n(&mut g, "10.0.0.1", None, 5, 0));
+    // The sync takes its mark and reads the store; meanwhile the write lands and is
+    // confirmed; then the sync applies what it read (without the ban).
+    let stale = g.sync_mark();
+    g.ban_written(auto_net, until);
+    g.sync_bans(&[], stale, t(6));
+    assert!(banned(&g, "10.0.0.1", 7), "a stale read lifted a ban written after it");
+    // The next sync reads the store with the ban in it: nothing changes.
+    let stored = Ban {
+        net: auto_net,
+        until,
+        repeat: 1,
+    };
+    let mark = g.sync_mark();
+    g.sync_bans(&[stored], mark, t(8));
+    assert!(banned(&g, "10.0.0.1", 9));
+    // `rampart ban del`: a sync read after the write no longer sees it, and lifts it.
+    let mark = g.sync_mark();
+    g.sync_bans(&[], mark, t(10));
+    assert!(!banned(&g, "10.0.0.1", 11));
+    // Its failures and repeat count went with it: five more make a first ban again.
+    let actions = fail_n(&mut g, "10.0.0.1", None, 5, 12);
+    assert!(matches!(actions.as_slice(), [GuardAction::Banned { repeat: 1, .. }]), "{actions:?}");
+}
+
+#[test]
+fn a_stale_row_does_not_replace_a_newer_ban_on_the_same_network() {
+    let mut g = guard();
+    // First ban, written, seen by a sync, ended.
+    let (auto_net, first_until) = only_ban(&fail_n(&mut g, "10.0.0.1", None, 5, 0));
+    g.ban_written(auto_net, first_until);
+    let first = Ban {
+        net: auto_net,
+        until: first_until,
+        repeat: 1,
+    };
+    let mark = g.sync_mark();
+    g.sync_bans(&[first], mark, t(10));
+    // A repeat ban after the first one ended; the store still holds the ended row
+    // (it carries the repeat count), and a sync reads it before the new write lands.
+    let start = 20 * MIN;
+    let (_, second_until) = only_ban(&fail_n(&mut g, "10.0.0.1", None, 5, start));
+    assert!(second_until > first_until);
+    let stale = g.sync_mark();
+    g.sync_bans(&[first], stale, t(start + 6));
+    assert!(banned(&g, "10.0.0.1", start + 7), "the ended row replaced the pending repeat ban");
+    g.ban_written(auto_net, second_until);
+    g.sync_bans(&[first], stale, t(start + 8));
+    assert!(banned(&g, "10.0.0.1", start + 9), "the ended row replaced a ban written after the read");
+    assert_eq!(g.bans(t(start + 9))[0].until, second_until);
+}
+
+#[test]
+fn the_store_version_of_a_written_ban_wins() {
+    let mut g = guard();
+    let (auto_net, until) = only_ban(&fail_n(&mut g, "10.0.0.1", None, 5, 0));
+    g.ban_written(auto_net, until);
+    // An administrator shortened it in the store (`rampart ban add` on the same network).
+    let shorter = Ban {
+        net: auto_net,
+        until: t(60),
+        repeat: 0,
+    };
+    let mark = g.sync_mark();
+    g.sync_bans(&[shorter], mark, t(10));
+    assert!(banned(&g, "10.0.0.1", 59));
+    assert!(!banned(&g, "10.0.0.1", 61));
+    // A confirmation for the old `until` does not resurrect anything.
+    g.ban_written(auto_net, until);
+    assert!(!banned(&g, "10.0.0.1", 61));
 }
 
 #[test]
@@ -527,4 +649,80 @@ fn refusal_messages() {
         SourceRefusal::Banned { until: t(0) }.to_string(),
         "source address is banned"
     );
+}
+
+/// A restart in the middle of a guessing run: the guard comes back from what
+/// `failure_counts` handed out after each failure (as the store keeps it).
+fn restarted(g: &Guard, written: &[FailureCount], config: GuardConfig) -> Guard {
+    let mut state = g.snapshot();
+    state.failures = written.iter().filter(|c| !c.is_empty()).cloned().collect();
+    Guard::restore(state, config)
+}
+
+#[test]
+fn failures_in_progress_survive_a_restart() {
+    let config = GuardConfig {
+        failures: 3,
+        ..GuardConfig::default()
+    };
+    let mut g = Guard::new(config.clone());
+    fail_n(&mut g, "10.0.0.1", Some("mallory"), 2, 0);
+    let written = g.failure_counts(ip("10.0.0.1"), Some("mallory"));
+    assert_eq!(
+        written,
+        vec![
+            FailureCount {
+                scope: FailureScope::Source(net("10.0.0.1/32")),
+                times: vec![t(0), t(1)],
+                locked_until: None,
+            },
+            FailureCount {
+                scope: FailureScope::Account("mallory".into()),
+                times: vec![t(0), t(1)],
+                locked_until: None,
+            },
+        ]
+    );
+    let mut back = restarted(&g, &written, config.clone());
+    let actions = back.record_failure(ip("10.0.0.1"), None, t(2));
+    assert!(matches!(actions.as_slice(), [GuardAction::Banned { repeat: 1, .. }]), "{actions:?}");
+    // The ban cleared the source's failures: what is written now says so.
+    assert!(back.failure_counts(ip("10.0.0.1"), None)[0].is_empty());
+
+    // A guard that forgot them would not have banned.
+    let mut forgetful = Guard::new(config.clone());
+    assert!(forgetful.record_failure(ip("10.0.0.1"), None, t(2)).is_empty());
+
+    // Failures that left the window while the server was down are forgotten as usual.
+    let mut late = restarted(&g, &written, config);
+    assert!(late.record_failure(ip("10.0.0.1"), None, t(11 * MIN)).is_empty());
+}
+
+#[test]
+fn an_account_lockout_and_known_good_sources_survive_a_restart() {
+    let config = GuardConfig {
+        failures: 100,
+        account_failures: 3,
+        ..GuardConfig::default()
+    };
+    let mut g = Guard::new(config.clone());
+    g.record_success(ip("10.0.0.7"), "Alice", t(0));
+    let mut written = Vec::new();
+    let mut locked = Vec::new();
+    for (i, src) in ["10.1.0.1", "10.1.0.2", "10.1.0.3"].iter().enumerate() {
+        locked = g.record_failure(ip(src), Some("alice"), t(10 + i as i64));
+        written.extend(g.failure_counts(ip(src), Some("alice")));
+    }
+    assert!(matches!(locked.as_slice(), [GuardAction::AccountLocked { .. }]), "{locked:?}");
+    // The last write of each entry wins, as an upsert does.
+    let mut last: Vec<FailureCount> = Vec::new();
+    for c in written {
+        last.retain(|o| o.scope != c.scope);
+        last.push(c);
+    }
+    let back = restarted(&g, &last, config);
+    assert!(back.backoff(ip("10.9.9.9"), "alice", t(20)).is_some(), "the lockout was forgotten");
+    assert!(back.is_known_good("alice", ip("10.0.0.7"), t(20)));
+    assert_eq!(back.backoff(ip("10.0.0.7"), "ALICE", t(20)), None, "the known-good source was locked out");
+    assert_eq!(back.snapshot().failures, g.snapshot().failures);
 }

@@ -21,13 +21,15 @@ use rampart_audit::{Event, EventKind, Outcome, UnixMillis};
 use rampart_desktop::session::LeaderCommand;
 use rampart_desktop::{DesktopError, SessionConfig, SessionManager, UnixAccount};
 use rampart_policy::{
-    AccessGrant, AccessState, Admission, Ban, Guard, GuardAction, GuardState, IpNet, Ticket, Verdict,
+    AccessGrant, AccessState, Admission, Ban, Guard, GuardAction, GuardState, IpNet, Verdict,
 };
 use rampart_store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{error, info, warn};
 
+use admission_slot::{AdmissionSlot, AdmissionTable};
+use audit_writer::{AuditWriter, OnStored};
 use crate::clipboard::{ClipboardGrant, ClipboardTally};
 use crate::ipc::{
     self, CloseFault, CodeVerdict, HexBytes, NtlmClaim, NtlmVerdict, SessionGrant, SessionKeyHex, ShadowTarget,
@@ -41,8 +43,11 @@ use crate::tls::{IdentitySource, TlsIdentity};
 use crate::tls_signing::HandshakeKey;
 use rampart_auth::ntlm::IssuedChallenge;
 
+mod admission_slot;
+mod audit_writer;
 pub mod control;
 pub(crate) mod forward;
+mod guard_memory;
 pub(crate) mod jail;
 pub(crate) mod logon;
 pub(crate) mod metrics;
@@ -81,9 +86,13 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     }
     let now = now_millis();
     let stored_bans = store.bans().context("cannot read bans from the store")?;
+    let (known_good, failures) = guard_memory::load(&store, &opts.guard.policy, now)
+        .context("cannot read the guard's known-good sources and failure counts from the store")?;
     let guard = Guard::restore(
         GuardState {
             bans: stored_bans.iter().filter_map(ban_from_record).collect(),
+            known_good,
+            failures,
             ..Default::default()
         },
         opts.guard.policy.clone(),
@@ -167,13 +176,20 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", opts.listen))?;
         let limits = opts.limits;
+        let store = Arc::new(Mutex::new(store));
+        let audit_writer = AuditWriter::spawn(Arc::clone(&store), stored_hook(forward));
         let supervisor = Arc::new(Supervisor {
             exe: worker_program()?,
             identity,
             handshake_key,
-            store: Mutex::new(store),
+            store,
+            audit_writer,
             sessions,
-            admission: Mutex::new(Admission::new(limits.admission())),
+            // Keyed like bans: IPv6 sources per `ipv6_ban_prefix` network.
+            admission: Arc::new(Mutex::new(Admission::new(
+                limits.admission(),
+                opts.guard.policy.ipv6_prefix,
+            ))),
             next_connection: AtomicU64::new(1),
             jail,
             shadow,
@@ -184,7 +200,6 @@ pub fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             roster: roster::Roster::new(now_millis()),
             metrics: Arc::new(metrics::Metrics::new()),
             fail2ban,
-            forward,
             opts,
         });
         supervisor.run(listener).await
@@ -297,9 +312,12 @@ struct Supervisor {
     identity: TlsIdentity,
     /// The TLS private key: signs workers' handshakes, never leaves this process.
     handshake_key: HandshakeKey,
-    store: Mutex<Store>,
+    store: Arc<Mutex<Store>>,
+    /// The one task that appends audit events (batched; see `audit_writer`).
+    audit_writer: AuditWriter,
     sessions: Option<Mutex<SessionManager>>,
-    admission: Mutex<Admission>,
+    /// Admission caps; each connection holds an [`AdmissionSlot`] that gives its slots back.
+    admission: AdmissionTable,
     next_connection: AtomicU64,
     /// Worker confinement (`None` only with `insecure_no_privsep`).
     jail: Option<jail::Jail>,
@@ -316,8 +334,6 @@ struct Supervisor {
     /// audit write per interval instead of one per connection.
     refusals: Mutex<std::collections::HashMap<std::net::IpAddr, (UnixMillis, u32)>>,
     fail2ban: Option<Mutex<std::fs::File>>,
-    /// `[audit] syslog`: where stored events are also sent.
-    forward: Option<Arc<forward::Forwarder>>,
 }
 
 /// An audit event could not be written (the store said why, in the log).
@@ -366,6 +382,16 @@ fn grants_from_store(store: &Store, now: UnixMillis) -> Vec<AccessGrant> {
             Vec::new()
         }
     }
+}
+
+/// What the audit writer does with each event once it is on disk: `[audit] syslog`
+/// forwarding, when on.
+fn stored_hook(forward: Option<Arc<forward::Forwarder>>) -> OnStored {
+    Arc::new(move |seq, event, hash| {
+        if let Some(forward) = &forward {
+            forward.send(seq, event, hash);
+        }
+    })
 }
 
 fn ban_from_record(record: &rampart_store::BanRecord) -> Option<Ban> {
@@ -439,6 +465,8 @@ impl Supervisor {
         reaper.abort();
         operations.stop();
         self.flush_refusals().await;
+        let written = self.audit_writer.stats();
+        info!(events = written.events(), transactions = written.batches(), "audit events written");
         if let Some(sessions) = &self.sessions {
             if let Ok(mut s) = sessions.lock() {
                 s.shutdown_all();
@@ -467,6 +495,13 @@ impl Supervisor {
             if last_prune.is_none_or(|t| t.elapsed() >= AUDIT_PRUNE_INTERVAL) {
                 last_prune = Some(tokio::time::Instant::now());
                 self.prune_audit(now_millis()).await;
+                let guard = self.opts.guard.policy.clone();
+                let pruned = self
+                    .with_store(move |store| Ok(guard_memory::prune(store, &guard, now_millis())?))
+                    .await;
+                if let Err(err) = pruned {
+                    warn!(error = %format!("{err:#}"), "cannot prune the guard's memory in the store");
+                }
             }
             if self.sessions.is_none() {
                 continue;
@@ -505,10 +540,12 @@ impl Supervisor {
         .context("store task")?
     }
 
-    /// Make the guard's ban table and the access grants equal to the store's (picks up
+    /// Merge the store's bans into the guard's and take its access grants (picks up
     /// `rampart ban` and `rampart access` changes), and forget what has expired.
     async fn sync_from_store(self: &Arc<Self>) {
         let now = now_millis();
+        // Before the read: bans this server writes after it are not lifted by its result.
+        let Some(mark) = self.guard.lock().ok().map(|g| g.sync_mark()) else { return };
         let read = self
             .with_store(move |store| Ok((store.bans()?, grants_from_store(store, now), store.list_users()?)))
             .await;
@@ -524,7 +561,7 @@ impl Supervisor {
         }
         let bans: Vec<Ban> = records.iter().filter_map(ban_from_record).collect();
         if let Ok(mut guard) = self.guard.lock() {
-            guard.sync_bans(&bans, now);
+            guard.sync_bans(&bans, mark, now);
             guard.prune(now);
         }
         // `rampart user lock` and `user del` end the user's live connections too.
@@ -545,20 +582,13 @@ impl Supervisor {
     async fn audit(self: &Arc<Self>, event: Event) -> Result<(), AuditNotStored> {
         info!(target: "rampart::audit", "{}", event.to_json_line());
         self.metrics.observe(&event);
-        let forward = self.forward.clone();
-        let stored = self
-            .with_store(move |store| {
-                let (seq, hash) = store.append_event_linked(&event)?;
-                if let Some(forward) = forward {
-                    forward.send(seq, &event, &hash);
-                }
-                Ok(())
-            })
-            .await;
-        stored.map_err(|err| {
-            error!(error = %format!("{err:#}"), "audit event not stored; the connection it records is ended");
-            AuditNotStored
-        })
+        match self.audit_writer.record(event).await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                error!(error = %err, "audit event not stored; the connection it records is ended");
+                Err(AuditNotStored)
+            }
+        }
     }
 
     /// Retention: prune the events older than `[audit] keep_days` at `now`.
@@ -590,12 +620,10 @@ impl Supervisor {
             self.refused(peer, connection, refusal, now).await;
             return;
         }
-        let decision = match self.admission.lock() {
-            Ok(mut a) => a.admit(peer.ip(), now),
-            Err(_) => return,
-        };
-        let ticket = match decision {
-            Ok(ticket) => ticket,
+        // Released when dropped: on every return below and when the connection task ends,
+        // even by a panic.
+        let slot = match AdmissionSlot::admit(&self.admission, peer.ip(), now) {
+            Ok(slot) => slot,
             Err(refusal) => {
                 drop(stream);
                 self.refused(peer, connection, refusal.to_string(), now).await;
@@ -613,10 +641,7 @@ impl Supervisor {
                     .await;
                 if recorded.is_err() {
                     // Not on record, not served: the worker (killed on drop) goes with it.
-                    drop((child, channel));
-                    if let Ok(mut a) = self.admission.lock() {
-                        a.closed(ticket);
-                    }
+                    drop((child, channel, slot));
                     return;
                 }
                 tokio::spawn(async move {
@@ -624,7 +649,7 @@ impl Supervisor {
                         sup: Arc::clone(&self),
                         connection,
                         peer,
-                        ticket: Some(ticket),
+                        slot,
                         monitor: Monitor::new(),
                         challenge: None,
                         user: None,
@@ -642,17 +667,11 @@ impl Supervisor {
                     if let Ok(mut live) = self.live.lock() {
                         live.remove(&connection);
                     }
-                    if let Some(ticket) = conn.ticket.take() {
-                        if let Ok(mut a) = self.admission.lock() {
-                            a.closed(ticket);
-                        }
-                    }
+                    // `conn` (and with it the admission slot) is dropped here.
                 });
             }
             Err(err) => {
-                if let Ok(mut a) = self.admission.lock() {
-                    a.closed(ticket);
-                }
+                drop(slot);
                 error!(error = %format!("{err:#}"), %peer, "cannot start worker");
                 let _ = self.audit(
                     Event::new(now_millis(), EventKind::ConnectionClosed, Outcome::Failure)
@@ -812,7 +831,8 @@ struct Connection {
     sup: Arc<Supervisor>,
     connection: u64,
     peer: SocketAddr,
-    ticket: Option<Ticket>,
+    /// This connection's admission slots, given back when the connection is dropped.
+    slot: AdmissionSlot,
     /// Which request the worker may make now, and how often: the monitor's rules
     /// (`rampart_policy::Monitor`). Only this supervisor's decisions move it on.
     monitor: Monitor,
@@ -1177,7 +1197,7 @@ impl Connection {
                 info!(peer = %self.peer, user = %user, "nla succeeded");
                 match &second_factor {
                     Some(plan) => self.enrolled = plan.enrolled,
-                    None => self.fully_authenticated(&user),
+                    None => self.fully_authenticated(&user).await,
                 }
                 let verdict = NtlmVerdict {
                     session_key: Some(SessionKeyHex(*session_key.as_bytes())),
@@ -1216,13 +1236,22 @@ impl Connection {
         }
     }
 
-    /// Every factor passed: the connection no longer counts as pending.
-    fn fully_authenticated(&mut self, user: &str) {
-        if let (Some(ticket), Ok(mut a)) = (self.ticket.as_mut(), self.sup.admission.lock()) {
-            a.authenticated(ticket);
-        }
+    /// Every factor passed: the connection no longer counts as pending, and its source is
+    /// known-good for the user (in the store too, so a restart keeps it).
+    async fn fully_authenticated(&mut self, user: &str) {
+        self.slot.authenticated();
+        let now = now_millis();
+        let ip = rampart_policy::canonical(self.peer.ip());
         if let Ok(mut guard) = self.sup.guard.lock() {
-            guard.record_success(self.peer.ip(), user, now_millis());
+            guard.record_success(ip, user, now);
+        }
+        let key = user.to_lowercase();
+        let written = self
+            .sup
+            .with_store(move |store| Ok(store.put_known_good(&key, &ip.to_string(), now)?))
+            .await;
+        if let Err(err) = written {
+            error!(error = %format!("{err:#}"), "known-good source not stored; it holds until the server restarts");
         }
     }
 
@@ -1288,7 +1317,7 @@ impl Connection {
             }
             info!(peer = %self.peer, user = %user, "second factor passed");
             self.monitor.decided(Decided::CodeAccepted);
-            self.fully_authenticated(&user);
+            self.fully_authenticated(&user).await;
             let verdict = CodeVerdict {
                 accepted: true,
                 attempts_left,
@@ -1338,10 +1367,16 @@ impl Connection {
                 let _ = std::io::Write::write_all(&mut *f, format!("{line}\n").as_bytes());
             }
         }
-        let actions = match self.sup.guard.lock() {
-            Ok(mut guard) => guard.record_failure(ip, user, now),
+        let (actions, counts) = match self.sup.guard.lock() {
+            Ok(mut guard) => (guard.record_failure(ip, user, now), guard.failure_counts(ip, user)),
             Err(_) => return,
         };
+        // On disk before the client is answered: a restart does not reset the count.
+        let records = guard_memory::records(&counts);
+        let written = self.sup.with_store(move |store| Ok(store.put_guard_failures(&records)?)).await;
+        if let Err(err) = written {
+            error!(error = %format!("{err:#}"), "failure count not stored; it holds until the server restarts");
+        }
         for action in actions {
             match action {
                 GuardAction::Banned { net, until, repeat } => {
@@ -1354,8 +1389,16 @@ impl Connection {
                             Ok(store.put_ban(&net_text, until, repeat, "repeated authentication failures", now)?)
                         })
                         .await;
-                    if let Err(err) = stored {
-                        error!(%net, error = %format!("{err:#}"), "ban not stored; it holds until restart only");
+                    match stored {
+                        Ok(()) => {
+                            // From now on, its absence from the store means `rampart ban del`.
+                            if let Ok(mut guard) = self.sup.guard.lock() {
+                                guard.ban_written(net, until);
+                            }
+                        }
+                        Err(err) => {
+                            error!(%net, error = %format!("{err:#}"), "ban not stored; it holds until it ends or the server restarts");
+                        }
                     }
                     let ev = self
                         .event(EventKind::SourceBanned, Outcome::Failure)
