@@ -12,12 +12,12 @@ use rampart_desktop::session::SessionSummary;
 use rampart_policy::{AccessState, HeldDesktop, LimitAction};
 use tracing::{info, warn};
 
-use super::{now_millis, Connection, Step, Supervisor};
+use super::{now_millis, Supervisor};
 use crate::supervisor::control::{
     self, BanView, ConnectionView, EndTarget, EndedView, ListenerView, Requester, SessionView, Status,
 };
-use crate::supervisor::metrics::{self, ConnectionProgress, Gauges};
-use crate::supervisor::roster::{ReportTiming, Stage};
+use crate::supervisor::metrics::{self, Gauges};
+use crate::supervisor::roster::Stage;
 
 /// How often the session limits are checked.
 const LIMITS_TICK: Duration = Duration::from_secs(1);
@@ -380,35 +380,5 @@ impl control::Handler for Front {
 
     async fn end(&self, target: EndTarget, by: Requester, note: Option<String>) -> Result<Vec<EndedView>, String> {
         self.0.end_sessions(target, by, note).await
-    }
-}
-
-impl Connection {
-    /// How far this connection got, for the metrics.
-    pub(super) fn progress(&self) -> ConnectionProgress {
-        ConnectionProgress {
-            nla_attempted: self.monitor.verification_asked(),
-            nla_passed: self.user.is_some(),
-            all_factors: self.monitor.user().is_some(),
-            desktop: self.granted_display.is_some(),
-        }
-    }
-
-    /// A worker's activity report: a claim, taken only inside a granted desktop and at the
-    /// report interval; a worker that floods reports is ended.
-    pub(super) async fn activity(&mut self, input: bool, bytes: u64, frames: u64, encode_micros: u64) -> Step {
-        if self.granted_display.is_none() {
-            return self.kill_worker("reported desktop activity without a desktop").await;
-        }
-        match self.sup.roster.report(self.connection, input, now_millis()) {
-            ReportTiming::Due => {
-                self.sup
-                    .metrics
-                    .worker_report(bytes, frames, Duration::from_micros(encode_micros));
-                Step::Continue
-            }
-            ReportTiming::Early => Step::Continue,
-            ReportTiming::Flooding => self.kill_worker("sent activity reports far too often").await,
-        }
     }
 }
