@@ -12,6 +12,8 @@ use openh264::encoder::{
 use openh264::formats::YUVSlices;
 use openh264::OpenH264API;
 
+use super::plan::Motion;
+
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum H264Error {
     #[error("openh264: {0}")]
@@ -27,8 +29,21 @@ pub(crate) struct Rate {
 
 impl Default for Rate {
     fn default() -> Self {
+        Self::for_motion(Motion::FullScreen)
+    }
+}
+
+impl Rate {
+    /// Full-screen motion gets 8 Mbit/s; local motion (a scrolling terminal, a moving
+    /// window) 2 Mbit/s: its text is blurred only while it moves, and refined losslessly
+    /// once it stops (`plan.rs`).
+    pub(crate) fn for_motion(motion: Motion) -> Self {
+        let bits_per_second = match motion {
+            Motion::Local => 2_000_000,
+            Motion::FullScreen => 8_000_000,
+        };
         Self {
-            bits_per_second: 8_000_000,
+            bits_per_second,
             max_fps: 30.0,
         }
     }

@@ -332,6 +332,81 @@ impl Plan {
     }
 }
 
+/// How much of the screen the motion covers, which decides the encoder's rate: a
+/// scrolling terminal or a moving window ([`Motion::Local`]) gets a low bitrate (its text
+/// is refined losslessly once it stops), full-screen motion ([`Motion::FullScreen`]) the
+/// full one. Switching costs a key frame, so it needs a run of frames to switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Motion {
+    Local,
+    FullScreen,
+}
+
+/// Frames in a row covering at least [`MotionGauge::WIDE`] before switching to full-screen.
+const FRAMES_TO_WIDEN: u32 = 3;
+/// Frames in a row covering less than [`MotionGauge::NARROW`] before switching back.
+const FRAMES_TO_NARROW: u32 = 30;
+
+/// The motion kind from the area of each H.264 frame's damage; pure.
+#[derive(Debug, Clone)]
+pub(crate) struct MotionGauge {
+    current: Motion,
+    run: u32,
+}
+
+impl Default for MotionGauge {
+    fn default() -> Self {
+        Self {
+            current: Motion::Local,
+            run: 0,
+        }
+    }
+}
+
+impl MotionGauge {
+    /// Per mille of the surface: at least this much is wide motion.
+    const WIDE: u64 = 350;
+    /// Below this much is local motion.
+    const NARROW: u64 = 150;
+
+    pub(crate) fn current(&self) -> Motion {
+        self.current
+    }
+
+    /// One H.264 frame painting `rects` on a `width` x `height` surface. Returns the new
+    /// motion kind when it changes.
+    pub(crate) fn observe(&mut self, rects: &[Rect], width: u16, height: u16) -> Option<Motion> {
+        let surface = u64::from(width) * u64::from(height);
+        if surface == 0 {
+            return None;
+        }
+        let per_mille = area(rects).saturating_mul(1000) / surface;
+        let (toward, needed) = match self.current {
+            Motion::Local if per_mille >= Self::WIDE => (Motion::FullScreen, FRAMES_TO_WIDEN),
+            Motion::FullScreen if per_mille < Self::NARROW => (Motion::Local, FRAMES_TO_NARROW),
+            _ => {
+                self.run = 0;
+                return None;
+            }
+        };
+        self.run += 1;
+        if self.run < needed {
+            return None;
+        }
+        self.run = 0;
+        self.current = toward;
+        Some(toward)
+    }
+}
+
+/// Pixels covered by `rects` (they do not overlap: the plan merges tiles).
+pub(crate) fn area(rects: &[Rect]) -> u64 {
+    rects
+        .iter()
+        .map(|r| u64::from(r.width()) * u64::from(r.height()))
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -600,5 +675,32 @@ mod tests {
             panic!()
         };
         assert_eq!(area(&rects), 800 * 600);
+    }
+
+    #[test]
+    fn the_gauge_widens_after_a_run_of_wide_frames_and_narrows_slowly() {
+        let mut gauge = MotionGauge::default();
+        assert_eq!(gauge.current(), Motion::Local);
+        // A scrolling terminal (720x520 of 1920x1080) stays local.
+        for _ in 0..100 {
+            assert_eq!(gauge.observe(&[rect(0, 0, 720, 520)], 1920, 1080), None);
+        }
+        // Two full-screen frames then a small one: not yet a run.
+        assert_eq!(gauge.observe(&[rect(0, 0, 1920, 1080)], 1920, 1080), None);
+        assert_eq!(gauge.observe(&[rect(0, 0, 1920, 1080)], 1920, 1080), None);
+        assert_eq!(gauge.observe(&[rect(0, 0, 64, 64)], 1920, 1080), None);
+        // Three in a row switch.
+        assert_eq!(gauge.observe(&[rect(0, 0, 1920, 1080)], 1920, 1080), None);
+        assert_eq!(gauge.observe(&[rect(0, 0, 1920, 1080)], 1920, 1080), None);
+        assert_eq!(gauge.observe(&[rect(0, 0, 1920, 1080)], 1920, 1080), Some(Motion::FullScreen));
+        assert_eq!(gauge.current(), Motion::FullScreen);
+        // Medium damage keeps it; 29 small frames do not switch back, the 30th does.
+        assert_eq!(gauge.observe(&[rect(0, 0, 1000, 700)], 1920, 1080), None);
+        for _ in 0..29 {
+            assert_eq!(gauge.observe(&[rect(0, 0, 64, 64)], 1920, 1080), None);
+        }
+        assert_eq!(gauge.observe(&[rect(0, 0, 64, 64)], 1920, 1080), Some(Motion::Local));
+        // No surface, no decision.
+        assert_eq!(gauge.observe(&[rect(0, 0, 64, 64)], 0, 0), None);
     }
 }

@@ -29,7 +29,7 @@ use tracing::{debug, info, warn};
 use super::h264::{Rate, H264};
 use super::GfxLink;
 use super::picture::Picture;
-use super::plan::{Plan, PlanConfig, Rect, Step};
+use super::plan::{Motion, MotionGauge, Plan, PlanConfig, Rect, Step};
 
 /// Inputs taken per turn before the plan is asked again.
 const MAX_INPUTS_PER_TURN: usize = 64;
@@ -45,10 +45,20 @@ pub(crate) enum Input {
     Ack { frame_id: u32, queue_depth: u32 },
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) plan: PlanConfig,
-    pub(crate) rate: Rate,
+    /// The encoder's rate for each kind of motion.
+    pub(crate) rate: fn(Motion) -> Rate,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            plan: PlanConfig::default(),
+            rate: Rate::for_motion,
+        }
+    }
 }
 
 /// Where PDUs go: the egfx server (surface bookkeeping, channel id) and the server's event
@@ -195,7 +205,8 @@ struct Surface {
 
 /// The thread's body; returns when the inputs end or the connection is gone.
 pub(crate) fn run(inputs: Receiver<Input>, output: Output, settings: Settings) {
-    let mut encoder = match H264::new(settings.rate) {
+    let mut gauge = MotionGauge::default();
+    let mut encoder = match H264::new((settings.rate)(gauge.current())) {
         Ok(encoder) => encoder,
         Err(err) => {
             warn!(%err, "H.264 encoder unavailable");
@@ -236,6 +247,17 @@ pub(crate) fn run(inputs: Receiver<Input>, output: Output, settings: Settings) {
                 Step::Wait(after) => break after,
                 Step::H264 { frame_id, rects } => {
                     let started = Instant::now();
+                    let (width, height) = s.picture.size();
+                    if let Some(motion) = gauge.observe(&rects, width, height) {
+                        // A new encoder for the new rate: it starts with a key frame.
+                        match H264::new((settings.rate)(motion)) {
+                            Ok(next) => {
+                                debug!(?motion, "H.264 rate follows the motion");
+                                encoder = next;
+                            }
+                            Err(err) => warn!(%err, "H.264 encoder not renewed; keeping the old rate"),
+                        }
+                    }
                     let sent = send_h264(&output, s, &mut encoder, frame_id, &rects);
                     stats.busy(started.elapsed());
                     match sent {
