@@ -620,7 +620,7 @@ fn worker_uids(cfg: &Config, taken: &Result<Vec<String>, String>) -> Finding {
             Status::Pass,
             format!(
                 "each connection's worker runs as its own uid ({base}..{end}, used by no account or group), \
-                 no_new_privs, not dumpable, chrooted to an empty directory in its own namespaces, under a seccomp allowlist"
+                 no_new_privs, not dumpable, chrooted to an empty directory, in its own session, under a seccomp allowlist"
             ),
         ),
         Ok(taken) => finding(
