@@ -25,6 +25,9 @@ pub(crate) enum H264Error {
 pub(crate) struct Rate {
     pub(crate) bits_per_second: u32,
     pub(crate) max_fps: f32,
+    /// OpenH264's screen-content mode (scroll detection, sharper text, more CPU) instead
+    /// of its camera mode.
+    pub(crate) screen_content: bool,
 }
 
 impl Default for Rate {
@@ -34,17 +37,19 @@ impl Default for Rate {
 }
 
 impl Rate {
-    /// Full-screen motion gets 8 Mbit/s; local motion (a scrolling terminal, a moving
-    /// window) 2 Mbit/s: its text is blurred only while it moves, and refined losslessly
-    /// once it stops (`plan.rs`).
+    /// Local motion (a scrolling terminal, a moving window) in screen-content mode, whose
+    /// scroll detection makes a scrolled terminal a few kilobytes; full-screen motion in
+    /// camera mode, which keeps the frame rate where screen-content mode would spend the
+    /// bitrate on a few large frames and skip the rest. Measured with `bench/desktop` at
+    /// 1920x1080 on the 2-core development machine (docs/h264.md): screen-content mode
+    /// scrolled a terminal at 1.25 Mbit/s where camera mode took 9 Mbit/s (and 2 Mbit/s in
+    /// camera mode dropped it to 12 frames/s); camera mode animated the full screen at 31
+    /// frames/s where screen-content mode managed 9.5.
     pub(crate) fn for_motion(motion: Motion) -> Self {
-        let bits_per_second = match motion {
-            Motion::Local => 2_000_000,
-            Motion::FullScreen => 8_000_000,
-        };
         Self {
-            bits_per_second,
+            bits_per_second: 8_000_000,
             max_fps: 30.0,
+            screen_content: motion == Motion::Local,
         }
     }
 }
@@ -74,16 +79,12 @@ impl Encoded {
 
 impl H264 {
     pub(crate) fn new(rate: Rate) -> Result<Self, H264Error> {
-        // Camera mode, not screen content: H.264 here carries only motion (text that stops
-        // moving is refined losslessly, `plan.rs`), and for motion OpenH264's screen-content
-        // mode is the wrong trade. Measured on 1920x1088 frames on this 2-core machine: a
-        // scrolling terminal cost 20.6 ms of CPU per frame in screen mode and 5.7 ms in
-        // camera mode (7 kB per frame, under 2 Mbit/s at 30 fps); a full-screen animation
-        // made screen mode spend its bitrate on few large frames and skip 29 of 40, where
-        // camera mode sent 39 of 40 at the same 8 Mbit/s. The benchmark (bench/desktop)
-        // measures the effect end to end.
         let config = EncoderConfig::new()
-            .usage_type(UsageType::CameraVideoRealTime)
+            .usage_type(if rate.screen_content {
+                UsageType::ScreenContentRealTime
+            } else {
+                UsageType::CameraVideoRealTime
+            })
             .profile(Profile::Baseline)
             .rate_control_mode(RateControlMode::Bitrate)
             .bitrate(BitRate::from_bps(rate.bits_per_second))

@@ -332,10 +332,10 @@ impl Plan {
     }
 }
 
-/// How much of the screen the motion covers, which decides the encoder's rate: a
-/// scrolling terminal or a moving window ([`Motion::Local`]) gets a low bitrate (its text
-/// is refined losslessly once it stops), full-screen motion ([`Motion::FullScreen`]) the
-/// full one. Switching costs a key frame, so it needs a run of frames to switch.
+/// How much of the screen the motion covers, which decides how the encoder is set up: a
+/// scrolling terminal or a moving window ([`Motion::Local`]) or full-screen motion
+/// ([`Motion::FullScreen`]); see `h264::Rate::for_motion`. Switching costs a key frame,
+/// so it needs a run of frames to switch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Motion {
     Local,

@@ -249,13 +249,13 @@ pub(crate) fn run(inputs: Receiver<Input>, output: Output, settings: Settings) {
                     let started = Instant::now();
                     let (width, height) = s.picture.size();
                     if let Some(motion) = gauge.observe(&rects, width, height) {
-                        // A new encoder for the new rate: it starts with a key frame.
+                        // A new encoder set up for this motion: it starts with a key frame.
                         match H264::new((settings.rate)(motion)) {
                             Ok(next) => {
-                                debug!(?motion, "H.264 rate follows the motion");
+                                debug!(?motion, "H.264 encoder follows the motion");
                                 encoder = next;
                             }
-                            Err(err) => warn!(%err, "H.264 encoder not renewed; keeping the old rate"),
+                            Err(err) => warn!(%err, "H.264 encoder not renewed; keeping the old one"),
                         }
                     }
                     let sent = send_h264(&output, s, &mut encoder, frame_id, &rects);
