@@ -39,10 +39,14 @@ fn avc420_session_ends_pixel_exact() {
     require_tool("display", "imagemagick");
     let shared = shared_tempdir();
     let dir = shared.path().display().to_string();
-    // A colour gradient (which 4:2:0 H.264 cannot carry exactly) with text on top; then,
-    // when the test asks, the session's own screenshot of its root window.
+    // Full-screen motion first (two gradients in turn, so the encoder switches to its
+    // full-screen set-up), then a colour gradient (which 4:2:0 H.264 cannot carry exactly)
+    // with text on top; then, when the test asks, the session's own screenshot of its root
+    // window.
     let command = format!(
-        "convert -size 1024x768 gradient:'#ff2000'-'#0030ff' {dir}/bg.png && display -window root {dir}/bg.png; \
+        "convert -size 1024x768 gradient:'#ff2000'-'#0030ff' {dir}/bg.png && \
+         convert -size 1024x768 gradient:'#00ff40'-'#400080' {dir}/bg2.png && \
+         for i in 1 2 3 4 5 6; do display -window root {dir}/bg2.png; display -window root {dir}/bg.png; done; \
          xterm -bg white -fg black -geometry 60x12+100+100 -e sh -c 'ls -l /; exec sleep 600' & \
          while [ ! -e {dir}/shoot ]; do sleep 0.2; done; \
          import -window root -depth 8 ppm:{dir}/session.tmp && mv {dir}/session.tmp {dir}/session.ppm; \
@@ -73,6 +77,16 @@ fn avc420_session_ends_pixel_exact() {
         "the server never sent H.264 to a /gfx:avc420 client; server output:\n{}\nclient log:\n{}",
         server.log_tail(),
         crate::process::tail(&session.log_text(), 20)
+    );
+
+    // The full-screen motion switched the encoder to its full-screen set-up.
+    let switched = poll(Duration::from_secs(20), Duration::from_millis(200), || {
+        server.log_text().contains("H.264 encoder follows the motion motion=FullScreen").then_some(())
+    });
+    assert!(
+        switched.is_some(),
+        "full-screen motion did not switch the encoder; server output:\n{}",
+        server.log_tail()
     );
 
     // Let the session settle (xterm drawn), then take its own screenshot.

@@ -252,7 +252,7 @@ pub(crate) fn run(inputs: Receiver<Input>, output: Output, settings: Settings) {
                         // A new encoder set up for this motion: it starts with a key frame.
                         match H264::new((settings.rate)(motion)) {
                             Ok(next) => {
-                                debug!(?motion, "H.264 encoder follows the motion");
+                                info!(?motion, "H.264 encoder follows the motion");
                                 encoder = next;
                             }
                             Err(err) => warn!(%err, "H.264 encoder not renewed; keeping the old one"),
