@@ -400,7 +400,7 @@ impl MotionGauge {
 }
 
 /// Pixels covered by `rects` (they do not overlap: the plan merges tiles).
-pub(crate) fn area(rects: &[Rect]) -> u64 {
+fn area(rects: &[Rect]) -> u64 {
     rects
         .iter()
         .map(|r| u64::from(r.width()) * u64::from(r.height()))
@@ -439,10 +439,6 @@ mod tests {
         steps
     }
 
-    fn area(rects: &[Rect]) -> u32 {
-        rects.iter().map(|r| u32::from(r.width()) * u32::from(r.height())).sum()
-    }
-
     #[test]
     fn first_frame_is_the_whole_surface_in_h264_then_refined_after_quiet_then_nothing() {
         let t0 = Instant::now();
@@ -457,7 +453,7 @@ mod tests {
         assert!(matches!(plan.next(t0 + ms(10)), Step::Wait(Some(_))));
         let steps = drain(&mut plan, t0 + ms(400));
         assert!(!steps.is_empty());
-        let refined: u32 = steps
+        let refined: u64 = steps
             .iter()
             .map(|s| match s {
                 Step::Lossless { rects, .. } => area(rects),

@@ -29,7 +29,7 @@ use tracing::{debug, info, warn};
 use super::h264::{Rate, H264};
 use super::GfxLink;
 use super::picture::Picture;
-use super::plan::{Motion, MotionGauge, Plan, PlanConfig, Rect, Step};
+use super::plan::{MotionGauge, Plan, PlanConfig, Rect, Step};
 
 /// Inputs taken per turn before the plan is asked again.
 const MAX_INPUTS_PER_TURN: usize = 64;
@@ -45,20 +45,9 @@ pub(crate) enum Input {
     Ack { frame_id: u32, queue_depth: u32 },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Settings {
     pub(crate) plan: PlanConfig,
-    /// The encoder's rate for each kind of motion.
-    pub(crate) rate: fn(Motion) -> Rate,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            plan: PlanConfig::default(),
-            rate: Rate::for_motion,
-        }
-    }
 }
 
 /// Where PDUs go: the egfx server (surface bookkeeping, channel id) and the server's event
@@ -206,7 +195,7 @@ struct Surface {
 /// The thread's body; returns when the inputs end or the connection is gone.
 pub(crate) fn run(inputs: Receiver<Input>, output: Output, settings: Settings) {
     let mut gauge = MotionGauge::default();
-    let mut encoder = match H264::new((settings.rate)(gauge.current())) {
+    let mut encoder = match H264::new(Rate::for_motion(gauge.current())) {
         Ok(encoder) => encoder,
         Err(err) => {
             warn!(%err, "H.264 encoder unavailable");
@@ -250,7 +239,7 @@ pub(crate) fn run(inputs: Receiver<Input>, output: Output, settings: Settings) {
                     let (width, height) = s.picture.size();
                     if let Some(motion) = gauge.observe(&rects, width, height) {
                         // A new encoder set up for this motion: it starts with a key frame.
-                        match H264::new((settings.rate)(motion)) {
+                        match H264::new(Rate::for_motion(motion)) {
                             Ok(next) => {
                                 info!(?motion, "H.264 encoder follows the motion");
                                 encoder = next;
