@@ -733,26 +733,8 @@ impl Store {
             },
         };
         let head = meta_link(&tx, META_HEAD)?.map(|(seq, hash)| ChainHead { seq, hash });
-        let mut rows_stmt = tx.prepare(
-            "SELECT id, schema, time, kind, outcome, peer, user, domain, connection, reason, prev, hash
-             FROM events ORDER BY id",
-        )?;
-        let rows = rows_stmt.query_map([], |row| {
-            Ok(ChainRow {
-                seq: row.get(0)?,
-                schema: row.get(1)?,
-                time_ms: row.get(2)?,
-                kind: row.get(3)?,
-                outcome: row.get(4)?,
-                peer: row.get(5)?,
-                user: row.get(6)?,
-                domain: row.get(7)?,
-                connection: row.get(8)?,
-                reason: row.get(9)?,
-                prev: hash_of(row.get(10)?),
-                hash: hash_of(row.get(11)?),
-            })
-        })?;
+        let mut rows_stmt = tx.prepare(CHAIN_ROWS)?;
+        let rows = rows_stmt.query_map([], chain_row)?;
         let mut find_stmt = tx.prepare("SELECT id FROM events WHERE hash = ?1 LIMIT 1")?;
         let verdict = chain::verify(&self.chain, start, rows, |hash| {
             find_stmt.query_row(params![&hash[..]], |row| row.get(0)).optional()
@@ -1206,25 +1188,9 @@ fn append_in(tx: &rusqlite::Transaction<'_>, key: &ChainKey, event: &Event) -> R
 fn chain_existing_events(tx: &rusqlite::Transaction<'_>, key: &ChainKey) -> Result<(), StoreError> {
     let mut prev = key.genesis(&store_id(tx)?);
     let rows: Vec<ChainRow> = {
-        let mut stmt = tx.prepare(
-            "SELECT id, schema, time, kind, outcome, peer, user, domain, connection, reason FROM events ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            Ok(ChainRow {
-                seq: row.get(0)?,
-                schema: row.get(1)?,
-                time_ms: row.get(2)?,
-                kind: row.get(3)?,
-                outcome: row.get(4)?,
-                peer: row.get(5)?,
-                user: row.get(6)?,
-                domain: row.get(7)?,
-                connection: row.get(8)?,
-                reason: row.get(9)?,
-                prev: None,
-                hash: None,
-            })
-        })?;
+        // Not chained yet: prev and hash are NULL, so they read as None.
+        let mut stmt = tx.prepare(CHAIN_ROWS)?;
+        let rows = stmt.query_map([], chain_row)?;
         rows.collect::<Result<_, _>>()?
     };
     for row in &rows {
@@ -1269,6 +1235,27 @@ fn meta_link(conn: &Connection, key: &str) -> Result<Option<(i64, Hash)>, StoreE
     parsed
         .map(Some)
         .ok_or_else(|| StoreError::Corrupt(format!("meta {key} is not a sequence number and a hash")))
+}
+
+/// Every event with the columns its chain link covers, oldest first; read by [`chain_row`].
+const CHAIN_ROWS: &str = "SELECT id, schema, time, kind, outcome, peer, user, domain, connection, reason, prev, hash
+     FROM events ORDER BY id";
+
+fn chain_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ChainRow> {
+    Ok(ChainRow {
+        seq: row.get(0)?,
+        schema: row.get(1)?,
+        time_ms: row.get(2)?,
+        kind: row.get(3)?,
+        outcome: row.get(4)?,
+        peer: row.get(5)?,
+        user: row.get(6)?,
+        domain: row.get(7)?,
+        connection: row.get(8)?,
+        reason: row.get(9)?,
+        prev: hash_of(row.get(10)?),
+        hash: hash_of(row.get(11)?),
+    })
 }
 
 fn hash_of(bytes: Option<Vec<u8>>) -> Option<Hash> {
