@@ -55,6 +55,16 @@ pub enum SessionText {
     TooLarge,
 }
 
+/// The window holding the CLIPBOARD selection now (`NONE` when nobody does).
+fn clipboard_owner(conn: &RustConnection, atoms: &Atoms) -> Result<Window, DesktopError> {
+    Ok(conn
+        .get_selection_owner(atoms.clipboard)
+        .map_err(x11)?
+        .reply()
+        .map_err(x11)?
+        .owner)
+}
+
 struct Atoms {
     clipboard: Atom,
     targets: Atom,
@@ -223,12 +233,7 @@ impl Clipboard {
                 | xfixes::SelectionEventMask::SELECTION_CLIENT_CLOSE,
         )
         .map_err(x11)?;
-        let owner = conn
-            .get_selection_owner(atoms.clipboard)
-            .map_err(x11)?
-            .reply()
-            .map_err(x11)?
-            .owner;
+        let owner = clipboard_owner(&conn, &atoms)?;
         let mut pending = VecDeque::new();
         if owner != NONE {
             pending.push_back(ClipboardEvent::SessionCopied);
@@ -253,13 +258,7 @@ impl Clipboard {
 
     /// Whether a session application holds the CLIPBOARD selection.
     pub fn session_owned(&self) -> Result<bool, DesktopError> {
-        let owner = self
-            .conn
-            .get_selection_owner(self.atoms.clipboard)
-            .map_err(x11)?
-            .reply()
-            .map_err(x11)?
-            .owner;
+        let owner = clipboard_owner(&self.conn, &self.atoms)?;
         Ok(owner != NONE && owner != self.window)
     }
 
@@ -271,13 +270,7 @@ impl Clipboard {
         self.conn
             .set_selection_owner(self.window, self.atoms.clipboard, x11rb::CURRENT_TIME)
             .map_err(x11)?;
-        let owner = self
-            .conn
-            .get_selection_owner(self.atoms.clipboard)
-            .map_err(x11)?
-            .reply()
-            .map_err(x11)?
-            .owner;
+        let owner = clipboard_owner(&self.conn, &self.atoms)?;
         self.owned = owner == self.window;
         if !self.owned {
             return Err(DesktopError::X11(

@@ -526,6 +526,17 @@ fn session_id(pid: u32) -> Option<u32> {
     stat.rsplit(')').next()?.split_whitespace().nth(3)?.parse().ok()
 }
 
+/// Calls `reap` until it names a session or [`WAIT`] passes.
+fn reap_within_wait(manager: &mut SessionManager) -> Vec<String> {
+    let deadline = Instant::now() + WAIT;
+    let mut reaped = Vec::new();
+    while reaped.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        reaped = manager.reap();
+    }
+    reaped
+}
+
 fn processes_of(uid: u32) -> Vec<u32> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -680,12 +691,7 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
         rustix::process::Signal::KILL,
     )
     .unwrap();
-    let deadline = Instant::now() + WAIT;
-    let mut reaped = Vec::new();
-    while reaped.is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-        reaped = manager.reap();
-    }
+    let reaped = reap_within_wait(&mut manager);
     assert_eq!(reaped, vec!["bob@rdp".to_owned()]);
     assert!(status_uids(bob_xvfb).is_none(), "bob's xvfb still running");
 
@@ -699,12 +705,7 @@ fn session_runs_as_the_user_resumes_and_shuts_down() {
         rustix::process::Signal::KILL,
     )
     .unwrap();
-    let deadline = Instant::now() + WAIT;
-    let mut reaped = Vec::new();
-    while reaped.is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-        reaped = manager.reap();
-    }
+    let reaped = reap_within_wait(&mut manager);
     assert_eq!(reaped, vec!["dave@rdp".to_owned()]);
     let gone = |pid: u32| !processes_of(uid).contains(&pid);
     let deadline = Instant::now() + WAIT;
