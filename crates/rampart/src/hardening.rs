@@ -867,20 +867,7 @@ mod tests {
     use super::*;
 
     /// RSA-1024, self-signed, valid 2026-12-02 to 2126 (made with openssl; key discarded).
-    const RSA_1024_PEM: &str = "-----BEGIN CERTIFICATE-----
-MIIB/DCCAWWgAwIBAgIUN0ktlKTe7M+pOX7VXsDBv4K+BuowDQYJKoZIhvcNAQEL
-BQAwDzENMAsGA1UEAwwEd2VhazAgFw0yNjEyMDIwMzQyMTVaGA8yMTI2MTEwODAz
-NDIxNVowDzENMAsGA1UEAwwEd2VhazCBnzANBgkqhkiG9w0BAQEFAAOBjQAwgYkC
-gYEAvhH+GaU+in3l7GK1Xw6xaCzuAeUrat/+gCZA98k/9H1Aqx2/hmBQTzGm76A+
-+qGL+ayurDRg2OvzSQjDBWp7Ze66dCk6v0P+vSklvetxXi1oTRIoyjSeueWd80wn
-NgvLKpXA2gVfPvzBnXAU+8Jo5v0fv+djV1UqImFaLYGPvi0CAwEAAaNTMFEwHQYD
-VR0OBBYEFFswI7MAYLoeojvdPqrB0j9+oKVDMB8GA1UdIwQYMBaAFFswI7MAYLoe
-ojvdPqrB0j9+oKVDMA8GA1UdEwEB/wQFMAMBAf8wDQYJKoZIhvcNAQELBQADgYEA
-qNOKmBPSFGlKrL/nsc4EqDbF3HfGIrezcIMhc0AOL4yNNYBqK1edWpN15311PwMM
-3SLY3AHmdD9YPVaCEQZIwUgyU+6Ls4mF91wBzJHO6CYE6DZjLX+utfRvbWxnXVtS
-CB/PSqEYvHQ2OzQwQKdYeqiJ313od8JJc7lrdZdQqz4=
------END CERTIFICATE-----
-";
+    const RSA_1024_PEM: &str = include_str!("../tests/fixtures/rsa-1024-cert.pem");
 
     /// ECDSA P-256, self-signed (openssl; key discarded).
     const EC_P256_PEM: &str = "-----BEGIN CERTIFICATE-----
